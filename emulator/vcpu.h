@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The vCPU side of the model: architectural state, the MMIO exchange state
+ * of struct kvm_vcpu (spec 1.3), the kvm_run MMIO block (1.4), the MMIO
+ * info cache (3.1), the in-kernel LAPIC, and what the model observed (trace,
+ * WARNs, bugs).
+ */
+#ifndef FRAGFUZZ_VCPU_H
+#define FRAGFUZZ_VCPU_H
+
+#include "kvm.h"
+#include "mmu.h"
+#include "profile.h"
+#include "trace.h"
+
+#define KVM_MAX_MMIO_FRAGMENTS	2
+
+/* struct kvm_mmio_fragment (spec 1.1); val exists from 0b16e69d17d8 on */
+struct kvm_mmio_fragment {
+	gpa_t gpa;
+	void *data;
+	u64 val;
+	unsigned int len;
+};
+
+/* uapi exit reasons the model produces (same values as linux/kvm.h) */
+#define KVM_EXIT_UNKNOWN		0
+#define KVM_EXIT_HLT			5
+#define KVM_EXIT_MMIO			6
+#define KVM_EXIT_SHUTDOWN		8
+#define KVM_EXIT_INTR			10
+#define KVM_EXIT_INTERNAL_ERROR		17
+#define KVM_INTERNAL_ERROR_EMULATION	1
+
+struct kvm_run {
+	u32 exit_reason;
+	u32 internal_suberror;
+	struct {
+		u64 phys_addr;
+		u8 data[8];
+		u32 len;
+		u8 is_write;
+	} mmio;
+};
+
+enum vcpu_reg {
+	VCPU_REGS_RAX, VCPU_REGS_RCX, VCPU_REGS_RDX, VCPU_REGS_RBX,
+	VCPU_REGS_RSP, VCPU_REGS_RBP, VCPU_REGS_RSI, VCPU_REGS_RDI,
+	VCPU_REGS_R8, VCPU_REGS_R9, VCPU_REGS_R10, VCPU_REGS_R11,
+	VCPU_REGS_R12, VCPU_REGS_R13, VCPU_REGS_R14, VCPU_REGS_R15,
+	NR_VCPU_REGS
+};
+
+#define X86_EFLAGS_CF	BIT(0)
+#define X86_EFLAGS_PF	BIT(2)
+#define X86_EFLAGS_AF	BIT(4)
+#define X86_EFLAGS_ZF	BIT(6)
+#define X86_EFLAGS_SF	BIT(7)
+#define X86_EFLAGS_TF	BIT(8)
+#define X86_EFLAGS_DF	BIT(10)
+#define X86_EFLAGS_OF	BIT(11)
+#define X86_EFLAGS_RF	BIT(16)
+#define X86_EFLAGS_VM	BIT(17)
+#define X86_EFLAGS_FIXED BIT(1)
+
+enum vcpu_seg { VCPU_SREG_ES, VCPU_SREG_CS, VCPU_SREG_SS, VCPU_SREG_DS,
+		VCPU_SREG_FS, VCPU_SREG_GS, NR_VCPU_SREGS };
+
+struct kvm_segment {
+	u64 base;
+	u32 limit;		/* byte granular, already scaled by G */
+	u16 selector;
+	u8 type;		/* descriptor type; bit 2 = expand-down for data */
+	u8 dpl;
+	bool present, s, db, l, unusable;
+};
+
+struct kvm_sregs {
+	struct kvm_segment seg[NR_VCPU_SREGS];
+	u64 cr0, cr2, cr3, cr4, efer;
+};
+
+struct kvm_lapic {
+	u64 base_address;
+	bool hw_enabled;
+	u32 regs[256];		/* one per 16-byte register slot */
+};
+
+/* WARN sites the model can hit, each named after the kernel function. */
+enum kvm_model_warn {
+	WARN_RUN_MMIO_NEEDED		= BIT(0), /* kvm_arch_vcpu_ioctl_run: stale mmio_needed */
+	WARN_EXCEPTION_WITH_MMIO_READ	= BIT(1), /* x86_emulate_instruction (v6.3+) */
+	WARN_ONEPAGE_TOO_MANY_FRAGMENTS	= BIT(2), /* emulator_read_write_onepage */
+	WARN_RW_BUFFER_ON_STACK		= BIT(3), /* emulator_read_write (0b16e69d17d8) */
+	WARN_PREPARE_EXIT_STATE		= BIT(4), /* kvm_prepare_emulated_mmio_exit (7.1) */
+	WARN_COMPLETE_SCRATCH_LONG	= BIT(5), /* complete_emulated_mmio (7.1) */
+	WARN_READ_CACHE_OVERFLOW	= BIT(6), /* read_emulated: end + size >= 1024 */
+};
+
+struct x86_emulate_ctxt;
+struct kvm_vcpu;
+
+/*
+ * What plays the guest CPU between KVM_RUN entries: at each guest entry
+ * the model asks whether the instruction under test would fault into KVM
+ * again (and with which GPA for the TDP shortcut of spec 3.1).
+ */
+struct kvm_guest_ops {
+	/* Fill the emulator's decode for the instruction at the current RIP. */
+	int (*decode)(struct x86_emulate_ctxt *ctxt, void *priv);
+	/* TDP only: GPA hardware reports for the emulation-causing fault. */
+	bool (*fault_gpa)(struct kvm_vcpu *vcpu, void *priv, gpa_t *gpa);
+};
+
+struct kvm_vcpu {
+	struct kvm *kvm;
+	const struct kvm_profile *profile;
+	struct kvm_host_config host;
+	struct kvm_run *run;
+
+	/* architectural state, as KVM_GET/SET_(S)REGS see it */
+	u64 regs[NR_VCPU_REGS];
+	u64 rip, rflags;
+	struct kvm_sregs sregs;
+	u8 cpl;
+	u8 xmm[16][16];
+
+	/* MMIO exchange (spec 1.3) */
+	int mmio_needed;
+	int mmio_read_completed;
+	int mmio_is_write;
+	int mmio_cur_fragment;
+	int mmio_nr_fragments;
+	/* heap array of exactly KVM_MAX_MMIO_FRAGMENTS: overruns are real */
+	struct kvm_mmio_fragment *mmio_fragments;
+
+	/* MMIO info cache (vcpu_cache_mmio_info, spec 3.1) */
+	u64 mmio_gva;
+	u64 mmio_gfn;
+	u32 mmio_access;
+	u64 mmio_gen;
+
+	int (*complete_userspace_io)(struct kvm_vcpu *vcpu);
+	struct x86_emulate_ctxt *emulate_ctxt;
+	bool emulate_regs_need_sync_to_vcpu;
+	bool emulate_regs_need_sync_from_vcpu;
+
+	/* exception queued by the emulator, and what the guest received */
+	bool exception_pending;
+	struct x86_exception exception;
+	bool exception_delivered;
+	struct x86_exception delivered;
+
+	struct kvm_lapic lapic;
+
+	/* guest under test */
+	const struct kvm_guest_ops *guest;
+	void *guest_priv;
+	u64 insn_rip;
+	unsigned int entry_budget;
+
+	/* observations */
+	u64 stat_mmio_exits;
+	u64 stat_insn_emulation;
+	u64 guest_entries;
+	u32 warnings;		/* enum kvm_model_warn */
+	bool vm_bugged;		/* KVM_BUG_ON hit: KVM_RUN returns -EIO */
+	bool host_bug;		/* BUG_ON hit: the host would have crashed */
+	struct kvm_mmio_trace trace;
+
+	/* frame of the current KVM_RUN, for object_is_on_stack() */
+	uintptr_t stack_hi;
+};
+
+int kvm_vcpu_create(struct kvm_vcpu *vcpu, struct kvm *kvm,
+		    const struct kvm_profile *profile,
+		    const struct kvm_host_config *host);
+void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
+/* Reset exchange state, trace and observations for a new case. */
+void kvm_vcpu_reset_observations(struct kvm_vcpu *vcpu);
+
+/* KVM_RUN.  Returns 0 with run->exit_reason set, or -EIO/-EFAULT. */
+int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
+/* KVM_SET_REGS: also tells the emulator its register cache is stale. */
+void kvm_vcpu_set_regs(struct kvm_vcpu *vcpu, const u64 *regs, u64 rip, u64 rflags);
+
+/* x86.c entry points (named after the kernel functions they model) */
+int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulation_type);
+int complete_emulated_mmio(struct kvm_vcpu *vcpu);
+bool vcpu_is_mmio_gpa(struct kvm_vcpu *vcpu, gva_t gva, gpa_t gpa, bool write);
+void vcpu_cache_mmio_info(struct kvm_vcpu *vcpu, gva_t gva, gfn_t gfn, u32 access);
+void kvm_lapic_reset(struct kvm_lapic *apic);
+int kvm_lapic_mmio_read(struct kvm_lapic *apic, gpa_t addr, int len, void *val);
+int kvm_lapic_mmio_write(struct kvm_lapic *apic, gpa_t addr, int len, const void *val);
+
+#define EMULTYPE_NO_DECODE	BIT(0)
+#define EMULTYPE_PF		BIT(1)
+
+static inline bool is_long_mode(const struct kvm_vcpu *vcpu)
+{
+	return vcpu->sregs.efer & EFER_LMA;
+}
+
+#endif
