@@ -7,9 +7,9 @@ CC ?= cc
 O := build
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) -Iemulator -Iharness $(CFLAGS)
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iemulator -Iharness $(CFLAGS)
 
-MODEL_SRCS := $(sort $(wildcard emulator/*.c))
+MODEL_SRCS := $(sort $(wildcard emulator/*.c)) harness/pagetable.c
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 
 MODEL_OBJS := $(MODEL_SRCS:%.c=$(O)/%.o)
