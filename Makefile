@@ -1,25 +1,37 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# fragfuzz: make check (tests), make fuzz (fuzzing campaign), make bench.
-# Honours CC, CFLAGS, LDFLAGS; everything is built under build/.
+# fragfuzz.  The two commands of README.md:
+#   make check   build and run the tests (CI runs exactly this)
+#   make fuzz    install missing packages, build and run a fuzzing campaign
+# Honours CC, CFLAGS, LDFLAGS.  Everything is built under build/.
 
 CC ?= cc
 O := build
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iemulator -Iharness $(CFLAGS)
+INCLUDES := -Iemulator -Iharness -Itests
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES) $(CFLAGS)
+LDLIBS := -lcapstone
+
+# ASan-instrumented helper for the CVE tests; any compiler with ASan works
+ASAN_CC ?= $(shell for c in clang-19 clang gcc; do \
+		command -v $$c >/dev/null 2>&1 && echo $$c && break; done)
+ASAN_FLAGS := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 
 MODEL_SRCS := $(sort $(wildcard emulator/*.c)) harness/pagetable.c
-TEST_SRCS := $(sort $(wildcard tests/*.c))
+TEST_LIB_SRCS := tests/env.c tests/scripts.c
+TEST_SRCS := tests/runner.c $(sort $(wildcard tests/test_*.c)) $(TEST_LIB_SRCS)
+CVE_SRCS := tests/cve_repro.c $(TEST_LIB_SRCS) $(MODEL_SRCS)
+HEADERS := $(wildcard emulator/*.h harness/*.h tests/*.h)
 
 MODEL_OBJS := $(MODEL_SRCS:%.c=$(O)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(O)/%.o)
 
-.PHONY: all check clean fuzz
+.PHONY: all check clean fuzz asan-tools
 
 all: $(O)/fragfuzz-tests
 
-$(O)/%.o: %.c $(wildcard emulator/*.h harness/*.h tests/*.h)
+$(O)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -27,9 +39,19 @@ $(O)/libmodel.a: $(MODEL_OBJS)
 	$(AR) rcs $@ $^
 
 $(O)/fragfuzz-tests: $(TEST_OBJS) $(O)/libmodel.a
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lpthread
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-check: $(O)/fragfuzz-tests
+$(O)/asan/cve-repro: $(CVE_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES) $(ASAN_FLAGS) \
+		-o $@ $(CVE_SRCS) $(LDLIBS)
+
+# The CVE tests skip with one line when no ASan-capable compiler exists.
+asan-tools:
+	@$(MAKE) --no-print-directory $(O)/asan/cve-repro || \
+		echo "# ASan build of cve-repro failed: CVE tests will skip"
+
+check: $(O)/fragfuzz-tests asan-tools
 	$(O)/fragfuzz-tests
 
 clean:

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "scripts.h"
 
 #define V0	0x40000000ULL
 #define V1	(V0 + PAGE_SIZE)
@@ -282,11 +283,6 @@ EXAMPLE(e5, "E5 4-byte write split across two MMIO pages")
 	env_destroy(e);
 }
 
-const struct script_insn enter_0_0 = {
-	.name = "enter 0,0", .execute = em_enter, .d = Stack,
-	.op_bytes = 8, .ad_bytes = 8, .len = 4,
-	.src = SCRIPT_IMM(2, 0), .src2 = SCRIPT_IMM(1, 0),
-};
 
 EXAMPLE(e6, "E6 ENTER with a split stack push to MMIO (CVE-2026-31588)")
 {
@@ -365,23 +361,6 @@ EXAMPLE(e7r, "E7 reverse: ioeventfd on the second chunk is never reached")
 	TEST_ASSERT_EQ(env_exit_data(e, 1), 0x1f1e1d1c1b1a1918ULL, "exit 1 data");
 	check_retired(t, e, 4);
 	env_destroy(e);
-}
-
-const struct script_insn pusha32 = {
-	.name = "pusha", .execute = em_pusha, .d = Stack,
-	.op_bytes = 4, .ad_bytes = 4, .len = 1,
-};
-
-static const u32 pusha_regs[8] = { 0xa0a0a0a0, 0xc1c1c1c1, 0xd2d2d2d2, 0xb3b3b3b3,
-				   0x2008, 0xb5b5b5b5, 0x5e5e5e5e, 0xd7d7d7d7 };
-
-void pusha_setup(struct env *e)
-{
-	unsigned int i;
-
-	e->insn = pusha32;
-	for (i = 0; i < 8; i++)
-		e->vcpu.regs[i] = pusha_regs[i];
 }
 
 EXAMPLE(e8, "E8 PUSHA from an MMIO page into RAM drops the first write")
