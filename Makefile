@@ -27,7 +27,11 @@ HEADERS := $(wildcard emulator/*.h harness/*.h tests/*.h)
 MODEL_OBJS := $(MODEL_SRCS:%.c=$(O)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(O)/%.o)
 
-.PHONY: all check clean fuzz asan-tools
+.PHONY: all check clean fuzz asan-tools deps
+
+# Install missing Debian packages (as root), or print the apt-get line.
+deps:
+	@fuzz/deps
 
 all: $(O)/fragfuzz-tests
 
@@ -51,7 +55,7 @@ asan-tools:
 	@$(MAKE) --no-print-directory $(O)/asan/cve-repro || \
 		echo "# ASan build of cve-repro failed: CVE tests will skip"
 
-check: $(O)/fragfuzz-tests asan-tools
+check: deps $(O)/fragfuzz-tests asan-tools
 	$(O)/fragfuzz-tests
 
 clean:
