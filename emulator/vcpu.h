@@ -101,6 +101,32 @@ struct x86_emulate_ctxt;
 struct kvm_vcpu;
 
 /*
+ * Observation only, not part of the modelled kernel: every call the
+ * emulator makes into x86.c's memory callbacks (read_emulated,
+ * write_emulated, cmpxchg_emulated), with its result.  The oracle predicts
+ * the traces and exits of each access from these and the page layout.
+ */
+#define EMUL_ACCESS_DATA	16
+#define EMUL_ACCESS_MAX		64
+
+struct emul_access {
+	u32 invocation;		/* x86_emulate_instruction() call it came from */
+	u64 la;			/* linear address */
+	u32 bytes;
+	bool write;
+	bool cmpxchg;
+	bool completion;	/* read finished through mmio_read_completed */
+	u8 result;		/* X86EMUL_* */
+	u8 data[EMUL_ACCESS_DATA];	/* written, or delivered (first bytes) */
+};
+
+struct emul_access_log {
+	struct emul_access a[EMUL_ACCESS_MAX];
+	unsigned int nr;
+	unsigned int lost;
+};
+
+/*
  * What plays the guest CPU between KVM_RUN entries: at each guest entry
  * the model asks whether the instruction under test would fault into KVM
  * again (and with which GPA for the TDP shortcut of spec 3.1).
@@ -167,6 +193,8 @@ struct kvm_vcpu {
 	bool vm_bugged;		/* KVM_BUG_ON hit: KVM_RUN returns -EIO */
 	bool host_bug;		/* BUG_ON hit: the host would have crashed */
 	struct kvm_mmio_trace trace;
+	struct emul_access_log *access_log;	/* NULL: not recorded */
+	u32 invocations;			/* x86_emulate_instruction() calls */
 
 	/* frame of the current KVM_RUN, for object_is_on_stack() */
 	uintptr_t stack_hi;

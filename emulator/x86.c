@@ -280,7 +280,6 @@ static int emulator_read_write(struct x86_emulate_ctxt *ctxt, unsigned long addr
 			       const struct read_write_emulator_ops *ops)
 {
 	struct kvm_vcpu *vcpu = emul_to_vcpu(ctxt);
-	unsigned int orig_bytes = bytes;
 	int rc;
 
 	/* 0b16e69d17d8: the fragment must not point at a dead stack frame */
@@ -334,22 +333,59 @@ static int emulator_read_write(struct x86_emulate_ctxt *ctxt, unsigned long addr
 				       vcpu->mmio_fragments[0].gpa, NULL);
 		return X86EMUL_IO_NEEDED;
 	}
-	(void)orig_bytes;
 	return X86EMUL_CONTINUE;
+}
+
+static void access_log_record(struct kvm_vcpu *vcpu, unsigned long addr, const void *val,
+			      unsigned int bytes, bool write, bool cmpxchg,
+			      bool completion, int rc)
+{
+	struct emul_access_log *log = vcpu->access_log;
+	struct emul_access *a;
+
+	if (!log)
+		return;
+	if (log->nr == EMUL_ACCESS_MAX) {
+		log->lost++;
+		return;
+	}
+	a = &log->a[log->nr++];
+	*a = (struct emul_access){
+		.invocation = vcpu->invocations,
+		.la = addr,
+		.bytes = bytes,
+		.write = write,
+		.cmpxchg = cmpxchg,
+		.completion = completion,
+		.result = (u8)rc,
+	};
+	if (write || rc == X86EMUL_CONTINUE)
+		memcpy(a->data, val, min_t(unsigned int, bytes, EMUL_ACCESS_DATA));
 }
 
 static int emulator_read_emulated(struct x86_emulate_ctxt *ctxt, unsigned long addr,
 				  void *val, unsigned int bytes,
 				  struct x86_exception *exception)
 {
-	return emulator_read_write(ctxt, addr, val, bytes, exception, &read_emultor);
+	struct kvm_vcpu *vcpu = emul_to_vcpu(ctxt);
+	bool completion = vcpu->mmio_read_completed;
+	int rc;
+
+	rc = emulator_read_write(ctxt, addr, val, bytes, exception, &read_emultor);
+	access_log_record(vcpu, addr, val, bytes, false, false, completion, rc);
+	return rc;
 }
 
 static int emulator_write_emulated(struct x86_emulate_ctxt *ctxt, unsigned long addr,
 				   const void *val, unsigned int bytes,
 				   struct x86_exception *exception)
 {
-	return emulator_read_write(ctxt, addr, (void *)val, bytes, exception, &write_emultor);
+	struct kvm_vcpu *vcpu = emul_to_vcpu(ctxt);
+	int rc;
+
+	rc = emulator_read_write(ctxt, addr, (void *)val, bytes, exception, &write_emultor);
+	access_log_record(vcpu, addr, val, bytes, true, false, false, rc);
+	return rc;
 }
 
 /* ---- cmpxchg (spec 6) ---- */
@@ -430,8 +466,12 @@ static int emulator_cmpxchg_emulated(struct x86_emulate_ctxt *ctxt, unsigned lon
 	if (!hva)
 		goto emul_write;
 
-	if (!emulator_cmpxchg_atomic(hva, old, new, bytes))
+	if (!emulator_cmpxchg_atomic(hva, old, new, bytes)) {
+		access_log_record(vcpu, addr, new, bytes, true, true, false,
+				  X86EMUL_CMPXCHG_FAILED);
 		return X86EMUL_CMPXCHG_FAILED;
+	}
+	access_log_record(vcpu, addr, new, bytes, true, true, false, X86EMUL_CONTINUE);
 	return X86EMUL_CONTINUE;
 
 emul_write:
@@ -552,6 +592,7 @@ int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulati
 	bool writeback = true;
 	int r;
 
+	vcpu->invocations++;
 	if (!(emulation_type & EMULTYPE_NO_DECODE)) {
 		vcpu->exception_pending = false;
 		init_emulate_ctxt(vcpu);
@@ -736,4 +777,7 @@ void kvm_vcpu_reset_observations(struct kvm_vcpu *vcpu)
 	vcpu->guest_entries = 0;
 	vcpu->exception_pending = false;
 	vcpu->exception_delivered = false;
+	vcpu->invocations = 0;
+	if (vcpu->access_log)
+		vcpu->access_log->nr = vcpu->access_log->lost = 0;
 }
