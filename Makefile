@@ -18,22 +18,35 @@ ASAN_CC ?= $(shell for c in clang-19 clang gcc; do \
 		command -v $$c >/dev/null 2>&1 && echo $$c && break; done)
 ASAN_FLAGS := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 
-MODEL_SRCS := $(sort $(wildcard emulator/*.c)) harness/pagetable.c
+MODEL_SRCS := $(sort $(wildcard emulator/*.c)) harness/pagetable.c harness/scenario.c
+HARNESS_SRCS := harness/backend_model.c harness/oracle.c harness/violation.c harness/report.c
 TEST_LIB_SRCS := tests/env.c tests/scripts.c
 TEST_SRCS := tests/runner.c $(sort $(wildcard tests/test_*.c)) $(TEST_LIB_SRCS)
 CVE_SRCS := tests/cve_repro.c $(TEST_LIB_SRCS) $(MODEL_SRCS)
+FUZZ_SRCS := harness/fuzz_model.c $(HARNESS_SRCS) $(MODEL_SRCS)
 HEADERS := $(wildcard emulator/*.h harness/*.h tests/*.h)
 
 MODEL_OBJS := $(MODEL_SRCS:%.c=$(O)/%.o)
+HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(O)/%.o)
 
-.PHONY: all check clean fuzz asan-tools deps
+# libFuzzer targets need clang with the fuzzer runtime (libclang-rt-19-dev)
+FUZZ_CC ?= clang-19
+FUZZ_ASAN_FLAGS := -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+FUZZ_PLAIN_FLAGS := -O2 -g -fsanitize=fuzzer
+
+CORPUS_TXT := $(sort $(wildcard corpus/*.txt))
+CORPUS_BIN := $(CORPUS_TXT:corpus/%.txt=$(O)/corpus/%.bin)
+
+.PHONY: all check clean fuzz fuzz-build asan-tools deps
+
+
+all: $(O)/fragfuzz-tests $(O)/fragfuzz
 
 # Install missing Debian packages (as root), or print the apt-get line.
 deps:
 	@fuzz/deps
-
-all: $(O)/fragfuzz-tests
 
 $(O)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -42,8 +55,35 @@ $(O)/%.o: %.c $(HEADERS)
 $(O)/libmodel.a: $(MODEL_OBJS)
 	$(AR) rcs $@ $^
 
-$(O)/fragfuzz-tests: $(TEST_OBJS) $(O)/libmodel.a
+$(O)/libharness.a: $(HARNESS_OBJS)
+	$(AR) rcs $@ $^
+
+$(O)/fragfuzz-tests: $(TEST_OBJS) $(O)/libharness.a $(O)/libmodel.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/fragfuzz: $(O)/harness/fragfuzz.o $(O)/libharness.a $(O)/libmodel.a
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/corpus/%.bin: corpus/%.txt $(O)/fragfuzz
+	@mkdir -p $(dir $@)
+	$(O)/fragfuzz encode $< $@
+
+$(O)/fuzz/fragfuzz_model: $(FUZZ_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES) $(FUZZ_ASAN_FLAGS) \
+		-o $@ $(FUZZ_SRCS) $(LDLIBS)
+
+$(O)/fuzz/fragfuzz_model_plain: $(FUZZ_SRCS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES) $(FUZZ_PLAIN_FLAGS) \
+		-o $@ $(FUZZ_SRCS) $(LDLIBS)
+
+fuzz-build: deps $(O)/fragfuzz $(CORPUS_BIN) $(O)/fuzz/fragfuzz_model $(O)/fuzz/fragfuzz_model_plain
+
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [KERNEL=7.1] [BUILD=asan|plain]
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) FUZZ_JOBS=$(or $(FUZZ_JOBS),1) \
+	KERNEL=$(or $(KERNEL),7.1) BUILD=$(or $(BUILD),asan) fuzz/campaign
 
 $(O)/asan/cve-repro: $(CVE_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -372,6 +372,9 @@ int em_add(struct x86_emulate_ctxt *ctxt)
 {
 	set_add_flags(ctxt, ctxt->dst.val64, ctxt->src.val64, ctxt->dst.bytes);
 	ctxt->dst.val64 += ctxt->src.val64;
+	/* the result has the operand size: no carry out into dst.val */
+	if (ctxt->dst.bytes < 8)
+		ctxt->dst.val64 &= (1ULL << (ctxt->dst.bytes * 8)) - 1;
 	return X86EMUL_CONTINUE;
 }
 

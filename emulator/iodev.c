@@ -138,7 +138,7 @@ static int ioapic_mmio_read(struct kvm_ioapic *ioapic, gpa_t off, int len, void 
 {
 	u64 result = 0;
 
-	switch (off & 0xf0) {
+	switch (off) {
 	case 0x00:
 		result = ioapic->ioregsel;
 		break;
@@ -154,7 +154,7 @@ static int ioapic_mmio_write(struct kvm_ioapic *ioapic, gpa_t off, int len, cons
 {
 	u32 data = (u32)load_le(val, len > 4 ? 4 : len);
 
-	switch (off & 0xf0) {
+	switch (off) {
 	case 0x00:
 		ioapic->ioregsel = data & 0xff;
 		break;

@@ -124,6 +124,8 @@ struct emul_access_log {
 	struct emul_access a[EMUL_ACCESS_MAX];
 	unsigned int nr;
 	unsigned int lost;
+	u32 exception_invocation;	/* invocation that queued an exception, 0: none */
+	u32 failure_invocation;		/* invocation that failed emulation, 0: none */
 };
 
 /*

@@ -620,8 +620,11 @@ restart:
 
 	r = x86_emulate_insn(ctxt);
 
-	if (r == EMULATION_FAILED)
+	if (r == EMULATION_FAILED) {
+		if (vcpu->access_log)
+			vcpu->access_log->failure_invocation = vcpu->invocations;
 		return handle_emulation_failure(vcpu);
+	}
 
 	if (ctxt->have_exception) {
 		if (vcpu->profile->exception_clears_mmio_needed) {
@@ -632,6 +635,8 @@ restart:
 		}
 		r = 1;
 		inject_emulated_exception(vcpu);
+		if (vcpu->access_log)
+			vcpu->access_log->exception_invocation = vcpu->invocations;
 	} else if (vcpu->mmio_needed) {
 		++vcpu->stat_mmio_exits;
 		if (!vcpu->mmio_is_write)
@@ -677,6 +682,7 @@ void kvm_vcpu_set_regs(struct kvm_vcpu *vcpu, const u64 *regs, u64 rip, u64 rfla
 static int vcpu_run(struct kvm_vcpu *vcpu)
 {
 	for (;;) {
+		int type = EMULTYPE_PF;
 		gpa_t gpa = 0;
 		int r;
 
@@ -697,10 +703,14 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return 0;
 		}
-		if (vcpu->host.tdp && vcpu->guest->fault_gpa &&
-		    !vcpu->guest->fault_gpa(vcpu, vcpu->guest_priv, &gpa))
-			gpa = 0;
-		r = x86_emulate_instruction(vcpu, gpa, EMULTYPE_PF);
+		/*
+		 * Without a fault GPA the emulation was not started by a
+		 * TDP fault, so there is no GPA to hand over (spec 3.1).
+		 */
+		if (vcpu->host.tdp && (!vcpu->guest->fault_gpa ||
+		    !vcpu->guest->fault_gpa(vcpu, vcpu->guest_priv, &gpa)))
+			type = 0;
+		r = x86_emulate_instruction(vcpu, gpa, type);
 		if (r <= 0)
 			return r;
 	}
@@ -779,5 +789,5 @@ void kvm_vcpu_reset_observations(struct kvm_vcpu *vcpu)
 	vcpu->exception_delivered = false;
 	vcpu->invocations = 0;
 	if (vcpu->access_log)
-		vcpu->access_log->nr = vcpu->access_log->lost = 0;
+		*vcpu->access_log = (struct emul_access_log){ 0 };
 }

@@ -113,6 +113,12 @@ void scenario_init(struct scenario *s);
 u64 scenario_reg(const struct scenario *s, unsigned int reg);
 struct scn_segment scenario_segment(const struct scenario *s, unsigned int seg);
 bool scenario_paging(const struct scenario *s);
+/*
+ * The effective layout: @s's maps, or with none the default two pages at
+ * the anchor (GPA 0x1000 and 0x2000, identity frames with paging off),
+ * both writable MMIO.  Fills @out (SCN_MAX_MAPS entries), returns the count.
+ */
+unsigned int scenario_maps(const struct scenario *s, struct scn_map *out);
 
 /*
  * Binary form.  decode never fails on a headerless body: missing fields

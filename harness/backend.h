@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Backends run a scenario and fill a run_result: the model (always), and
+ * real KVM (harness/kvm/, where /dev/kvm exists).  Both answer MMIO reads
+ * the same way: the scenario's mmio-data bytes in order, then
+ * mmio_default_byte() of each GPA.
+ */
+#ifndef FRAGFUZZ_BACKEND_H
+#define FRAGFUZZ_BACKEND_H
+
+#include "profile.h"
+#include "result.h"
+#include "scenario.h"
+
+/* Deterministic RAM contents and default MMIO answers, per GPA byte. */
+static inline u8 ram_pattern_byte(u64 gpa)
+{
+	u64 x = gpa * 0x9e3779b97f4a7c15ULL;
+
+	return (u8)(x >> 56);
+}
+
+static inline u8 mmio_default_byte(u64 gpa)
+{
+	return (u8)(0xa0 ^ (gpa & 0xff) ^ ((gpa >> 8) & 0x0f));
+}
+
+/* Everything the model backend needs besides the scenario. */
+struct model_backend;
+
+struct model_backend *model_backend_create(void);
+void model_backend_destroy(struct model_backend *mb);
+/*
+ * Run @s on the model with @profile (NULL: the scenario's own, else 7.1).
+ * Returns 0, or -errno if the case cannot be set up (the result then says
+ * OUTCOME_NOT_RUN).
+ */
+int model_backend_run(struct model_backend *mb, const struct scenario *s,
+		      const struct kvm_profile *profile, struct run_result *r);
+const struct kvm_profile *scenario_profile(const struct scenario *s,
+					   const struct kvm_profile *override);
+
+#endif

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The model backend: builds the scenario's VM in the model (memslots for
+ * RAM and ROM frames, in-kernel devices, guest page tables, vCPU state),
+ * runs the instruction bytes through the Capstone instruction layer and
+ * plays userspace for every KVM_EXIT_MMIO, exactly as the real-KVM backend
+ * does on /dev/kvm.
+ *
+ * Everything a run touches lives in struct model_backend and is set up
+ * afresh by each run, so runs do not depend on each other.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "decode.h"
+#include "pagetable.h"
+
+#define MODEL_MAX_KVM_RUNS	RESULT_MAX_EXITS
+#define MODEL_ENTRY_BUDGET	1024
+
+struct model_backend {
+	struct insn_decoder dec;
+	struct insn_source src;
+	struct kvm kvm;
+	struct kvm_vcpu vcpu;
+	struct pt_builder pt;
+	struct emul_access_log log;
+	u8 frames[SCN_MAX_MAPS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+	u8 pt_pool[SCN_PT_POOL_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
+};
+
+const char *run_outcome_name(enum run_outcome o)
+{
+	static const char *const names[NR_OUTCOMES] = {
+		[OUTCOME_RETIRED] = "retired",
+		[OUTCOME_EXCEPTION] = "exception",
+		[OUTCOME_EMULATION_FAILURE] = "emulation-failure",
+		[OUTCOME_BUDGET] = "budget",
+		[OUTCOME_KVM_ERROR] = "kvm-error",
+		[OUTCOME_HOST_BUG] = "host-bug",
+		[OUTCOME_NOT_RUN] = "not-run",
+	};
+
+	return o < NR_OUTCOMES ? names[o] : "unknown";
+}
+
+const struct kvm_profile *scenario_profile(const struct scenario *s,
+					   const struct kvm_profile *override)
+{
+	if (override)
+		return override;
+	if (s->profile >= 0)
+		return kvm_profile_at(s->profile);
+	return kvm_profile_find("7.1");
+}
+
+struct model_backend *model_backend_create(void)
+{
+	struct model_backend *mb = aligned_alloc(PAGE_SIZE, sizeof(*mb));
+
+	if (!mb)
+		return NULL;
+	memset(mb, 0, sizeof(*mb));
+	if (insn_decoder_init(&mb->dec)) {
+		free(mb);
+		return NULL;
+	}
+	return mb;
+}
+
+void model_backend_destroy(struct model_backend *mb)
+{
+	if (!mb)
+		return;
+	insn_decoder_fini(&mb->dec);
+	free(mb);
+}
+
+static void fill_ram_pattern(u8 *page, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE; i++)
+		page[i] = ram_pattern_byte(gpa + i);
+}
+
+/* Memslots and devices for every frame the layout names. */
+static int model_setup_memory(struct model_backend *mb, const struct scenario *s,
+			      const struct scn_map *maps, unsigned int nr_maps)
+{
+	struct kvm *kvm = &mb->kvm;
+	unsigned int i, j, nr_frames = 0;
+	int r;
+
+	kvm_init(kvm);
+	r = kvm_set_memslot(kvm, SCN_PT_POOL_GPA, sizeof(mb->pt_pool), &mb->pt_pool[0][0], false);
+	if (r)
+		return r;
+	if (!(s->ctl & SCN_CTL_NO_IRQCHIP)) {
+		r = kvm_register_ioapic(kvm, IOAPIC_DEFAULT_BASE);
+		if (r)
+			return r;
+	}
+	for (i = 0; i < nr_maps; i++) {
+		const struct scn_map *m = &maps[i];
+
+		/* one slot or device per frame, however many GVAs alias it */
+		for (j = 0; j < i; j++)
+			if (maps[j].gpa == m->gpa)
+				break;
+		if (j < i)
+			continue;
+		switch (m->kind) {
+		case SCN_KIND_RAM:
+		case SCN_KIND_ROM:
+			fill_ram_pattern(mb->frames[nr_frames], m->gpa);
+			r = kvm_set_memslot(kvm, m->gpa, PAGE_SIZE, mb->frames[nr_frames],
+					    m->kind == SCN_KIND_ROM);
+			nr_frames++;
+			break;
+		case SCN_KIND_IOEVENTFD:
+			r = kvm_register_ioeventfd(kvm, m->gpa + m->ev_offset, m->ev_len, false, 0);
+			break;
+		case SCN_KIND_COALESCED:
+			r = kvm_register_coalesced_mmio(kvm, m->gpa, PAGE_SIZE);
+			break;
+		default:
+			r = 0;	/* MMIO, IOAPIC, LAPIC: no memslot */
+			break;
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int model_setup_paging(struct model_backend *mb, const struct scenario *s,
+			      const struct scn_map *maps, unsigned int nr_maps)
+{
+	enum pt_format fmt = s->mode == SCN_MODE_LONG64 ? PT_4LEVEL : PT_2LEVEL;
+	unsigned int i;
+	int r;
+
+	if (!scenario_paging(s))
+		return pt_init(&mb->pt, PT_NONE, &mb->pt_pool[0][0], SCN_PT_POOL_GPA,
+			       SCN_PT_POOL_PAGES);
+	r = pt_init(&mb->pt, fmt, &mb->pt_pool[0][0], SCN_PT_POOL_GPA, SCN_PT_POOL_PAGES);
+	if (r)
+		return r;
+	for (i = 0; i < nr_maps; i++) {
+		const struct scn_map *m = &maps[i];
+		u64 flags = 0;
+
+		if (m->flags & SCN_MAP_WRITE)
+			flags |= PT_WRITABLE;
+		if (m->flags & SCN_MAP_USER)
+			flags |= PT_USER;
+		if ((m->flags & SCN_MAP_NX) && fmt == PT_4LEVEL)
+			flags |= PT64_NX;
+		r = pt_map(&mb->pt, m->gva, m->gpa, flags, m->flags & SCN_MAP_NOT_PRESENT);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
+			    const struct pt_builder *pt)
+{
+	bool is16 = s->mode == SCN_MODE_REAL16 || s->mode == SCN_MODE_PROT16;
+	unsigned int i;
+
+	for (i = 0; i < NR_VCPU_REGS; i++)
+		vcpu->regs[i] = scenario_reg(s, i);
+	vcpu->rip = scenario_reg(s, SCN_REG_RIP);
+	vcpu->rflags = scenario_reg(s, SCN_REG_RFLAGS) | X86_EFLAGS_FIXED;
+	vcpu->cpl = s->cpl;
+
+	for (i = 0; i < NR_VCPU_SREGS; i++) {
+		struct scn_segment seg = scenario_segment(s, i);
+
+		vcpu->sregs.seg[i] = (struct kvm_segment){
+			.base = seg.base,
+			.limit = seg.limit,
+			.type = i == VCPU_SREG_CS ? 0xb : 0x3,
+			.present = true,
+			.s = true,
+			.dpl = i == VCPU_SREG_CS || i == VCPU_SREG_SS ? s->cpl : 3,
+			.db = !is16 && s->mode != SCN_MODE_LONG64 ? true :
+			      (s->mode == SCN_MODE_LONG64 && i != VCPU_SREG_CS),
+			.l = s->mode == SCN_MODE_LONG64 && i == VCPU_SREG_CS,
+		};
+	}
+	vcpu->sregs.cr0 = s->mode == SCN_MODE_REAL16 ? 0 : X86_CR0_PE;
+	if (scenario_paging(s))
+		vcpu->sregs.cr0 |= X86_CR0_PG;
+	if (s->ctl & SCN_CTL_CR0_WP)
+		vcpu->sregs.cr0 |= X86_CR0_WP;
+	vcpu->sregs.cr3 = pt->root;
+	vcpu->sregs.cr4 = (s->ctl & SCN_CTL_CR4_OSFXSR) ? X86_CR4_OSFXSR : 0;
+	vcpu->sregs.efer = (s->ctl & SCN_CTL_EFER_NXE) ? EFER_NX : 0;
+	if (s->mode == SCN_MODE_LONG64) {
+		vcpu->sregs.cr4 |= X86_CR4_PAE;
+		vcpu->sregs.efer |= EFER_LME | EFER_LMA;
+	}
+}
+
+static void model_record(struct run_result *r, const struct kvm_vcpu *vcpu)
+{
+	memcpy(r->regs, vcpu->regs, sizeof(r->regs));
+	r->rip = vcpu->rip;
+	r->rflags = vcpu->rflags;
+	r->trace = vcpu->trace;
+	r->warnings = vcpu->warnings;
+	r->mmio_pending = vcpu->mmio_needed;
+	r->mmio_exits = vcpu->stat_mmio_exits;
+	if (vcpu->emulate_ctxt->mnemonic) {
+		strncpy(r->mnemonic, vcpu->emulate_ctxt->mnemonic, sizeof(r->mnemonic) - 1);
+		r->mnemonic[sizeof(r->mnemonic) - 1] = 0;
+	}
+}
+
+/* Play userspace: answer reads from mmio-data, then the default pattern. */
+static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s,
+				 struct run_result *r)
+{
+	struct kvm_run *run = vcpu->run;
+	unsigned int pos = 0, n;
+
+	for (n = 0; n < MODEL_MAX_KVM_RUNS; n++) {
+		struct run_exit *x;
+		unsigned int i;
+		int rc = kvm_arch_vcpu_ioctl_run(vcpu);
+
+		if (rc) {
+			r->kvm_errno = -rc;
+			r->outcome = vcpu->host_bug ? OUTCOME_HOST_BUG : OUTCOME_KVM_ERROR;
+			return;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			r->outcome = OUTCOME_EMULATION_FAILURE;
+			return;
+		case KVM_EXIT_HLT:
+			r->outcome = vcpu->exception_delivered ? OUTCOME_EXCEPTION
+							       : OUTCOME_RETIRED;
+			r->exception = vcpu->delivered;
+			return;
+		default:
+			r->outcome = OUTCOME_BUDGET;
+			return;
+		}
+		x = &r->exits[r->nr_exits++];
+		x->gpa = run->mmio.phys_addr;
+		x->len = run->mmio.len;
+		x->write = run->mmio.is_write;
+		if (!x->write) {
+			for (i = 0; i < x->len && i < 8; i++)
+				run->mmio.data[i] = pos < s->mmio_data_len ? s->mmio_data[pos++] :
+						    mmio_default_byte(x->gpa + i);
+		}
+		memcpy(x->data, run->mmio.data, min_t(u32, x->len, 8));
+	}
+	r->exits_lost = true;
+	r->outcome = OUTCOME_BUDGET;
+}
+
+int model_backend_run(struct model_backend *mb, const struct scenario *s,
+		      const struct kvm_profile *profile, struct run_result *r)
+{
+	struct kvm_host_config host = {
+		.tdp = s->ctl & SCN_CTL_TDP,
+		.irqchip_in_kernel = !(s->ctl & SCN_CTL_NO_IRQCHIP),
+		.split_lock_detect = s->ctl & SCN_CTL_SPLIT_LOCK,
+	};
+	struct scn_map maps[SCN_MAX_MAPS];
+	unsigned int nr_maps = scenario_maps(s, maps);
+	struct kvm_vcpu *vcpu = &mb->vcpu;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->outcome = OUTCOME_NOT_RUN;
+	profile = scenario_profile(s, profile);
+
+	ret = model_setup_memory(mb, s, maps, nr_maps);
+	if (!ret)
+		ret = model_setup_paging(mb, s, maps, nr_maps);
+	if (ret)
+		return ret;
+	ret = kvm_vcpu_create(vcpu, &mb->kvm, profile, &host);
+	if (ret)
+		return ret;
+	model_setup_cpu(vcpu, s, &mb->pt);
+
+	mb->src = (struct insn_source){ .dec = &mb->dec, .len = s->insn_len };
+	memcpy(mb->src.bytes, s->insn, s->insn_len);
+	vcpu->guest = &insn_guest_ops;
+	vcpu->guest_priv = &mb->src;
+	vcpu->insn_rip = vcpu->rip;
+	vcpu->entry_budget = MODEL_ENTRY_BUDGET;
+	vcpu->access_log = &mb->log;
+	kvm_vcpu_reset_observations(vcpu);
+
+	model_userspace_loop(vcpu, s, r);
+	model_record(r, vcpu);
+	r->has_accesses = true;
+	r->accesses = mb->log;
+	kvm_vcpu_destroy(vcpu);
+	return 0;
+}

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fragfuzz: command-line front end.
+ *
+ *   fragfuzz run [--backend model] [--kernel V] [--json] [--known] FILE...
+ *   fragfuzz encode [TEXT [BIN]]      text scenario -> binary
+ *   fragfuzz decode [BIN]             binary (or text) scenario -> text
+ *   fragfuzz stats [-n N] [--seed S] [--kernel V]
+ *
+ * run exits 0 when no unknown violation was found, 1 when one was, 2 on
+ * bad input or usage.  "-" or no FILE means standard input.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "oracle.h"
+#include "report.h"
+
+#define MAX_INPUT	(1 << 20)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fragfuzz run [--backend model] [--kernel V] [--json] [--known] FILE...\n"
+		"       fragfuzz encode [TEXT [BIN]]\n"
+		"       fragfuzz decode [BIN]\n"
+		"       fragfuzz stats [-n N] [--seed S] [--kernel V]\n"
+		"kernels:");
+	for (unsigned int i = 0; i < kvm_profile_count(); i++)
+		fprintf(f, " %s", kvm_profile_at(i)->name);
+	fprintf(f, "\n");
+}
+
+/* Read a whole file ("-" = stdin); returns its size or -errno. */
+static long read_input(const char *path, u8 *buf, size_t size)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, size, f);
+	if (f != stdin)
+		fclose(f);
+	if (n == size)
+		return -EFBIG;
+	buf[n] = 0;
+	return (long)n;
+}
+
+/* Binary or text, whichever the file is; 0 or -EINVAL with @err set. */
+static int load_scenario(const char *path, struct scenario *s, char *err, size_t errlen)
+{
+	static u8 buf[MAX_INPUT + 1];
+	long n = read_input(path, buf, MAX_INPUT);
+
+	if (n < 0) {
+		snprintf(err, errlen, "%s", strerror((int)-n));
+		return (int)n;
+	}
+	if (scenario_is_text(buf, n))
+		return scenario_parse_text(s, (const char *)buf, err, errlen);
+	return scenario_decode(s, buf, n, err, errlen);
+}
+
+static const struct kvm_profile *parse_kernel(const char *name)
+{
+	const struct kvm_profile *p = kvm_profile_find(name);
+
+	if (!p) {
+		fprintf(stderr, "fragfuzz: unknown kernel '%s'\n", name);
+		usage(stderr);
+		exit(2);
+	}
+	return p;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "backend", required_argument, NULL, 'b' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "known", no_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct kvm_profile *override = NULL;
+	struct model_backend *mb;
+	bool json = false;
+	int c, i, ret = 0;
+
+	while ((c = getopt_long(argc, argv, "b:k:jK", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (strcmp(optarg, "model")) {
+				fprintf(stderr, "fragfuzz: backend '%s' is not available "
+					"(this build has: model)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			override = parse_kernel(optarg);
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'K':
+			break;	/* known violations are always listed by run */
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	mb = model_backend_create();
+	if (!mb) {
+		fprintf(stderr, "fragfuzz: cannot create the model backend\n");
+		return 2;
+	}
+	for (i = optind; i < argc || (i == optind && argc == optind); i++) {
+		const char *path = i < argc ? argv[i] : "-";
+		static struct scenario s;
+		static struct run_result r;
+		struct violation_list vl = { 0 };
+		const struct kvm_profile *p;
+		char err[256];
+
+		if (load_scenario(path, &s, err, sizeof(err))) {
+			fprintf(stderr, "fragfuzz: %s: %s\n", path, err);
+			ret = 2;
+			continue;
+		}
+		p = scenario_profile(&s, override);
+		if (model_backend_run(mb, &s, p, &r)) {
+			fprintf(stderr, "fragfuzz: %s: the model cannot set this case up\n", path);
+			ret = 2;
+			continue;
+		}
+		oracle_check(&s, p, &r, &r.accesses, &vl);
+		if (json)
+			report_json(stdout, path, p, &r, &vl);
+		else
+			report_text(stdout, path, p, &r, &vl);
+		if (vl.nr_unknown && ret == 0)
+			ret = 1;
+	}
+	model_backend_destroy(mb);
+	return ret;
+}
+
+static int cmd_encode(int argc, char **argv)
+{
+	const char *in = argc > 1 ? argv[1] : "-";
+	static u8 out[4096];
+	struct scenario s;
+	char err[256];
+	FILE *f = stdout;
+	int n;
+
+	if (load_scenario(in, &s, err, sizeof(err))) {
+		fprintf(stderr, "fragfuzz: %s: %s\n", in, err);
+		return 2;
+	}
+	n = scenario_encode(&s, out, sizeof(out));
+	if (n < 0) {
+		fprintf(stderr, "fragfuzz: %s: cannot encode\n", in);
+		return 2;
+	}
+	if (argc > 2 && !(f = fopen(argv[2], "wb"))) {
+		fprintf(stderr, "fragfuzz: %s: %s\n", argv[2], strerror(errno));
+		return 2;
+	}
+	fwrite(out, 1, n, f);
+	if (f != stdout)
+		fclose(f);
+	return 0;
+}
+
+static int cmd_decode(int argc, char **argv)
+{
+	const char *in = argc > 1 ? argv[1] : "-";
+	struct scenario s;
+	char err[256];
+
+	if (load_scenario(in, &s, err, sizeof(err))) {
+		fprintf(stderr, "fragfuzz: %s: %s\n", in, err);
+		return 2;
+	}
+	scenario_format_text(&s, stdout);
+	return 0;
+}
+
+static u64 xorshift64(u64 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Shares of random inputs that reach the code under test (issue 4). */
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "seed", required_argument, NULL, 's' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct kvm_profile *p = kvm_profile_find("7.1");
+	unsigned long n = 100000, i, accessed = 0, crossing = 0, two_frags = 0, exits = 0;
+	unsigned long outcomes[NR_OUTCOMES] = { 0 };
+	struct model_backend *mb;
+	u64 seed = 1;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:s:k:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			n = strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0) | 1;
+			break;
+		case 'k':
+			p = parse_kernel(optarg);
+			break;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	mb = model_backend_create();
+	if (!mb)
+		return 2;
+	for (i = 0; i < n; i++) {
+		static struct scenario s;
+		static struct run_result r;
+		u8 buf[160];
+		size_t len = xorshift64(&seed) % sizeof(buf), k;
+		bool cross = false, two = false;
+
+		for (k = 0; k < len; k++)
+			buf[k] = (u8)xorshift64(&seed);
+		if (scenario_decode(&s, buf, len, NULL, 0) || model_backend_run(mb, &s, p, &r))
+			continue;
+		outcomes[r.outcome]++;
+		if (r.accesses.nr)
+			accessed++;
+		if (r.nr_exits)
+			exits++;
+		for (k = 0; k < r.accesses.nr; k++) {
+			const struct emul_access *a = &r.accesses.a[k];
+
+			if (((a->la + a->bytes - 1) ^ a->la) & PAGE_MASK)
+				cross = true;
+			if (oracle_access_fragments(&s, a) == 2)
+				two = true;
+		}
+		crossing += cross;
+		two_frags += two;
+	}
+	printf("random inputs: %lu (seed %" PRIu64 ", kernel %s)\n", n, seed, p->name);
+	printf("  with an emulated access:        %6.2f%%\n", 100.0 * accessed / n);
+	printf("  with a page-crossing access:    %6.2f%%\n", 100.0 * crossing / n);
+	printf("  with two MMIO fragments:        %6.2f%%\n", 100.0 * two_frags / n);
+	printf("  with at least one MMIO exit:    %6.2f%%\n", 100.0 * exits / n);
+	for (i = 0; i < NR_OUTCOMES; i++)
+		if (outcomes[i])
+			printf("  outcome %-18s %6.2f%%\n", run_outcome_name(i),
+			       100.0 * outcomes[i] / n);
+	model_backend_destroy(mb);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "encode"))
+		return cmd_encode(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "decode"))
+		return cmd_decode(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stats"))
+		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "fragfuzz: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

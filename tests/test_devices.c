@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * In-kernel MMIO (spec 3.3, 4 notes (b)): the IOAPIC register window,
+ * coalesced MMIO zones and their ring, ioeventfds with and without
+ * datamatch, and read-only memslots.  Chunks are min(8, rest) from the
+ * piece start; the first unhandled chunk sends the rest to userspace.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_model.h"
+
+static const u8 pattern[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+				0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f };
+
+static const struct script_insn movdqu_load = {
+	.name = "movdqu xmm0,[rdi]", .execute = em_mov, .d = Mov | Unaligned,
+	.op_bytes = 4, .ad_bytes = 8, .len = 4,
+	.src = SCRIPT_MEM(16, VCPU_REGS_RDI, 0), .dst = SCRIPT_XMM(0),
+};
+
+static const struct script_insn movdqu_store = {
+	.name = "movdqu [rdi],xmm0", .execute = em_mov, .d = Mov | Unaligned,
+	.op_bytes = 4, .ad_bytes = 8, .len = 4,
+	.src = SCRIPT_XMM(0), .dst = SCRIPT_MEM(16, VCPU_REGS_RDI, 0),
+};
+
+static const struct script_insn mov_mem_ax = {
+	.name = "mov [rdi],ax", .execute = em_mov, .d = Mov,
+	.op_bytes = 2, .ad_bytes = 8, .len = 3,
+	.src = SCRIPT_REG(2, VCPU_REGS_RAX), .dst = SCRIPT_MEM(2, VCPU_REGS_RDI, 0),
+};
+
+static const struct script_insn mov_mem_rax = {
+	.name = "mov [rdi],rax", .execute = em_mov, .d = Mov,
+	.op_bytes = 8, .ad_bytes = 8, .len = 3,
+	.src = SCRIPT_REG(8, VCPU_REGS_RAX), .dst = SCRIPT_MEM(8, VCPU_REGS_RDI, 0),
+};
+
+/* ---- IOAPIC ---- */
+
+static struct env *ioapic_env(const struct pcase *c, const struct script_insn *insn)
+{
+	struct env *e = model_env(c, ENV_LONG64, false, insn);
+
+	if (kvm_register_ioapic(&e->kvm, IOAPIC_DEFAULT_BASE))
+		abort();
+	env_map(e, V0, IOAPIC_DEFAULT_BASE, RW);
+	return e;
+}
+
+MODEL_CASE(ioapic_read16, "IOAPIC 16-byte read fully in kernel: two T1 traces, no exit",
+	   all_profiles)
+{
+	struct env *e = ioapic_env(c, &movdqu_load);
+
+	e->kvm.mmio_bus[0].ioapic.ioregsel = 0x12;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0;
+	memset(e->vcpu.xmm[0], 0xff, 16);
+	env_run(e);
+
+	/* IOREGSEL at +0; +8 is no register and reads as 0 */
+	ENV_TRACE(e, 0, "mmio read len 8 gpa 0xfec00000 val 0x12");
+	ENV_TRACE(e, 1, "mmio read len 8 gpa 0xfec00008 val 0x0");
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
+	TEST_ASSERT_EQ(e->vcpu.stat_mmio_exits, 0, "stat.mmio_exits");
+	TEST_ASSERT_EQ(le_bytes(e->vcpu.xmm[0], 8), 0x12, "XMM0 low qword");
+	TEST_ASSERT_EQ(le_bytes(e->vcpu.xmm[0] + 8, 8), 0, "XMM0 high qword");
+	check_retired(t, e, 4);
+	env_destroy(e);
+}
+
+MODEL_CASE(ioapic_select_window, "IOAPIC: write IOREGSEL, read IOWIN (version), both in kernel",
+	   all_profiles)
+{
+	struct env *e = ioapic_env(c, &mov_mem_eax);
+
+	e->vcpu.regs[VCPU_REGS_RAX] = 1;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0;
+	env_run(e);
+	check_retired(t, e, 2);
+
+	e->insn = mov_eax_mem;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
+	env_run(e);
+
+	ENV_TRACE(e, 0, "mmio write len 4 gpa 0xfec00000 val 0x1");
+	ENV_TRACE(e, 1, "mmio read len 4 gpa 0xfec00010 val 0x170011");
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
+	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x170011, "EAX (IOAPIC version)");
+	check_retired(t, e, 2);
+	env_destroy(e);
+}
+
+MODEL_CASE(ioapic_read16_end, "IOAPIC 16-byte read at 0xfec000f8: 1st chunk in kernel, frag0 0xfec00100",
+	   all_profiles)
+{
+	struct env *e = ioapic_env(c, &movdqu_load);
+	unsigned int n = 0;
+
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xf8;
+	env_read_data(e, pattern, 8);
+	env_run(e);
+
+	ENV_TRACE(e, n++, "mmio read len 8 gpa 0xfec000f8 val 0x0");
+	/* v6.18: whole access length; 7.1: bytes left after the in-kernel chunk */
+	if (per_page_t3(c))
+		ENV_TRACE(e, n++, "mmio unsatisfied-read len 8 gpa 0xfec00100 val 0x0");
+	else
+		ENV_TRACE(e, n++, "mmio unsatisfied-read len 16 gpa 0xfec00100 val 0x0");
+	/* T4: full length, frag0's GPA (note (b)), val = in-kernel low qword */
+	ENV_TRACE(e, n++, "mmio read len 16 gpa 0xfec00100 val 0x0");
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
+	ENV_EXIT(e, 0, 0xfec00100, 8, false);
+	TEST_ASSERT_EQ(le_bytes(e->vcpu.xmm[0], 8), 0, "XMM0 low qword (IOAPIC)");
+	TEST_ASSERT_EQ(le_bytes(e->vcpu.xmm[0] + 8, 8), 0x4746454443424140ULL,
+		       "XMM0 high qword (userspace)");
+	check_retired(t, e, 4);
+	env_destroy(e);
+}
+
+/* ---- coalesced MMIO ---- */
+
+static struct env *coalesced_env(const struct pcase *c, const struct script_insn *insn)
+{
+	struct env *e = model_env(c, ENV_LONG64, false, insn);
+
+	if (kvm_register_coalesced_mmio(&e->kvm, 0x4000, 0x1000))
+		abort();
+	env_map(e, V0, 0x4000, RW);
+	memcpy(e->vcpu.xmm[0], pattern, 16);
+	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
+	return e;
+}
+
+MODEL_CASE(coalesced_write4, "coalesced zone absorbs a 4-byte write into the ring, no exit",
+	   all_profiles)
+{
+	struct env *e = coalesced_env(c, &mov_mem_eax);
+	struct kvm_coalesced_ring *ring = &e->kvm.coalesced_ring;
+
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
+	env_run(e);
+
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 1, "number of trace events");
+	TEST_ASSERT_EQ(e->vcpu.trace.ev[0].gpa, 0x4010, "write trace gpa");
+	TEST_ASSERT_EQ(e->vcpu.trace.ev[0].len, 4, "write trace len");
+	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
+	TEST_ASSERT_EQ(ring->last, 1, "ring entries");
+	TEST_ASSERT_EQ(ring->entries[0].phys_addr, 0x4010, "ring entry gpa");
+	TEST_ASSERT_EQ(ring->entries[0].len, 4, "ring entry len");
+	TEST_ASSERT_EQ(le_bytes(ring->entries[0].data, 8), 0xaabbccdd, "ring entry data");
+	check_retired(t, e, 2);
+	env_destroy(e);
+}
+
+MODEL_CASE(coalesced_write16, "coalesced zone: 16-byte write becomes two 8-byte ring entries",
+	   all_profiles)
+{
+	struct env *e = coalesced_env(c, &movdqu_store);
+	struct kvm_coalesced_ring *ring = &e->kvm.coalesced_ring;
+
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x100;
+	env_run(e);
+
+	ENV_TRACE(e, 0, "mmio write len 16 gpa 0x4100 val 0x4746454443424140");
+	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
+	TEST_ASSERT_EQ(ring->last, 2, "ring entries");
+	TEST_ASSERT_EQ(ring->entries[0].phys_addr, 0x4100, "ring entry 0 gpa");
+	TEST_ASSERT_EQ(le_bytes(ring->entries[0].data, 8), 0x4746454443424140ULL, "entry 0 data");
+	TEST_ASSERT_EQ(ring->entries[1].phys_addr, 0x4108, "ring entry 1 gpa");
+	TEST_ASSERT_EQ(ring->entries[1].len, 8, "ring entry 1 len");
+	TEST_ASSERT_EQ(le_bytes(ring->entries[1].data, 8), 0x4f4e4d4c4b4a4948ULL, "entry 1 data");
+	check_retired(t, e, 4);
+	env_destroy(e);
+}
+
+MODEL_CASE(coalesced_full, "coalesced zone with a full ring: the write goes to userspace",
+	   all_profiles)
+{
+	struct env *e = coalesced_env(c, &mov_mem_eax);
+	struct kvm_coalesced_ring *ring = &e->kvm.coalesced_ring;
+
+	ring->first = 0;
+	ring->last = KVM_COALESCED_MMIO_MAX - 1;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
+	env_run(e);
+
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 1, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
+	ENV_EXIT(e, 0, 0x4010, 4, true);
+	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xaabbccdd, "exit data");
+	TEST_ASSERT_EQ(ring->last, KVM_COALESCED_MMIO_MAX - 1, "ring unchanged");
+	check_retired(t, e, 2);
+	env_destroy(e);
+}
+
+MODEL_CASE(coalesced_one_slot, "coalesced ring with one free slot: 1st chunk absorbed, 2nd exits",
+	   all_profiles)
+{
+	struct env *e = coalesced_env(c, &movdqu_store);
+	struct kvm_coalesced_ring *ring = &e->kvm.coalesced_ring;
+
+	ring->first = 0;
+	ring->last = KVM_COALESCED_MMIO_MAX - 2;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x100;
+	env_run(e);
+
+	ENV_TRACE(e, 0, "mmio write len 16 gpa 0x4100 val 0x4746454443424140");
+	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
+	ENV_EXIT(e, 0, 0x4108, 8, true);
+	TEST_ASSERT_EQ(env_exit_data(e, 0), 0x4f4e4d4c4b4a4948ULL, "exit data (high qword)");
+	TEST_ASSERT_EQ(ring->last, KVM_COALESCED_MMIO_MAX - 1, "ring took one entry");
+	TEST_ASSERT_EQ(ring->entries[KVM_COALESCED_MMIO_MAX - 2].phys_addr, 0x4100,
+		       "ring entry gpa");
+	check_retired(t, e, 4);
+	env_destroy(e);
+}
+
+MODEL_CASE(coalesced_read, "coalesced zone does not handle reads: read exit",
+	   all_profiles)
+{
+	struct env *e = coalesced_env(c, &mov_eax_mem);
+
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
+	env_read_data(e, (u8[]){ 1, 2, 3, 4 }, 4);
+	env_run(e);
+
+	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
+	ENV_EXIT(e, 0, 0x4010, 4, false);
+	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x04030201, "EAX");
+	TEST_ASSERT_EQ(e->kvm.coalesced_ring.last, 0, "ring untouched");
+	check_retired(t, e, 2);
+	env_destroy(e);
+}
+
+/* ---- ioeventfd ---- */
+
+struct ioeventfd_row {
+	const char *title;
+	u32 len;
+	bool has_datamatch;
+	u64 datamatch;
+	const struct script_insn *insn;
+	u64 value;
+	unsigned int signals;
+	unsigned int nr_exits;
+	u64 exit_gpa;
+	u32 exit_len;
+};
+
+static const struct ioeventfd_row ioeventfd_rows[] = {
+	{ "ioeventfd {0x5000,4,datamatch 0x1234}: matching write signals, no exit",
+	  4, true, 0x1234, &mov_mem_eax, 0x1234, 1, 0, 0, 0 },
+	{ "ioeventfd {0x5000,4,datamatch 0x1234}: other value exits",
+	  4, true, 0x1234, &mov_mem_eax, 0x1235, 0, 1, 0x5000, 4 },
+	{ "ioeventfd {0x5000,4,datamatch 0x1234}: 2-byte write of the value exits",
+	  4, true, 0x1234, &mov_mem_ax, 0x1234, 0, 1, 0x5000, 2 },
+	{ "ioeventfd {0x5000,4}: 8-byte write (length mismatch) exits",
+	  4, false, 0, &mov_mem_rax, 0x1234, 0, 1, 0x5000, 8 },
+	{ "ioeventfd {0x5000,0}: any length at the address signals",
+	  0, false, 0, &mov_mem_rax, 0x1234, 1, 0, 0, 0 },
+	{ "ioeventfd {0x5000,0}: 16-byte write, 2nd chunk at 0x5008 exits",
+	  0, false, 0, &movdqu_store, 0, 1, 1, 0x5008, 8 },
+	{ "ioeventfd {0x5000,8}: read exits (ioeventfds are write only)",
+	  8, false, 0, &mov_eax_mem, 0, 0, 1, 0x5000, 4 },
+};
+
+static void ioeventfd_run(struct test_ctx *t, const void *arg)
+{
+	const struct pcase *c = arg;
+	const struct ioeventfd_row *r = c->row;
+	struct env *e = model_env(c, ENV_LONG64, false, r->insn);
+	bool write = r->insn != &mov_eax_mem;
+
+	if (kvm_register_ioeventfd(&e->kvm, 0x5000, r->len, r->has_datamatch, r->datamatch))
+		abort();
+	env_map(e, V0, 0x5000, RW);
+	memcpy(e->vcpu.xmm[0], pattern, 16);
+	e->vcpu.regs[VCPU_REGS_RAX] = r->value;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0;
+	env_run(e);
+
+	TEST_ASSERT_EQ(e->kvm.mmio_bus[0].ioeventfd.signals, r->signals, "ioeventfd signals");
+	TEST_ASSERT_EQ(e->nr_exits, r->nr_exits, "number of exits");
+	if (r->nr_exits) {
+		ENV_EXIT(e, 0, r->exit_gpa, r->exit_len, write);
+		if (write && r->insn != &movdqu_store)
+			TEST_ASSERT_EQ(env_exit_data(e, 0), r->value, "exit data");
+		if (r->insn == &movdqu_store)
+			TEST_ASSERT_EQ(env_exit_data(e, 0), 0x4f4e4d4c4b4a4948ULL, "exit data");
+	}
+	if (write) {
+		TEST_ASSERT_EQ(e->vcpu.trace.nr, 1, "number of trace events");
+		TEST_ASSERT_EQ(e->vcpu.trace.ev[0].type, KVM_TRACE_MMIO_WRITE, "trace type");
+		TEST_ASSERT_EQ(e->vcpu.trace.ev[0].len, r->insn->dst.bytes, "write trace len");
+	}
+	check_retired(t, e, r->insn->len);
+	env_destroy(e);
+}
+
+__attribute__((constructor)) static void register_ioeventfd(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ioeventfd_rows); i++)
+		register_profiles(ioeventfd_rows[i].title, ioeventfd_run, &ioeventfd_rows[i],
+				  modern_profiles, NR_MODERN_PROFILES);
+}
+
+/* ---- read-only memslots (spec 3.2) ---- */
+
+MODEL_CASE(rom_read, "read-only memslot: read served from RAM, no trace, no exit",
+	   all_profiles)
+{
+	struct env *e = model_env(c, ENV_LONG64, false, &movdqu_load);
+	u8 *rom = env_ram(e, 0x1000, true);
+
+	memcpy(rom + 0xff8, pattern, 8);
+	memcpy(rom + 0xff0, pattern + 8, 8);
+	env_map(e, V0, 0x1000, RW);
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff0;
+	env_run(e);
+
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 0, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
+	TEST_ASSERT_EQ(le_bytes(e->vcpu.xmm[0], 8), 0x4f4e4d4c4b4a4948ULL, "XMM0 low");
+	TEST_ASSERT_EQ(le_bytes(e->vcpu.xmm[0] + 8, 8), 0x4746454443424140ULL, "XMM0 high");
+	check_retired(t, e, 4);
+	env_destroy(e);
+}
+
+MODEL_CASE(rom_write, "read-only memslot: write traced and exits, memory unchanged",
+	   all_profiles)
+{
+	struct env *e = model_env(c, ENV_LONG64, false, &mov_mem_eax);
+	u8 *rom = env_ram(e, 0x1000, true);
+
+	env_map(e, V0, 0x1000, RW);
+	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x20;
+	env_run(e);
+
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 1, "number of trace events");
+	TEST_ASSERT_EQ(e->vcpu.trace.ev[0].gpa, 0x1020, "write trace gpa");
+	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
+	ENV_EXIT(e, 0, 0x1020, 4, true);
+	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xaabbccdd, "exit data");
+	TEST_ASSERT_EQ(le_bytes(rom + 0x20, 4), 0, "read-only memory unchanged");
+	check_retired(t, e, 2);
+	env_destroy(e);
+}
+
+MODEL_CASE(rom_write_split, "write split RAM|read-only slot: RAM piece stored, ROM piece exits",
+	   modern_profiles)
+{
+	struct env *e = model_env(c, ENV_LONG64, false, &mov_mem_eax);
+	u8 *ram = env_ram(e, 0x1000, false), *rom = env_ram(e, 0x2000, true);
+
+	env_map(e, V0, 0x1000, RW);
+	env_map(e, V1, 0x2000, RW);
+	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xfff;
+	env_run(e);
+
+	ENV_TRACE(e, 0, "mmio write len 3 gpa 0x2000 val 0xaabbcc");
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 1, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
+	ENV_EXIT(e, 0, 0x2000, 3, true);
+	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xaabbcc, "exit data");
+	TEST_ASSERT_EQ(ram[0xfff], 0xdd, "RAM piece");
+	TEST_ASSERT_EQ(le_bytes(rom, 3), 0, "read-only piece unchanged");
+	check_retired(t, e, 2);
+	env_destroy(e);
+}

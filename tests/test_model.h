@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared helpers of the model tests (test_model.c, test_devices.c,
+ * test_bugs.c): per-profile registration of table rows, the common page
+ * layout and the end-of-instruction checks.
+ */
+#ifndef FRAGFUZZ_TEST_MODEL_H
+#define FRAGFUZZ_TEST_MODEL_H
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "env.h"
+
+#define V0	0x40000000ULL
+#define V1	(V0 + PAGE_SIZE)
+#define V2	(V0 + 0x100000ULL)
+#define RW	PT_WRITABLE
+
+#define NR_ALL_PROFILES		6
+#define NR_MODERN_PROFILES	3
+extern const char *const all_profiles[NR_ALL_PROFILES];
+extern const char *const modern_profiles[NR_MODERN_PROFILES];
+
+/* What a registered case receives: its profile and its table row. */
+struct pcase {
+	const char *profile;
+	const void *row;
+};
+
+/* Register "title [profile]" for every profile in @profiles. */
+void register_profiles(const char *title, test_fn fn, const void *row,
+		       const char *const *profiles, unsigned int n);
+
+#define MODEL_CASE(fn, title, profiles)					\
+	static void fn(struct test_ctx *t, const struct pcase *c);	\
+	static void fn##_entry(struct test_ctx *t, const void *arg)	\
+	{								\
+		fn(t, arg);						\
+	}								\
+	__attribute__((constructor)) static void register_##fn(void)	\
+	{								\
+		register_profiles(title, fn##_entry, NULL, profiles,	\
+				  ARRAY_SIZE(profiles));		\
+	}								\
+	static void fn(struct test_ctx *t, const struct pcase *c)
+
+/* ENV_TRACE with a printf-style expected line */
+#define TRACE_F(e, i, ...)						\
+	do {								\
+		char __want[128];					\
+		snprintf(__want, sizeof(__want), __VA_ARGS__);		\
+		ENV_TRACE(e, i, __want);				\
+	} while (0)
+
+/* 7.1 tracing: one unsatisfied-read per unsatisfied page piece */
+bool per_page_t3(const struct pcase *c);
+struct env *model_env(const struct pcase *c, enum env_mode mode, bool tdp,
+		      const struct script_insn *insn);
+/* The instruction retired cleanly: RIP moved by @len, no exception/WARN. */
+void check_retired(struct test_ctx *t, struct env *e, u64 len);
+/* A #PF was delivered with @error_code and CR2 @cr2; RIP did not move. */
+void check_pf(struct test_ctx *t, struct env *e, u64 cr2, u16 error_code);
+/* Little-endian value of the first min(8, n) bytes at @p. */
+u64 le_bytes(const u8 *p, unsigned int n);
+
+extern const struct script_insn mov_eax_mem;	/* mov eax,[rdi] */
+extern const struct script_insn mov_mem_eax;	/* mov [rdi],eax */
+
+#endif
