@@ -95,7 +95,7 @@ asan-tools:
 	@$(MAKE) --no-print-directory $(O)/asan/cve-repro || \
 		echo "# ASan build of cve-repro failed: CVE tests will skip"
 
-check: deps $(O)/fragfuzz-tests asan-tools
+check: deps $(O)/fragfuzz-tests $(O)/fragfuzz $(CORPUS_BIN) asan-tools
 	$(O)/fragfuzz-tests
 
 clean:

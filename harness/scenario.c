@@ -100,7 +100,7 @@ void scenario_init(struct scenario *s)
 	memset(s, 0, sizeof(*s));
 	s->profile = -1;
 	s->mode = SCN_MODE_LONG64;
-	s->ctl = SCN_CTL_CR0_WP | SCN_CTL_EFER_NXE;
+	s->ctl = SCN_CTL_CR0_WP | SCN_CTL_EFER_NXE | SCN_CTL_CR4_OSFXSR;
 }
 
 bool scenario_paging(const struct scenario *s)

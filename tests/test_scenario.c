@@ -190,7 +190,7 @@ TEST(scenario_init_defaults)
 	TEST_ASSERT_EQ(s.profile, -1, "profile unset");
 	TEST_ASSERT_EQ(s.mode, SCN_MODE_LONG64, "default mode");
 	TEST_ASSERT_EQ(s.cpl, 0, "default cpl");
-	TEST_ASSERT_EQ(s.ctl, SCN_CTL_CR0_WP | SCN_CTL_EFER_NXE, "default ctl");
+	TEST_ASSERT_EQ(s.ctl, SCN_CTL_CR0_WP | SCN_CTL_EFER_NXE | SCN_CTL_CR4_OSFXSR, "default ctl");
 	TEST_ASSERT_EQ(s.insn_len, 0, "no insn");
 	TEST_ASSERT_EQ(s.regs_set, 0, "no regs set");
 	TEST_ASSERT_EQ(s.segs_set, 0, "no segs set");

@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Instruction handlers for the instruction layer (decode.c), in the style
+ * of emulate.c's em_* functions: each runs between the generic operand
+ * reads and the generic writeback of x86_emulate_insn().
+ *
+ * Semantics are kept only as far as they decide memory accesses and what a
+ * checker needs: written values (they become MMIO write data), register
+ * results of loads, RSP/RIP, and the flags that end string loops, decide
+ * cmpxchg and conditional instructions.  Exceptions (#GP/#SS/#UD/#DE) are
+ * raised where KVM raises them relative to the accesses.
+ */
+#include <string.h>
+
+#include "decode.h"
+
+#define EFLAGS_IF	BIT(9)
+#define EFLAGS_IOPL	(3ULL << 12)
+#define EFLAGS_NT	BIT(14)
+#define EFLAGS_AC	BIT(18)
+#define EFLAGS_ID	BIT(21)
+#define ARITH_FLAGS	(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | \
+			 X86_EFLAGS_SF | X86_EFLAGS_OF)
+
+typedef unsigned __int128 u128;
+
+/* ---- private helpers (emulate.c keeps its own static) ---- */
+
+static u64 width_mask(unsigned int bytes)
+{
+	return bytes >= 8 ? ~0ULL : BIT(bytes * 8) - 1;
+}
+
+static u64 sign_bit(unsigned int bytes)
+{
+	return BIT(bytes * 8 - 1);
+}
+
+static s64 sign_extend(u64 v, unsigned int bytes)
+{
+	unsigned int sh = 64 - bytes * 8;
+
+	return bytes >= 8 ? (s64)v : (s64)(v << sh) >> sh;
+}
+
+static int raise(struct x86_emulate_ctxt *ctxt, int vec, bool has_err)
+{
+	ctxt->exception.vector = (u8)vec;
+	ctxt->exception.error_code = 0;
+	ctxt->exception.error_code_valid = has_err;
+	return X86EMUL_PROPAGATE_FAULT;
+}
+
+static unsigned long stack_mask(const struct x86_emulate_ctxt *ctxt)
+{
+	return width_mask(emulator_stack_size(ctxt));
+}
+
+static void masked_assign(unsigned long *dst, unsigned long val, unsigned long mask)
+{
+	*dst = (*dst & ~mask) | (val & mask);
+}
+
+static void rsp_add(struct x86_emulate_ctxt *ctxt, long inc)
+{
+	unsigned long *rsp = reg_rmw(ctxt, VCPU_REGS_RSP);
+
+	masked_assign(rsp, *rsp + inc, stack_mask(ctxt));
+}
+
+static void set_szp(struct x86_emulate_ctxt *ctxt, u64 res, unsigned int bytes)
+{
+	res &= width_mask(bytes);
+	if (!res)
+		ctxt->eflags |= X86_EFLAGS_ZF;
+	if (res & sign_bit(bytes))
+		ctxt->eflags |= X86_EFLAGS_SF;
+	if (!(__builtin_popcount((unsigned int)(res & 0xff)) & 1))
+		ctxt->eflags |= X86_EFLAGS_PF;
+}
+
+static u64 do_add(struct x86_emulate_ctxt *ctxt, u64 a, u64 b, unsigned int c,
+		  unsigned int bytes)
+{
+	u64 m = width_mask(bytes);
+	u128 full = (u128)(a & m) + (b & m) + c;
+	u64 res = (u64)full & m;
+
+	ctxt->eflags &= ~ARITH_FLAGS;
+	if ((full >> (bytes * 8)) & 1)
+		ctxt->eflags |= X86_EFLAGS_CF;
+	if (~(a ^ b) & (a ^ res) & sign_bit(bytes))
+		ctxt->eflags |= X86_EFLAGS_OF;
+	if ((a ^ b ^ res) & 0x10)
+		ctxt->eflags |= X86_EFLAGS_AF;
+	set_szp(ctxt, res, bytes);
+	return res;
+}
+
+static u64 do_sub(struct x86_emulate_ctxt *ctxt, u64 a, u64 b, unsigned int c,
+		  unsigned int bytes)
+{
+	u64 m = width_mask(bytes);
+	u64 res = (a - b - c) & m;
+
+	a &= m;
+	b &= m;
+	ctxt->eflags &= ~ARITH_FLAGS;
+	if ((u128)a < (u128)b + c)
+		ctxt->eflags |= X86_EFLAGS_CF;
+	if ((a ^ b) & (a ^ res) & sign_bit(bytes))
+		ctxt->eflags |= X86_EFLAGS_OF;
+	if ((a ^ b ^ res) & 0x10)
+		ctxt->eflags |= X86_EFLAGS_AF;
+	set_szp(ctxt, res, bytes);
+	return res;
+}
+
+static u64 do_logic(struct x86_emulate_ctxt *ctxt, u64 res, unsigned int bytes)
+{
+	ctxt->eflags &= ~ARITH_FLAGS;
+	set_szp(ctxt, res, bytes);
+	return res & width_mask(bytes);
+}
+
+static unsigned int carry(const struct x86_emulate_ctxt *ctxt)
+{
+	return !!(ctxt->eflags & X86_EFLAGS_CF);
+}
+
+/* ---- ALU (dst op= src) ---- */
+
+int em_or(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 | ctxt->src.val64, ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_and(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 & ctxt->src.val64, ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_xor(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 ^ ctxt->src.val64, ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_test(struct x86_emulate_ctxt *ctxt)
+{
+	do_logic(ctxt, ctxt->dst.val64 & ctxt->src.val64, ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_adc(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = do_add(ctxt, ctxt->dst.val64, ctxt->src.val64, carry(ctxt),
+				 ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_sub(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = do_sub(ctxt, ctxt->dst.val64, ctxt->src.val64, 0, ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_sbb(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = do_sub(ctxt, ctxt->dst.val64, ctxt->src.val64, carry(ctxt),
+				 ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+/* ---- one-operand RMW ---- */
+
+int em_inc(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned long cf = ctxt->eflags & X86_EFLAGS_CF;
+
+	ctxt->dst.val64 = do_add(ctxt, ctxt->dst.val64, 1, 0, ctxt->dst.bytes);
+	ctxt->eflags = (ctxt->eflags & ~X86_EFLAGS_CF) | cf;
+	return X86EMUL_CONTINUE;
+}
+
+int em_dec(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned long cf = ctxt->eflags & X86_EFLAGS_CF;
+
+	ctxt->dst.val64 = do_sub(ctxt, ctxt->dst.val64, 1, 0, ctxt->dst.bytes);
+	ctxt->eflags = (ctxt->eflags & ~X86_EFLAGS_CF) | cf;
+	return X86EMUL_CONTINUE;
+}
+
+int em_not(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = ~ctxt->dst.val64 & width_mask(ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_neg(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = do_sub(ctxt, 0, ctxt->dst.val64, 0, ctxt->dst.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+/* ---- shifts and rotates: count in src2, result always written back ---- */
+
+enum shift_kind { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAR };
+
+static void set_flag(struct x86_emulate_ctxt *ctxt, unsigned long flag, bool on)
+{
+	if (on)
+		ctxt->eflags |= flag;
+	else
+		ctxt->eflags &= ~flag;
+}
+
+static int do_shift(struct x86_emulate_ctxt *ctxt, enum shift_kind kind)
+{
+	unsigned int bytes = ctxt->dst.bytes, bits = bytes * 8;
+	unsigned int cnt = ctxt->src2.val & (bits == 64 ? 63 : 31);
+	u64 m = width_mask(bytes), msb = sign_bit(bytes);
+	u64 v = ctxt->dst.val64 & m, r = v;
+	bool cf = carry(ctxt), of = false;
+	unsigned int i, n;
+
+	if (!cnt)
+		return X86EMUL_CONTINUE;
+
+	switch (kind) {
+	case SH_ROL:
+		n = cnt % bits;
+		r = n ? ((v << n) | (v >> (bits - n))) & m : v;
+		cf = r & 1;
+		of = !!(r & msb) ^ cf;
+		break;
+	case SH_ROR:
+		n = cnt % bits;
+		r = n ? ((v >> n) | (v << (bits - n))) & m : v;
+		cf = !!(r & msb);
+		of = !!(r & msb) ^ !!(r & (msb >> 1));
+		break;
+	case SH_RCL:
+		n = bits < 32 ? cnt % (bits + 1) : cnt;
+		for (i = 0; i < n; i++) {
+			bool out = r & msb;
+
+			r = ((r << 1) | cf) & m;
+			cf = out;
+		}
+		of = !!(r & msb) ^ cf;
+		break;
+	case SH_RCR:
+		n = bits < 32 ? cnt % (bits + 1) : cnt;
+		of = !!(r & msb) ^ cf;
+		for (i = 0; i < n; i++) {
+			bool out = r & 1;
+
+			r = (r >> 1) | (cf ? msb : 0);
+			cf = out;
+		}
+		break;
+	case SH_SHL:
+		r = (u64)(((u128)v << cnt) & m);
+		cf = cnt <= bits && ((u128)v << cnt) >> bits & 1;
+		of = !!(r & msb) ^ cf;
+		break;
+	case SH_SHR:
+		r = cnt >= 64 ? 0 : v >> cnt;
+		cf = (v >> (cnt - 1)) & 1;
+		of = !!(v & msb);
+		break;
+	case SH_SAR:
+		r = (u64)(sign_extend(v, bytes) >> (cnt > 63 ? 63 : cnt)) & m;
+		cf = (sign_extend(v, bytes) >> (cnt - 1 > 63 ? 63 : cnt - 1)) & 1;
+		of = false;
+		break;
+	}
+	if (kind >= SH_SHL) {
+		ctxt->eflags &= ~(X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_PF);
+		set_szp(ctxt, r, bytes);
+	}
+	set_flag(ctxt, X86_EFLAGS_CF, cf);
+	set_flag(ctxt, X86_EFLAGS_OF, of);
+	ctxt->dst.val64 = r;
+	return X86EMUL_CONTINUE;
+}
+
+int em_rol(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_ROL); }
+int em_ror(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_ROR); }
+int em_rcl(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_RCL); }
+int em_rcr(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_RCR); }
+int em_shl(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SHL); }
+int em_shr(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SHR); }
+int em_sar(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SAR); }
+
+/* shld/shrd dst, src, count(src2): counts >= the width give undefined results */
+static int do_shxd(struct x86_emulate_ctxt *ctxt, bool left)
+{
+	unsigned int bytes = ctxt->dst.bytes, bits = bytes * 8;
+	unsigned int cnt = ctxt->src2.val & (bits == 64 ? 63 : 31);
+	u64 m = width_mask(bytes), d = ctxt->dst.val64 & m, s = ctxt->src.val64 & m, r;
+	bool cf;
+
+	if (!cnt)
+		return X86EMUL_CONTINUE;
+	if (cnt >= bits)
+		cnt %= bits;		/* undefined: pick something deterministic */
+	if (!cnt)
+		return X86EMUL_CONTINUE;
+	if (left) {
+		r = ((d << cnt) | (s >> (bits - cnt))) & m;
+		cf = (d >> (bits - cnt)) & 1;
+	} else {
+		r = ((d >> cnt) | (s << (bits - cnt))) & m;
+		cf = (d >> (cnt - 1)) & 1;
+	}
+	ctxt->eflags &= ~ARITH_FLAGS;
+	set_szp(ctxt, r, bytes);
+	set_flag(ctxt, X86_EFLAGS_CF, cf);
+	set_flag(ctxt, X86_EFLAGS_OF, !!((r ^ d) & sign_bit(bytes)));
+	ctxt->dst.val64 = r;
+	return X86EMUL_CONTINUE;
+}
+
+int em_shld(struct x86_emulate_ctxt *ctxt) { return do_shxd(ctxt, true); }
+int em_shrd(struct x86_emulate_ctxt *ctxt) { return do_shxd(ctxt, false); }
+
+/* ---- bit tests: the decoder already moved the address (fetch_bit_operand) ---- */
+
+static u64 bit_of(const struct x86_emulate_ctxt *ctxt)
+{
+	return BIT(ctxt->src.val & (ctxt->dst.bytes * 8 - 1));
+}
+
+int em_bt(struct x86_emulate_ctxt *ctxt)
+{
+	set_flag(ctxt, X86_EFLAGS_CF, ctxt->dst.val64 & bit_of(ctxt));
+	return X86EMUL_CONTINUE;
+}
+
+int em_bts(struct x86_emulate_ctxt *ctxt)
+{
+	em_bt(ctxt);
+	ctxt->dst.val64 |= bit_of(ctxt);
+	return X86EMUL_CONTINUE;
+}
+
+int em_btr(struct x86_emulate_ctxt *ctxt)
+{
+	em_bt(ctxt);
+	ctxt->dst.val64 &= ~bit_of(ctxt);
+	return X86EMUL_CONTINUE;
+}
+
+int em_btc(struct x86_emulate_ctxt *ctxt)
+{
+	em_bt(ctxt);
+	ctxt->dst.val64 ^= bit_of(ctxt);
+	return X86EMUL_CONTINUE;
+}
+
+/* XADD: memory gets the sum, the source register the old memory value */
+int em_xadd(struct x86_emulate_ctxt *ctxt)
+{
+	u64 old = ctxt->dst.val64;
+
+	ctxt->dst.val64 = do_add(ctxt, ctxt->dst.val64, ctxt->src.val64, 0, ctxt->dst.bytes);
+	ctxt->src.val64 = old;
+	return X86EMUL_CONTINUE;
+}
+
+/* ---- group 3 multiply/divide: the r/m operand is src2 (read by emulate.c) ---- */
+
+static void write_acc_pair(struct x86_emulate_ctxt *ctxt, u64 lo, u64 hi, unsigned int bytes)
+{
+	if (bytes == 1) {
+		masked_assign(reg_rmw(ctxt, VCPU_REGS_RAX), (lo & 0xff) | ((hi & 0xff) << 8),
+			      0xffff);
+		return;
+	}
+	if (bytes == 2) {
+		masked_assign(reg_rmw(ctxt, VCPU_REGS_RAX), lo, 0xffff);
+		masked_assign(reg_rmw(ctxt, VCPU_REGS_RDX), hi, 0xffff);
+	} else if (bytes == 4) {
+		*reg_write(ctxt, VCPU_REGS_RAX) = (u32)lo;
+		*reg_write(ctxt, VCPU_REGS_RDX) = (u32)hi;
+	} else {
+		*reg_write(ctxt, VCPU_REGS_RAX) = lo;
+		*reg_write(ctxt, VCPU_REGS_RDX) = hi;
+	}
+}
+
+static void read_acc_pair(struct x86_emulate_ctxt *ctxt, u64 *lo, u64 *hi, unsigned int bytes)
+{
+	u64 rax = reg_read(ctxt, VCPU_REGS_RAX), m = width_mask(bytes);
+
+	if (bytes == 1) {
+		*lo = rax & 0xff;
+		*hi = (rax >> 8) & 0xff;
+	} else {
+		*lo = rax & m;
+		*hi = reg_read(ctxt, VCPU_REGS_RDX) & m;
+	}
+}
+
+static void mul_flags(struct x86_emulate_ctxt *ctxt, bool overflow)
+{
+	set_flag(ctxt, X86_EFLAGS_CF, overflow);
+	set_flag(ctxt, X86_EFLAGS_OF, overflow);
+}
+
+int em_mul_ex(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int bytes = ctxt->src2.bytes, bits = bytes * 8;
+	u64 m = width_mask(bytes), a, hi;
+	u128 p;
+
+	read_acc_pair(ctxt, &a, &hi, bytes);
+	p = (u128)a * (ctxt->src2.val64 & m);
+	hi = bits == 64 ? (u64)(p >> 64) : (u64)(p >> bits) & m;
+	write_acc_pair(ctxt, (u64)p & m, hi, bytes);
+	mul_flags(ctxt, hi != 0);
+	return X86EMUL_CONTINUE;
+}
+
+int em_imul_ex(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int bytes = ctxt->src2.bytes, bits = bytes * 8;
+	u64 m = width_mask(bytes), a, hi;
+	__int128 p;
+
+	read_acc_pair(ctxt, &a, &hi, bytes);
+	p = (__int128)sign_extend(a, bytes) * sign_extend(ctxt->src2.val64, bytes);
+	hi = (u64)(p >> bits) & m;
+	if (bits == 64)
+		hi = (u64)(p >> 64);
+	write_acc_pair(ctxt, (u64)p & m, hi, bytes);
+	mul_flags(ctxt, p != (__int128)sign_extend((u64)p & m, bytes));
+	return X86EMUL_CONTINUE;
+}
+
+int em_div_ex(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int bytes = ctxt->src2.bytes, bits = bytes * 8;
+	u64 m = width_mask(bytes), lo, hi, d = ctxt->src2.val64 & m;
+	u128 n, q;
+
+	read_acc_pair(ctxt, &lo, &hi, bytes);
+	if (!d)
+		return raise(ctxt, DE_VECTOR, false);
+	n = ((u128)hi << bits) | lo;
+	q = n / d;
+	if (q > m)
+		return raise(ctxt, DE_VECTOR, false);
+	write_acc_pair(ctxt, (u64)q, (u64)(n % d), bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_idiv_ex(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int bytes = ctxt->src2.bytes, bits = bytes * 8;
+	u64 m = width_mask(bytes), lo, hi;
+	s64 d = sign_extend(ctxt->src2.val64, bytes);
+	u128 un;
+	__int128 n, q;
+
+	read_acc_pair(ctxt, &lo, &hi, bytes);
+	if (!d)
+		return raise(ctxt, DE_VECTOR, false);
+	un = ((u128)hi << bits) | lo;
+	if (bits < 64 && (un >> (2 * bits - 1)) & 1)
+		un |= ~(u128)0 << (2 * bits);	/* sign-extend the dividend */
+	/* the most negative 128-bit dividend over -1 overflows */
+	if (d == -1 && un == (u128)1 << 127)
+		return raise(ctxt, DE_VECTOR, false);
+	n = (__int128)un;
+	q = n / d;
+	if (q != (__int128)sign_extend((u64)q & m, bytes))
+		return raise(ctxt, DE_VECTOR, false);
+	write_acc_pair(ctxt, (u64)q & m, (u64)(n % d) & m, bytes);
+	return X86EMUL_CONTINUE;
+}
+
+static int imul_into_dst(struct x86_emulate_ctxt *ctxt, u64 a, u64 b)
+{
+	unsigned int bytes = ctxt->dst.bytes;
+	__int128 p = (__int128)sign_extend(a, bytes) * sign_extend(b, bytes);
+	u64 r = (u64)p & width_mask(bytes);
+
+	mul_flags(ctxt, p != (__int128)sign_extend(r, bytes));
+	ctxt->dst.val64 = r;
+	return X86EMUL_CONTINUE;
+}
+
+int em_imul(struct x86_emulate_ctxt *ctxt)
+{
+	return imul_into_dst(ctxt, ctxt->dst.val64, ctxt->src.val64);
+}
+
+int em_imul_3op(struct x86_emulate_ctxt *ctxt)
+{
+	return imul_into_dst(ctxt, ctxt->src.val64, ctxt->src2.val64);
+}
+
+/* ---- moves ---- */
+
+int em_movzx(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = ctxt->src.val64 & width_mask(ctxt->src.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_movsx(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = (u64)sign_extend(ctxt->src.val64, ctxt->src.bytes);
+	return X86EMUL_CONTINUE;
+}
+
+int em_movsxd(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = (u64)(s64)(s32)ctxt->src.val64;
+	return X86EMUL_CONTINUE;
+}
+
+/*
+ * MOVBE: the guest CPUID of the target host has no MOVBE, so the handler
+ * raises #UD - after emulate.c has already read the memory source (a load
+ * makes real MMIO reads first; a store never accesses memory).
+ */
+int em_movbe(struct x86_emulate_ctxt *ctxt)
+{
+	return raise(ctxt, UD_VECTOR, false);
+}
+
+int em_lea(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = ctxt->src.addr.mem.ea;
+	return X86EMUL_CONTINUE;
+}
+
+bool insn_test_cc(unsigned int cc, unsigned long fl)
+{
+	bool cf = fl & X86_EFLAGS_CF, zf = fl & X86_EFLAGS_ZF, sf = fl & X86_EFLAGS_SF;
+	bool of = fl & X86_EFLAGS_OF, pf = fl & X86_EFLAGS_PF;
+	bool r;
+
+	switch ((cc >> 1) & 7) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+/* CMOVcc reads its source always; a false 32-bit cmov still zero-extends */
+int em_cmov(struct x86_emulate_ctxt *ctxt)
+{
+	if (insn_test_cc((unsigned int)ctxt->imm, ctxt->eflags))
+		ctxt->dst.val64 = ctxt->src.val64;
+	else if (ctxt->op_bytes != 4)
+		ctxt->dst.type = OP_NONE;
+	return X86EMUL_CONTINUE;
+}
+
+int em_setcc(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->dst.val64 = insn_test_cc((unsigned int)ctxt->imm, ctxt->eflags);
+	return X86EMUL_CONTINUE;
+}
+
+/* ---- near branches ---- */
+
+/*
+ * The new RIP is truncated to the operand size and checked like a one-byte
+ * code fetch: canonical in 64-bit mode, CS limit otherwise; #GP(0) if not.
+ */
+static int assign_eip_near(struct x86_emulate_ctxt *ctxt, u64 dst)
+{
+	const struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
+	u64 ea = dst & width_mask(ctxt->op_bytes);
+
+	if (ctxt->mode == X86EMUL_MODE_PROT64) {
+		if ((u64)((s64)(ea << 16) >> 16) != ea)
+			return raise(ctxt, GP_VECTOR, true);
+	} else if (ea > cs->limit) {
+		return raise(ctxt, GP_VECTOR, true);
+	}
+	ctxt->_eip = ea;
+	return X86EMUL_CONTINUE;
+}
+
+int em_jcc(struct x86_emulate_ctxt *ctxt)
+{
+	if (!insn_test_cc((unsigned int)ctxt->imm, ctxt->eflags))
+		return X86EMUL_CONTINUE;
+	return assign_eip_near(ctxt, ctxt->_eip + ctxt->src.val64);
+}
+
+int em_jmp_rel(struct x86_emulate_ctxt *ctxt)
+{
+	return assign_eip_near(ctxt, ctxt->_eip + ctxt->src.val64);
+}
+
+int em_jmp_abs(struct x86_emulate_ctxt *ctxt)
+{
+	return assign_eip_near(ctxt, ctxt->src.val64);
+}
+
+/* CALL: the target is checked first, then the return address is pushed */
+int em_call(struct x86_emulate_ctxt *ctxt)
+{
+	u64 old_eip = ctxt->_eip;
+	int rc;
+
+	rc = assign_eip_near(ctxt, ctxt->_eip + ctxt->src.val64);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	ctxt->src.val64 = old_eip;
+	return em_push(ctxt);
+}
+
+int em_call_near_abs(struct x86_emulate_ctxt *ctxt)
+{
+	u64 old_eip = ctxt->_eip;
+	int rc;
+
+	rc = assign_eip_near(ctxt, ctxt->src.val64);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	ctxt->src.val64 = old_eip;
+	return em_push(ctxt);
+}
+
+int em_ret(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned long eip = 0;
+	int rc;
+
+	rc = emulate_pop(ctxt, &eip, ctxt->op_bytes);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	return assign_eip_near(ctxt, eip);
+}
+
+int em_ret_near_imm(struct x86_emulate_ctxt *ctxt)
+{
+	int rc = em_ret(ctxt);
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rsp_add(ctxt, (long)ctxt->src.val);
+	return X86EMUL_CONTINUE;
+}
+
+/* ---- flags on the stack ---- */
+
+int em_pushf(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->src.val = ctxt->eflags & ~X86_EFLAGS_VM;
+	return em_push(ctxt);
+}
+
+int em_popf(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int iopl = (ctxt->eflags & EFLAGS_IOPL) >> 12;
+	unsigned int cpl = ctxt->vcpu->cpl;
+	unsigned long val = 0, change = ARITH_FLAGS | X86_EFLAGS_TF | X86_EFLAGS_DF |
+					EFLAGS_NT | EFLAGS_AC | EFLAGS_ID;
+	unsigned long res;
+	int rc;
+
+	rc = emulate_pop(ctxt, &val, ctxt->op_bytes);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	switch (ctxt->mode) {
+	case X86EMUL_MODE_PROT64:
+	case X86EMUL_MODE_PROT32:
+	case X86EMUL_MODE_PROT16:
+		if (cpl == 0)
+			change |= EFLAGS_IOPL;
+		if (cpl <= iopl)
+			change |= EFLAGS_IF;
+		break;
+	case X86EMUL_MODE_VM86:
+		if (iopl < 3)
+			return raise(ctxt, GP_VECTOR, true);
+		change |= EFLAGS_IF;
+		break;
+	default:
+		change |= EFLAGS_IOPL | EFLAGS_IF;
+		break;
+	}
+	res = (ctxt->eflags & ~change) | (val & change);
+	/* written back as an op_bytes-sized register */
+	masked_assign(&ctxt->eflags, res, ctxt->op_bytes == 2 ? 0xffff : ~0UL);
+	ctxt->dst.type = OP_NONE;
+	return X86EMUL_CONTINUE;
+}
+
+/* ---- segment registers (loading modelled minimally, see INSTRUCTIONS.md) ---- */
+
+/*
+ * Descriptor tables are read through the std path (never MMIO, spec 7.1)
+ * and are not modelled: a non-null selector is accepted with the hidden
+ * part unchanged (real/VM86 mode: base = selector << 4).  A null selector
+ * makes DS/ES/FS/GS unusable and is #GP(0) for SS outside 64-bit mode.
+ */
+static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
+{
+	struct kvm_segment *s = &ctxt->vcpu->sregs.seg[seg];
+
+	if (seg > VCPU_SREG_GS || seg == VCPU_SREG_CS)
+		return raise(ctxt, UD_VECTOR, false);
+	if (ctxt->mode == X86EMUL_MODE_REAL || ctxt->mode == X86EMUL_MODE_VM86) {
+		s->selector = sel;
+		s->base = (u64)sel << 4;
+		return X86EMUL_CONTINUE;
+	}
+	if (!(sel & ~3)) {
+		if (seg == VCPU_SREG_SS &&
+		    (ctxt->mode != X86EMUL_MODE_PROT64 || ctxt->vcpu->cpl == 3))
+			return raise(ctxt, GP_VECTOR, true);
+		s->selector = sel;
+		if (seg != VCPU_SREG_SS)
+			s->unusable = true;
+		return X86EMUL_CONTINUE;
+	}
+	s->selector = sel;
+	s->unusable = false;
+	return X86EMUL_CONTINUE;
+}
+
+/*
+ * PUSH sreg: a 32-bit push moves RSP by 4 but writes only the 2-byte
+ * selector (at the lower address + 2): KVM decrements RSP by 2 first and
+ * then pushes 2 bytes.  64-bit pushes write 8 bytes.
+ */
+int em_push_sreg(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int seg = (unsigned int)ctxt->src2.val;
+
+	ctxt->src.val = ctxt->vcpu->sregs.seg[seg].selector;
+	if (ctxt->op_bytes == 4) {
+		rsp_add(ctxt, -2);
+		ctxt->op_bytes = 2;
+	}
+	return em_push(ctxt);
+}
+
+/* POP sreg: a 2-byte read, RSP then moves by the rest of the operand size */
+int em_pop_sreg(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int seg = (unsigned int)ctxt->src2.val;
+	unsigned long sel = 0;
+	int rc;
+
+	rc = emulate_pop(ctxt, &sel, 2);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (ctxt->op_bytes > 2)
+		rsp_add(ctxt, ctxt->op_bytes - 2);
+	return load_sreg(ctxt, (u16)sel, seg);
+}
+
+/* LDS/LES/LFS/LGS/LSS: far pointer = offset (op_bytes) then selector (2) */
+int em_lseg(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int seg = (unsigned int)ctxt->src2.val;
+	u16 sel;
+	int rc;
+
+	memcpy(&sel, ctxt->src.valptr + ctxt->op_bytes, 2);
+	rc = load_sreg(ctxt, sel, seg);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	ctxt->dst.val64 = ctxt->src.val64 & width_mask(ctxt->op_bytes);
+	return X86EMUL_CONTINUE;
+}
+
+/* MOV r/m, sreg: a 32-bit memory store is cut to 2 bytes, 64-bit is not */
+int em_mov_rm_sreg(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int seg = (unsigned int)ctxt->src2.val;
+
+	if (seg > VCPU_SREG_GS)
+		return raise(ctxt, UD_VECTOR, false);
+	ctxt->dst.val64 = ctxt->vcpu->sregs.seg[seg].selector;
+	if (ctxt->dst.bytes == 4 && ctxt->dst.type == OP_MEM)
+		ctxt->dst.bytes = 2;
+	return X86EMUL_CONTINUE;
+}
+
+/* MOV sreg, r/m16: the #UD for CS/invalid registers comes after the read */
+int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned int seg = (unsigned int)ctxt->src2.val;
+
+	ctxt->dst.type = OP_NONE;
+	return load_sreg(ctxt, (u16)ctxt->src.val, seg);
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The instruction layer's register-independent decode (insn_decode):
+ * prefixes, sizes, lengths, statuses and the Capstone fix-ups, table
+ * driven; plus the random-string statistics as a TAP comment.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "test.h"
+
+#define M64	X86EMUL_MODE_PROT64
+#define M32	X86EMUL_MODE_PROT32
+#define M16	X86EMUL_MODE_REAL
+
+struct decode_case {
+	const char *hex;
+	enum x86emul_mode mode;
+	enum insn_status status;
+	u8 len, op_bytes, ad_bytes;
+	unsigned int mem_bytes;		/* KVM's r/m access size */
+	unsigned int cs_mem_bytes;	/* what Capstone 4 says (fix-up cases) */
+	u32 fixups;			/* must be set */
+	const char *name;		/* family, NULL: don't care */
+};
+
+static unsigned int parse_hex(const char *s, u8 *out)
+{
+	unsigned int n = 0;
+
+	while (s[0] && s[1] && n < INSN_MAX_LEN) {
+		char b[3] = { s[0], s[1], 0 };
+
+		if (s[0] == ' ') {
+			s++;
+			continue;
+		}
+		out[n++] = (u8)strtoul(b, NULL, 16);
+		s += 2;
+	}
+	return n;
+}
+
+static const struct decode_case decode_cases[] = {
+	/* plain moves and prefixes */
+	{ "8b07", M64, INSN_OK, 2, 4, 8, 4, 4, 0, "mov r,r/m" },
+	{ "8b07", M32, INSN_OK, 2, 4, 4, 4, 4, 0, "mov r,r/m" },
+	{ "8b07", M16, INSN_OK, 2, 2, 2, 2, 2, 0, "mov r,r/m" },
+	{ "488b07", M64, INSN_OK, 3, 8, 8, 8, 8, 0, NULL },
+	{ "66488b07", M64, INSN_OK, 4, 8, 8, 8, 8, 0, NULL },		/* REX.W beats 66 */
+	{ "48668b07", M64, INSN_OK, 4, 2, 8, 2, 2, 0, NULL },		/* 66 after REX cancels it */
+	{ "678b07", M64, INSN_OK, 3, 4, 4, 4, 4, 0, NULL },
+	{ "678b07", M32, INSN_OK, 3, 4, 2, 4, 4, 0, NULL },
+	{ "8a07", M64, INSN_OK, 2, 4, 8, 1, 1, 0, "mov r8,r/m8" },
+	{ "c6470100", M64, INSN_OK, 4, 4, 8, 1, 1, 0, "mov r/m8,imm8" },
+	{ "48c70778563412", M64, INSN_OK, 7, 8, 8, 8, 8, 0, "mov r/m,imm" },
+	{ "a1efcdab8967452301", M64, INSN_OK, 9, 4, 8, 0, 0, 0, "mov eax,moffs" },
+	{ "a1fefffff0", M32, INSN_OK, 5, 4, 4, 0, 0, 0, "mov eax,moffs" },
+	{ "48b8efcdab8967452301", M64, INSN_OK, 10, 8, 8, 0, 0, 0, "mov r,imm" },
+	{ "8b840000000000", M64, INSN_OK, 7, 4, 8, 4, 4, 0, NULL },	/* SIB + disp32 */
+	/* sizes KVM decides */
+	{ "0fb707", M64, INSN_OK, 3, 4, 8, 2, 2, 0, "movzx r,r/m16" },
+	{ "0fbe07", M32, INSN_OK, 3, 4, 4, 1, 1, 0, "movsx r,r/m8" },
+	{ "0fc70f", M64, INSN_OK, 3, 4, 8, 8, 8, 0, "cmpxchg8b/16b" },
+	{ "480fc70f", M64, INSN_OK, 4, 8, 8, 16, 16, 0, "cmpxchg8b/16b" },
+	{ "f30f6f07", M64, INSN_OK, 4, 16, 8, 16, 16, 0, "movdqu xmm,m" },
+	{ "660fe707", M32, INSN_OK, 4, 16, 4, 16, 16, 0, "movntdq m,xmm" },
+	{ "0f6f07", M64, INSN_OK, 3, 8, 8, 8, 8, 0, "movq mm,mm/m64" },
+	{ "ff37", M64, INSN_OK, 2, 8, 8, 8, 8, INSN_FIX_IMPLICIT_STACK, "push r/m" },
+	{ "66ff37", M64, INSN_OK, 3, 2, 8, 2, 2, 0, "push r/m" },
+	{ "ff37", M32, INSN_OK, 2, 4, 4, 4, 4, 0, "push r/m" },
+	{ "6a80", M64, INSN_OK, 2, 8, 8, 0, 0, INSN_FIX_IMPLICIT_STACK, "push imm8" },
+	{ "c8100000", M64, INSN_OK, 4, 8, 8, 0, 0, INSN_FIX_IMPLICIT_STACK, "enter" },
+	{ "f3a4", M64, INSN_OK, 2, 4, 8, 0, 0, INSN_FIX_IMPLICIT_STRING, "movsb" },
+	{ "d7", M32, INSN_OK, 1, 4, 4, 0, 0, INSN_FIX_IMPLICIT_STRING, "xlat" },
+	/* fix-ups: Capstone 4 differs from KVM */
+	{ "666307", M64, INSN_OK, 3, 2, 8, 4, 4, INSN_FIX_PREFIX, "movsxd r,r/m32" },
+	{ "488c07", M64, INSN_OK, 3, 8, 8, 8, 2, INSN_FIX_SIZE, "mov r/m,sreg" },
+	{ "0fb207", M64, INSN_OK, 3, 4, 8, 6, 8, INSN_FIX_SIZE, "lss" },
+	{ "480fb207", M64, INSN_OK, 4, 8, 8, 10, 8, INSN_FIX_SIZE, "lss" },
+	{ "c407", M32, INSN_OK, 2, 4, 4, 6, 4, INSN_FIX_SIZE, "les" },
+	{ "660fc307", M64, INSN_OK, 4, 2, 8, 2, 4, INSN_FIX_SIZE, "movnti m,r" },
+	{ "0fa307", M64, INSN_OK, 3, 4, 8, 4, 4, INSN_FIX_BIT_OFFSET, "bt r/m,r" },
+	{ "66e800000000", M64, INSN_OK, 6, 8, 8, 0, 0, INSN_FIX_LENGTH, "call rel" },
+	{ "66c3", M64, INSN_OK, 2, 8, 8, 0, 0, INSN_FIX_IMPLICIT_STACK, "ret" },
+	{ "f08b07", M64, INSN_OK, 3, 4, 8, 4, 4, INSN_FIX_CS_REJECTS, "mov r,r/m" },
+	{ "8e37", M64, INSN_OK, 2, 4, 8, 2, 0, INSN_FIX_CS_REJECTS, "mov sreg,r/m16" },
+	{ "8c37", M32, INSN_OK, 2, 4, 4, 4, 0, INSN_FIX_CS_REJECTS, "mov r/m,sreg" },
+	/* exceptions, failures, gaps */
+	{ "60", M64, INSN_EXCEPTION, 0, 0, 0, 0, 0, 0, "pusha" },
+	{ "0607", M64, INSN_EXCEPTION, 0, 0, 0, 0, 0, 0, "push es" },
+	{ "60", M32, INSN_OK, 1, 4, 4, 0, 0, 0, "pusha" },
+	{ "c5f96f07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* VEX */
+	{ "c5f96f07", M32, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },
+	{ "660f38f007", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* 16-bit movbe */
+	{ "f20f6f07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },
+	{ "66f30f6f07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* 66 + F3 */
+	{ "f30f1007", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* movss */
+	{ "660ffe07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* paddd */
+	{ "c8080001", M64, INSN_NOT_EMULATED, 4, 8, 8, 0, 0, 0, "enter" },
+	{ "0f04", M64, INSN_UNDECODABLE, 0, 0, 0, 0, 0, 0, NULL },
+	{ "8b", M64, INSN_UNDECODABLE, 0, 0, 0, 0, 0, 0, NULL },
+	{ "6307", M32, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },		/* arpl */
+	{ "e410", M64, INSN_NOT_MODELLED, 0, 0, 0, 0, 0, 0, NULL },
+	{ "f36c", M32, INSN_NOT_MODELLED, 0, 0, 0, 0, 0, 0, NULL },
+	{ "0fae07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* fxsave: not in table */
+};
+
+TEST(decode_table_cases)
+{
+	struct insn_decoder dec;
+	unsigned int i;
+
+	TEST_ASSERT(!insn_decoder_init(&dec), "insn_decoder_init failed");
+	for (i = 0; i < ARRAY_SIZE(decode_cases); i++) {
+		const struct decode_case *c = &decode_cases[i];
+		struct insn_decoded d;
+		u8 b[INSN_MAX_LEN];
+		unsigned int n = parse_hex(c->hex, b);
+		bool ok;
+
+		insn_decode(&dec, c->mode, b, n, &d);
+		ok = d.status == c->status;
+		if (ok && c->name)
+			ok = d.name && !strcmp(d.name, c->name);
+		if (ok && c->len)
+			ok = d.len == c->len && d.op_bytes == c->op_bytes &&
+			     d.ad_bytes == c->ad_bytes && d.mem_bytes == c->mem_bytes;
+		if (ok && c->status == INSN_OK && c->cs_mem_bytes && d.cs_len)
+			ok = d.cs_mem_bytes == c->cs_mem_bytes;
+		if (ok)
+			ok = (d.fixups & c->fixups) == c->fixups;
+		if (!ok) {
+			insn_decoder_fini(&dec);
+			TEST_FAIL("%s (mode %d): status %d name %s len %u op %u ad %u mem %u cs_mem %u fixups 0x%x",
+				  c->hex, c->mode, d.status, d.name ? d.name : "-", d.len,
+				  d.op_bytes, d.ad_bytes, d.mem_bytes, d.cs_mem_bytes, d.fixups);
+		}
+	}
+	insn_decoder_fini(&dec);
+}
+
+/* every fix-up kind really is needed: Capstone and KVM disagree there */
+TEST(decode_fixups_are_real)
+{
+	static const struct { const char *hex; enum x86emul_mode mode; } sizes[] = {
+		{ "488c07", M64 }, { "0fb207", M64 }, { "c407", M32 }, { "660fc307", M64 },
+	};
+	struct insn_decoder dec;
+	unsigned int i;
+
+	TEST_ASSERT(!insn_decoder_init(&dec), "insn_decoder_init failed");
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct insn_decoded d;
+		u8 b[INSN_MAX_LEN];
+		unsigned int n = parse_hex(sizes[i].hex, b);
+
+		insn_decode(&dec, sizes[i].mode, b, n, &d);
+		if (!d.cs_len || d.cs_mem_bytes == d.mem_bytes) {
+			insn_decoder_fini(&dec);
+			TEST_FAIL("%s: Capstone agrees (%u) - fix-up not needed", sizes[i].hex,
+				  d.cs_mem_bytes);
+		}
+	}
+	insn_decoder_fini(&dec);
+}
+
+TEST(decode_is_deterministic_and_allocation_free)
+{
+	struct insn_decoder dec;
+	struct insn_decoded a, b;
+	const u8 bytes[] = { 0xf0, 0x0f, 0xb1, 0x0f };
+
+	TEST_ASSERT(!insn_decoder_init(&dec), "insn_decoder_init failed");
+	insn_decode(&dec, M64, bytes, sizeof(bytes), &a);
+	insn_decode(&dec, M32, bytes, sizeof(bytes), &b);
+	insn_decode(&dec, M64, bytes, sizeof(bytes), &b);
+	insn_decoder_fini(&dec);
+	TEST_ASSERT(!memcmp(&a, &b, sizeof(a)), "decode differs on repetition");
+	TEST_ASSERT_EQ(a.status, INSN_OK, "status");
+	TEST_ASSERT(a.lock_prefix, "lock prefix lost");
+}
+
+TEST(decode_stats_random_strings)
+{
+	static const struct { enum x86emul_mode mode; const char *name; } modes[] = {
+		{ X86EMUL_MODE_REAL, "16" }, { X86EMUL_MODE_PROT32, "32" },
+		{ X86EMUL_MODE_PROT64, "64" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		struct insn_stats st;
+
+		insn_stats(100000, 0x5eed, modes[i].mode, &st);
+		printf("# stats mode=%s-bit strings=%u capstone=%u kvm_decoded=%u emulated=%u "
+		       "memory=%u not_modelled=%u exception=%u\n", modes[i].name, st.total,
+		       st.capstone_ok, st.kvm_decoded, st.emulated, st.memory, st.not_modelled,
+		       st.exception);
+		TEST_ASSERT_EQ(st.total, 100000, "strings drawn");
+		TEST_ASSERT(st.memory <= st.emulated && st.emulated <= st.kvm_decoded,
+			    "inconsistent counts");
+		TEST_ASSERT(st.emulated > 0 && st.capstone_ok > st.emulated / 2,
+			    "implausible counts");
+	}
+}
