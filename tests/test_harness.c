@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Harness tests: every seed scenario runs on the model with no unknown
+ * violation on the kernels it targets; the oracle names the 6.18 bugs;
+ * tampered results make the oracle fail at the right kind; the fragfuzz
+ * command's exit codes and messages.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "oracle.h"
+#include "test.h"
+
+/* The repository's top directory, from build/fragfuzz-tests. */
+static bool top_dir(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	char *slash;
+	int i;
+
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	for (i = 0; i < 2; i++) {
+		slash = strrchr(buf, '/');
+		if (!slash)
+			return false;
+		*slash = 0;
+	}
+	return true;
+}
+
+static bool load_text(const char *path, struct scenario *s)
+{
+	static char text[1 << 16];
+	char err[256];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+	return !scenario_parse_text(s, text, err, sizeof(err));
+}
+
+struct harness_run {
+	struct scenario s;
+	struct run_result r;
+	struct violation_list vl;
+};
+
+static bool run_file(const char *name, const char *kernel, struct harness_run *hr)
+{
+	const struct kvm_profile *p = kvm_profile_find(kernel);
+	struct model_backend *mb = model_backend_create();
+	char path[PATH_MAX + 64], top[PATH_MAX];
+	bool ok;
+
+	if (!mb || !top_dir(top, sizeof(top)))
+		return false;
+	snprintf(path, sizeof(path), "%s/corpus/%s", top, name);
+	memset(hr, 0, sizeof(*hr));
+	ok = load_text(path, &hr->s) && !model_backend_run(mb, &hr->s, p, &hr->r);
+	if (ok)
+		oracle_check(&hr->s, p, &hr->r, &hr->r.accesses, &hr->vl);
+	model_backend_destroy(mb);
+	return ok;
+}
+
+/*
+ * 7.1: no unknown violation at all.  6.18.24 (this host): only the split
+ * unsatisfied-read trace bug that the 2026 series fixed.
+ */
+static void corpus_clean(struct test_ctx *t, const void *arg)
+{
+	static const char *const kernels[] = { "7.1", "6.18.24" };
+	static struct harness_run hr;
+	unsigned int k, i;
+
+	for (k = 0; k < 2; k++) {
+		TEST_ASSERT(run_file(arg, kernels[k], &hr), "cannot run corpus/%s", (const char *)arg);
+		TEST_ASSERT(hr.r.outcome != OUTCOME_NOT_RUN, "not run on %s", kernels[k]);
+		for (i = 0; i < hr.vl.nr; i++)
+			TEST_ASSERT(hr.vl.v[i].known || (k == 1 &&
+				    hr.vl.v[i].kind == V_UNSATISFIED_READ_TRACE),
+				    "unknown violation on %s: %s: %s", kernels[k],
+				    violation_name(hr.vl.v[i].kind), hr.vl.v[i].detail);
+	}
+}
+
+__attribute__((constructor)) static void register_corpus_tests(void)
+{
+	char top[PATH_MAX], dir[PATH_MAX + 8];
+	struct dirent **list;
+	int n, i;
+
+	if (!top_dir(top, sizeof(top)))
+		return;
+	snprintf(dir, sizeof(dir), "%s/corpus", top);
+	n = scandir(dir, &list, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		char *name;
+
+		if (strstr(list[i]->d_name, ".txt") &&
+		    asprintf(&name, "corpus %s: no unknown violation on 7.1, only the trace bug on 6.18.24",
+			     list[i]->d_name) > 0)
+			test_register(name, corpus_clean, strdup(list[i]->d_name));
+		free(list[i]);
+	}
+	if (n >= 0)
+		free(list);
+}
+
+TEST(oracle_finds_6_18_unsatisfied_read_on_e2)
+{
+	static struct harness_run hr;
+
+	TEST_ASSERT(run_file("e02-split-read-uneven.txt", "6.18", &hr), "cannot run E2");
+	TEST_ASSERT(violation_list_has(&hr.vl, V_UNSATISFIED_READ_TRACE),
+		    "no unsatisfied-read-trace violation on 6.18");
+	TEST_ASSERT(hr.vl.nr_unknown > 0, "the violation is marked known");
+	TEST_ASSERT(run_file("e02-split-read-uneven.txt", "7.1", &hr), "cannot run E2");
+	TEST_ASSERT(!violation_list_has(&hr.vl, V_UNSATISFIED_READ_TRACE),
+		    "unsatisfied-read-trace violation on 7.1");
+}
+
+TEST(oracle_known_kinds_on_the_corpus)
+{
+	static struct harness_run hr;
+
+	TEST_ASSERT(run_file("e08-pusha-mmio-into-ram.txt", "7.1", &hr), "cannot run E8");
+	TEST_ASSERT(violation_list_has(&hr.vl, V_WRITE_DROPPED), "E8: no write-dropped");
+	TEST_ASSERT_EQ(hr.vl.nr_unknown, 0, "E8 unknown violations");
+	TEST_ASSERT(run_file("e04a-sse-load-one-page.txt", "7.1", &hr), "cannot run E4a");
+	TEST_ASSERT(violation_list_has(&hr.vl, V_COMPLETION_READ_GPA),
+		    "E4a: no completion-read-gpa");
+	TEST_ASSERT_EQ(hr.vl.nr_unknown, 0, "E4a unknown violations");
+}
+
+/* The oracle must fail when the backend's result is wrong. */
+struct tamper_case {
+	const char *name;
+	const char *file;
+	enum violation_kind want;
+	void (*tamper)(struct run_result *r);
+};
+
+static void tamper_exit_data(struct run_result *r)
+{
+	r->exits[1].data[0] ^= 0xff;
+}
+
+static void tamper_exit_gpa(struct run_result *r)
+{
+	r->exits[1].gpa += 1;
+}
+
+static void tamper_drop_write_trace(struct run_result *r)
+{
+	r->trace.ev[1] = r->trace.ev[--r->trace.nr];
+	r->trace.nr = 1;
+}
+
+static void tamper_unsat_len(struct run_result *r)
+{
+	r->trace.ev[0].len = 4;
+}
+
+static void tamper_completion_val(struct run_result *r)
+{
+	r->trace.ev[r->trace.nr - 1].val ^= 1;
+}
+
+static void tamper_exit_len(struct run_result *r)
+{
+	r->exits[0].len = 9;
+}
+
+static void tamper_read_data(struct run_result *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->accesses.nr; i++)
+		if (r->accesses.a[i].completion)
+			r->accesses.a[i].data[0] ^= 0x55;
+}
+
+static void tamper_pending(struct run_result *r)
+{
+	r->mmio_pending = true;
+}
+
+static const struct tamper_case tamper_cases[] = {
+	{ "oracle: wrong write exit data is exit-write-data", "e05-split-write.txt",
+	  V_EXIT_WRITE_DATA, tamper_exit_data },
+	{ "oracle: wrong exit GPA is exit-sequence", "e05-split-write.txt",
+	  V_EXIT_SEQUENCE, tamper_exit_gpa },
+	{ "oracle: a missing write trace is write-trace", "e05-split-write.txt",
+	  V_WRITE_TRACE, tamper_drop_write_trace },
+	{ "oracle: a wrong unsatisfied-read len is unsatisfied-read-trace",
+	  "e01-split-read-mmio-mmio.txt", V_UNSATISFIED_READ_TRACE, tamper_unsat_len },
+	{ "oracle: a wrong completion val is completion-read-trace",
+	  "e01-split-read-mmio-mmio.txt", V_COMPLETION_READ_TRACE, tamper_completion_val },
+	{ "oracle: a 9-byte exit is exit-chunking", "e01-split-read-mmio-mmio.txt",
+	  V_EXIT_CHUNKING, tamper_exit_len },
+	{ "oracle: wrong delivered data is read-data", "e01-split-read-mmio-mmio.txt",
+	  V_READ_DATA, tamper_read_data },
+	{ "oracle: pending MMIO at the end is pending-mmio", "e05-split-write.txt",
+	  V_PENDING_MMIO, tamper_pending },
+};
+
+static void test_tamper(struct test_ctx *t, const void *arg)
+{
+	const struct tamper_case *c = arg;
+	const struct kvm_profile *p = kvm_profile_find("7.1");
+	static struct harness_run hr;
+	struct violation_list vl = { 0 };
+
+	TEST_ASSERT(run_file(c->file, "7.1", &hr), "cannot run %s", c->file);
+	TEST_ASSERT_EQ(hr.vl.nr_unknown, 0, "unknown violations before tampering");
+	c->tamper(&hr.r);
+	oracle_check(&hr.s, p, &hr.r, &hr.r.accesses, &vl);
+	TEST_ASSERT(violation_list_has(&vl, c->want), "wanted violation '%s', got %u others",
+		    violation_name(c->want), vl.nr);
+}
+
+__attribute__((constructor)) static void register_tamper_tests(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(tamper_cases) / sizeof(tamper_cases[0]); i++)
+		test_register(tamper_cases[i].name, test_tamper, &tamper_cases[i]);
+}
+
+/* ---- the fragfuzz command ---- */
+
+static int run_cli(const char *args, char *out, size_t size)
+{
+	char top[PATH_MAX], cmd[PATH_MAX * 2 + 256];
+	FILE *p;
+	size_t n;
+	int status;
+
+	if (!top_dir(top, sizeof(top)))
+		return -1;
+	snprintf(cmd, sizeof(cmd), "cd %s && { build/fragfuzz %s\n} 2>&1", top, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, size - 1, p);
+	out[n] = 0;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct cli_case {
+	const char *name;
+	const char *args;
+	int status;
+	const char *output;
+};
+
+static const struct cli_case cli_cases[] = {
+	{ "cli: run --kernel 6.18 E2 reports unsatisfied-read-trace, exit 1",
+	  "run --kernel 6.18 corpus/e02-split-read-uneven.txt", 1,
+	  "violation: unsatisfied-read-trace" },
+	{ "cli: run --kernel 7.1 E2 is ok, exit 0",
+	  "run --kernel 7.1 corpus/e02-split-read-uneven.txt", 0, "verdict: ok" },
+	{ "cli: run prints the trace in the kernel's format",
+	  "run --kernel 6.18 corpus/e02-split-read-uneven.txt", 1,
+	  "kvm_mmio: mmio unsatisfied-read len 1 gpa 0x5ffd val 0x0" },
+	{ "cli: run --json has trace, exits, outcome, violations",
+	  "run --json --kernel 6.18 corpus/e02-split-read-uneven.txt", 1,
+	  "\"outcome\":\"retired\",\"rip\"" },
+	{ "cli: run on a missing file is bad input, exit 2",
+	  "run corpus/does-not-exist.txt", 2, "No such file" },
+	{ "cli: run on a bad text scenario names the line, exit 2",
+	  "run /dev/stdin <<'EOF'\nmode long64\ninsn zz\nEOF", 2, "line 2:" },
+	{ "cli: unknown kernel is a usage error, exit 2",
+	  "run --kernel 9.9 corpus/e01-split-read-mmio-mmio.txt", 2, "unknown kernel" },
+	{ "cli: unknown version is rejected, exit 2",
+	  "run /dev/stdin <<'EOF'\nfz\007\nEOF", 2, "unsupported scenario version" },
+	{ "cli: encode then decode gives the canonical text",
+	  "encode corpus/e06-enter-split-push.txt | build/fragfuzz decode", 0,
+	  "insn c8 00 00 00" },
+	{ "cli: stats prints the shares", "stats -n 200", 0, "with an emulated access" },
+	{ "cli: unknown command, exit 2", "frobnicate", 2, "unknown command" },
+};
+
+static void test_cli(struct test_ctx *t, const void *arg)
+{
+	const struct cli_case *c = arg;
+	static char out[1 << 16];
+	int status = run_cli(c->args, out, sizeof(out));
+
+	TEST_ASSERT_EQ(status, c->status, "exit status");
+	TEST_ASSERT(strstr(out, c->output), "wanted '%s' in:\n%s", c->output, out);
+}
+
+__attribute__((constructor)) static void register_cli_tests(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cli_cases) / sizeof(cli_cases[0]); i++)
+		test_register(cli_cases[i].name, test_cli, &cli_cases[i]);
+}
