@@ -39,7 +39,7 @@ FUZZ_PLAIN_FLAGS := -O2 -g -fsanitize=fuzzer
 CORPUS_TXT := $(sort $(wildcard corpus/*.txt))
 CORPUS_BIN := $(CORPUS_TXT:corpus/%.txt=$(O)/corpus/%.bin)
 
-.PHONY: all check clean fuzz fuzz-build asan-tools deps
+.PHONY: all check clean fuzz fuzz-build asan-tools deps bench bench-bugs
 
 
 all: $(O)/fragfuzz-tests $(O)/fragfuzz
@@ -77,6 +77,22 @@ $(O)/fuzz/fragfuzz_model_plain: $(FUZZ_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES) $(FUZZ_PLAIN_FLAGS) \
 		-o $@ $(FUZZ_SRCS) $(LDLIBS)
+
+$(O)/fuzz/trivial_plain: fuzz/trivial.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_PLAIN_FLAGS) -o $@ $<
+
+$(O)/fuzz/trivial_asan: fuzz/trivial.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_ASAN_FLAGS) -o $@ $<
+
+# Throughput: make bench [BENCH_SECONDS=60] [KERNEL=7.1]
+bench: fuzz-build $(O)/fuzz/trivial_plain $(O)/fuzz/trivial_asan
+	fuzz/bench
+
+# Time to find the modelled bugs from an empty corpus (about 25 minutes)
+bench-bugs: fuzz-build
+	fuzz/bench-bugs
 
 fuzz-build: deps $(O)/fragfuzz $(CORPUS_BIN) $(O)/fuzz/fragfuzz_model $(O)/fuzz/fragfuzz_model_plain
 

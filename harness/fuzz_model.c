@@ -7,6 +7,8 @@
  *   FRAGFUZZ_KERNEL=7.1|6.18.24|6.18|6.2|4.14|3.13   (default 7.1)
  *   FRAGFUZZ_MMU=shadow|tdp     override the scenario's MMU
  *   FRAGFUZZ_REPORT_KNOWN=1     also stop on known upstream behaviour
+ *   FRAGFUZZ_IGNORE=k1,k2|all   never stop on these violation kinds (the
+ *                               oracle still runs; sanitizers still stop)
  *
  * Every violation kind stops at its own function, so crash dedupe by top
  * frames keeps distinct bugs apart.  The per-run state lives in one
@@ -26,6 +28,7 @@ struct fuzz_ctx {
 	const struct kvm_profile *profile;
 	int mmu_override;	/* -1 none, 0 shadow, 1 tdp */
 	bool report_known;
+	bool ignore[NR_VIOLATION_KINDS];
 	struct scenario s;
 	struct run_result r;
 	struct violation_list vl;
@@ -46,6 +49,29 @@ const char *__asan_default_options(void)
 #endif
 #endif
 
+static void fuzz_parse_ignore(struct fuzz_ctx *ctx, const char *list)
+{
+	char buf[512], *tok, *save = NULL;
+	int kind;
+
+	if (!list)
+		return;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			memset(ctx->ignore, 1, sizeof(ctx->ignore));
+			continue;
+		}
+		kind = violation_from_name(tok);
+		if (kind < 0) {
+			fprintf(stderr, "fragfuzz_model: unknown violation kind '%s' in "
+				"FRAGFUZZ_IGNORE\n", tok);
+			exit(2);
+		}
+		ctx->ignore[kind] = true;
+	}
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *kernel = getenv("FRAGFUZZ_KERNEL");
@@ -62,6 +88,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	ctx->mmu_override = !mmu ? -1 : !strcmp(mmu, "tdp") ? 1 : 0;
 	ctx->report_known = known && strcmp(known, "0");
+	fuzz_parse_ignore(ctx, getenv("FRAGFUZZ_IGNORE"));
 	ctx->mb = model_backend_create();
 	if (!ctx->mb) {
 		fprintf(stderr, "fragfuzz_model: cannot create the model backend\n");
@@ -147,7 +174,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	memset(&ctx->vl, 0, sizeof(ctx->vl));
 	oracle_check(&ctx->s, ctx->profile, &ctx->r, &ctx->r.accesses, &ctx->vl);
 	for (i = 0; i < ctx->vl.nr; i++)
-		if (!ctx->vl.v[i].known || ctx->report_known)
+		if ((!ctx->vl.v[i].known || ctx->report_known) && !ctx->ignore[ctx->vl.v[i].kind])
 			fuzz_report(ctx, &ctx->vl.v[i]);
 	return 0;
 }
