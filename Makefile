@@ -42,7 +42,7 @@ CORPUS_BIN := $(CORPUS_TXT:corpus/%.txt=$(O)/corpus/%.bin)
 .PHONY: all check clean fuzz fuzz-build asan-tools deps bench bench-bugs
 
 
-all: $(O)/fragfuzz-tests $(O)/fragfuzz
+all: $(O)/fragfuzz-tests $(O)/fragfuzz $(O)/kvm-probe
 
 # Install missing Debian packages (as root), or print the apt-get line.
 deps:
@@ -94,6 +94,11 @@ bench: fuzz-build $(O)/fuzz/trivial_plain $(O)/fuzz/trivial_asan
 bench-bugs: fuzz-build
 	fuzz/bench-bugs
 
+# Standalone /dev/kvm probe (settles model questions on the real kernel)
+$(O)/kvm-probe: harness/kvm/kvm_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
 fuzz-build: deps $(O)/fragfuzz $(CORPUS_BIN) $(O)/fuzz/fragfuzz_model $(O)/fuzz/fragfuzz_model_plain
 
 # make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [KERNEL=7.1] [BUILD=asan|plain]
@@ -111,7 +116,7 @@ asan-tools:
 	@$(MAKE) --no-print-directory $(O)/asan/cve-repro || \
 		echo "# ASan build of cve-repro failed: CVE tests will skip"
 
-check: deps $(O)/fragfuzz-tests $(O)/fragfuzz $(CORPUS_BIN) asan-tools
+check: deps $(O)/fragfuzz-tests $(O)/fragfuzz $(O)/kvm-probe $(CORPUS_BIN) asan-tools
 	$(O)/fragfuzz-tests
 
 clean:

@@ -347,12 +347,35 @@ static const struct insn_row kvm_table[] = {
 
 /* ---- decoder lifetime ---- */
 
+/* Index the table by (map, opcode) once, keeping table order. */
+static void insn_index_rows(struct insn_decoder *dec)
+{
+	unsigned int i, op;
+
+	for (i = 0; i < ARRAY_SIZE(kvm_table); i++) {
+		const struct insn_row *r = &kvm_table[i];
+
+		for (op = r->op; op < (unsigned int)r->op + r->n && op < 256; op++) {
+			u8 *nr = &dec->nr_cand[r->map][op];
+
+			if (*nr == INSN_CANDIDATES_ALL)
+				continue;
+			if (*nr == INSN_MAX_CANDIDATES) {
+				*nr = INSN_CANDIDATES_ALL;
+				continue;
+			}
+			dec->cand[r->map][op][(*nr)++] = (u16)i;
+		}
+	}
+}
+
 int insn_decoder_init(struct insn_decoder *dec)
 {
 	static const cs_mode modes[INSN_NR_CS_MODES] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
 	int i;
 
 	memset(dec, 0, sizeof(*dec));
+	insn_index_rows(dec);
 	for (i = 0; i < INSN_NR_CS_MODES; i++) {
 		if (cs_open(CS_ARCH_X86, modes[i], &dec->cs[i]) != CS_ERR_OK)
 			goto fail;
@@ -552,15 +575,18 @@ done:
 
 /* ---- step 2: the table row ---- */
 
-static const struct insn_row *find_row(const struct insn_decoded *d, unsigned int map,
+static const struct insn_row *find_row(const struct insn_decoder *dec,
+				       const struct insn_decoded *d, unsigned int map,
 				       u8 op, bool have_modrm, u8 modrm, bool mode64)
 {
 	u8 simd = d->op_prefix ? PFX_66 : d->rep_prefix == 0xf3 ? PFX_F3 :
 		  d->rep_prefix == 0xf2 ? PFX_F2 : PFX_NONE;
-	unsigned int i;
+	unsigned int i, nr = dec->nr_cand[map][op];
+	bool all = nr == INSN_CANDIDATES_ALL;
 
-	for (i = 0; i < ARRAY_SIZE(kvm_table); i++) {
-		const struct insn_row *r = &kvm_table[i];
+	/* only the rows indexed for this opcode: the decode is on the hot path */
+	for (i = 0; i < (all ? ARRAY_SIZE(kvm_table) : nr); i++) {
+		const struct insn_row *r = &kvm_table[all ? i : dec->cand[map][op][i]];
 
 		if (r->map != map || op < r->op || op >= r->op + r->n)
 			continue;
@@ -783,7 +809,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 		d->status = cs_decode(dec, csm, bytes, n) ? INSN_NOT_EMULATED : INSN_UNDECODABLE;
 		return d->status;
 	}
-	row = find_row(d, map, op, have_modrm, modrm, mode64);
+	row = find_row(dec, d, map, op, have_modrm, modrm, mode64);
 
 	/* Capstone must accept it: with LOCK removed, KVM decodes a stray LOCK */
 	if (cs_decode(dec, csm, bytes, n)) {

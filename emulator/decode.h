@@ -24,9 +24,16 @@
 /* One Capstone handle per CPU mode; the caller owns the decoder. */
 enum insn_cs_mode { INSN_CS_16, INSN_CS_32, INSN_CS_64, INSN_NR_CS_MODES };
 
+#define INSN_NR_MAPS		4	/* one-byte, 0f, 0f 38, 0f 3a */
+#define INSN_MAX_CANDIDATES	12
+#define INSN_CANDIDATES_ALL	0xff	/* too many: scan the whole table */
+
 struct insn_decoder {
 	csh cs[INSN_NR_CS_MODES];
 	cs_insn *insn[INSN_NR_CS_MODES];	/* preallocated, reused */
+	/* table rows that can match each (map, opcode), in table order */
+	u16 cand[INSN_NR_MAPS][256][INSN_MAX_CANDIDATES];
+	u8 nr_cand[INSN_NR_MAPS][256];
 };
 
 int insn_decoder_init(struct insn_decoder *dec);

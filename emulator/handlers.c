@@ -716,10 +716,11 @@ int em_popf(struct x86_emulate_ctxt *ctxt)
  */
 static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
 {
-	struct kvm_segment *s = &ctxt->vcpu->sregs.seg[seg];
+	struct kvm_segment *s;
 
 	if (seg > VCPU_SREG_GS || seg == VCPU_SREG_CS)
 		return raise(ctxt, UD_VECTOR, false);
+	s = &ctxt->vcpu->sregs.seg[seg];
 	if (ctxt->mode == X86EMUL_MODE_REAL || ctxt->mode == X86EMUL_MODE_VM86) {
 		s->selector = sel;
 		s->base = (u64)sel << 4;

@@ -12,7 +12,12 @@
 
 void kvm_init(struct kvm *kvm)
 {
-	memset(kvm, 0, sizeof(*kvm));
+	/* everything else is only read below these counts */
+	kvm->nr_memslots = 0;
+	kvm->nr_iodevs = 0;
+	kvm->coalesced_ring.first = 0;
+	kvm->coalesced_ring.last = 0;
+	kvm->memslots_generation++;
 }
 
 int kvm_set_memslot(struct kvm *kvm, gpa_t gpa, u64 size, u8 *hva, bool readonly)

@@ -212,7 +212,9 @@ static void model_record(struct run_result *r, const struct kvm_vcpu *vcpu)
 	memcpy(r->regs, vcpu->regs, sizeof(r->regs));
 	r->rip = vcpu->rip;
 	r->rflags = vcpu->rflags;
-	r->trace = vcpu->trace;
+	r->trace.nr = vcpu->trace.nr;
+	r->trace.lost = vcpu->trace.lost;
+	memcpy(r->trace.ev, vcpu->trace.ev, vcpu->trace.nr * sizeof(vcpu->trace.ev[0]));
 	r->warnings = vcpu->warnings;
 	r->mmio_pending = vcpu->mmio_needed;
 	r->mmio_exits = vcpu->stat_mmio_exits;
@@ -282,7 +284,17 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 	struct kvm_vcpu *vcpu = &mb->vcpu;
 	int ret;
 
-	memset(r, 0, sizeof(*r));
+	/* the arrays are large and bounded by their counts: clear the rest */
+	memset(r, 0, offsetof(struct run_result, trace));
+	r->trace.nr = r->trace.lost = 0;
+	r->nr_exits = 0;
+	r->exits_lost = false;
+	r->has_accesses = false;
+	r->accesses.nr = r->accesses.lost = 0;
+	r->warnings = 0;
+	r->mmio_pending = false;
+	r->mmio_exits = 0;
+	r->mnemonic[0] = 0;
 	r->outcome = OUTCOME_NOT_RUN;
 	profile = scenario_profile(s, profile);
 
@@ -308,7 +320,11 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 	model_userspace_loop(vcpu, s, r);
 	model_record(r, vcpu);
 	r->has_accesses = true;
-	r->accesses = mb->log;
+	r->accesses.nr = mb->log.nr;
+	r->accesses.lost = mb->log.lost;
+	r->accesses.exception_invocation = mb->log.exception_invocation;
+	r->accesses.failure_invocation = mb->log.failure_invocation;
+	memcpy(r->accesses.a, mb->log.a, mb->log.nr * sizeof(mb->log.a[0]));
 	kvm_vcpu_destroy(vcpu);
 	return 0;
 }

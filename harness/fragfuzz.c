@@ -214,7 +214,7 @@ static int cmd_stats(int argc, char **argv)
 	unsigned long n = 100000, i, accessed = 0, crossing = 0, two_frags = 0, exits = 0;
 	unsigned long outcomes[NR_OUTCOMES] = { 0 };
 	struct model_backend *mb;
-	u64 seed = 1;
+	u64 seed = 1, seed0;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "n:s:k:", opts, NULL)) != -1) {
@@ -236,6 +236,7 @@ static int cmd_stats(int argc, char **argv)
 	mb = model_backend_create();
 	if (!mb)
 		return 2;
+	seed0 = seed;
 	for (i = 0; i < n; i++) {
 		static struct scenario s;
 		static struct run_result r;
@@ -263,7 +264,7 @@ static int cmd_stats(int argc, char **argv)
 		crossing += cross;
 		two_frags += two;
 	}
-	printf("random inputs: %lu (seed %" PRIu64 ", kernel %s)\n", n, seed, p->name);
+	printf("random inputs: %lu (seed %" PRIu64 ", kernel %s)\n", n, seed0, p->name);
 	printf("  with an emulated access:        %6.2f%%\n", 100.0 * accessed / n);
 	printf("  with a page-crossing access:    %6.2f%%\n", 100.0 * crossing / n);
 	printf("  with two MMIO fragments:        %6.2f%%\n", 100.0 * two_frags / n);

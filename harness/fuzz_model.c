@@ -116,6 +116,7 @@ VIOLATION_SITE(violation_exit_chunking)
 VIOLATION_SITE(violation_exit_sequence)
 VIOLATION_SITE(violation_exit_write_data)
 VIOLATION_SITE(violation_read_data)
+VIOLATION_SITE(violation_replay_mismatch)
 VIOLATION_SITE(violation_write_dropped)
 VIOLATION_SITE(violation_translation)
 VIOLATION_SITE(violation_noncanonical_access)
@@ -135,6 +136,7 @@ static void (*const violation_sites[NR_VIOLATION_KINDS])(void) = {
 	[V_EXIT_SEQUENCE] = violation_exit_sequence,
 	[V_EXIT_WRITE_DATA] = violation_exit_write_data,
 	[V_READ_DATA] = violation_read_data,
+	[V_REPLAY_MISMATCH] = violation_replay_mismatch,
 	[V_WRITE_DROPPED] = violation_write_dropped,
 	[V_TRANSLATION] = violation_translation,
 	[V_NONCANONICAL_ACCESS] = violation_noncanonical_access,

@@ -5,26 +5,43 @@
  *
  * Binary form, little endian, read field by field.  An optional header
  * "fz" + version byte comes first; without it the whole input is a
- * version-1 body.  Wherever the input ends, the remaining fields keep
- * their defaults (a field cut in the middle reads the missing bytes as 0),
- * so every input is a scenario.
+ * version-2 body (version 1 is rejected like any unknown version).
+ * Wherever the input ends, the remaining fields keep their defaults (a
+ * field cut in the middle reads the missing bytes as 0), so every input
+ * is a scenario.  The body is laid out so that random bytes mostly make
+ * an emulated access near a page boundary: instruction templates, "near"
+ * forms for maps and registers around the anchor page, and default
+ * registers and segments for most count bytes.  Decoding is many-to-one;
+ * encoding writes the shortest form that decodes back exactly.
  *
  *   u8  profile	0: unset, else profile (v - 1) % kvm_profile_count()
  *   u8  mode		% SCN_NR_MODES
- *   u8  cpu		bit 0: CPL 3, bits 1-6: SCN_CTL_*
- *   u8  insn_len	% 16, then that many instruction bytes
+ *   u8  cpu		bits 0 and 7 both set: CPL 3, bits 1-6: SCN_CTL_*
+ *   u8  insn		< 128: literal, length v % 16, then that many bytes
+ *			>= 128: template (v - 128) % 64 of insn_tmpls[], then
+ *			u8 variant: bit 0: 66, bit 1: REX.W (long64), bits
+ *			2-4: ModRM.reg (where it names a register); in
+ *			16-bit modes a mod=00 base register becomes its
+ *			16-bit addressing counterpart; the resulting bytes
+ *			are stored (and encoded) literally
  *   u8  nr_maps	% 9, then per map:
- *	u8 form		bits 0-2: kind % SCN_NR_KINDS, 3-6: SCN_MAP_*, 7: raw
- *	raw:		u64 gva, u64 gpa (page aligned, gpa masked to SCN_MAX_GPA)
+ *	u8 form		bits 0-2: kind (map_kinds[]), 3-5: placement (0-5
+ *			near, 6 relative, 7 raw), 6-7: flags (map_flags[];
+ *			3: a u8 of SCN_MAP_* follows the form byte)
+ *	near:		u8 p: page anchor + p % 8 - 2; paging on: gpa =
+ *			frame 1 + p / 8, paging off: gpa = gva
  *	relative:	s8 page, u16 frame; paging on: gva = anchor + page
  *			pages, gpa = frame; paging off: gva = gpa = anchor +
  *			page pages (frame ignored)
+ *	raw:		u64 gva, u64 gpa (page aligned, gpa masked to SCN_MAX_GPA)
  *	ioeventfd:	u16 offset (& 0xfff), u8 len code (% 5: 0 1 2 4 8)
- *   u8  nr_regs	% 19, then per register:
- *	u8 id		% SCN_MAX_REGS
- *	u8 form		bit 0: raw u64, else u16 v: anchor + ((v >> 12) - 8)
- *			pages + (v & 0xfff)
- *   u8  nr_segs	% 7, then per segment: u8 id % 6, u32 base, u32 limit
+ *   u8  nr_regs	>= 128: none, else % 19, then per register:
+ *	u8 id		bits 0-4: register % SCN_MAX_REGS, 5-7: form
+ *	near (0-5):	u8 v: anchor + ((v >> 5) - 2) pages + 0xff0 + (v & 0x1f)
+ *	relative (6):	u16 v: anchor + ((v >> 12) - 8) pages + (v & 0xfff)
+ *	raw (7):	u64
+ *   u8  nr_segs	>= 64: none, else % 7, then per segment: u8 id % 6,
+ *			u32 base, u32 limit
  *   u16 mmio_data_len	% 257, then that many bytes
  *
  * Decoding normalises what would be contradictory (see normalise_map());
@@ -42,6 +59,14 @@
 #define SCN_LAPIC_GPA		0xfee00000ULL
 #define SCN_REL_MAP_PAGES	128	/* relative map: s8 page */
 #define SCN_REL_REG_PAGES	8	/* relative register: (v >> 12) - 8 */
+#define SCN_NEAR_PAGES		8	/* near map or register: 8 pages, */
+#define SCN_NEAR_BEFORE		2	/* anchor - 2 .. anchor + 5 */
+#define SCN_NEAR_MAP_FRAMES	32	/* near map: frames 1..32 */
+#define SCN_NEAR_REG_OFFSET	0xff0	/* near register: 0xff0..0x100f */
+#define SCN_CPU_CPL3		0x81	/* cpu byte: both bits for CPL 3 */
+#define SCN_INSN_TMPL		128	/* insn_len bytes from here: a template */
+#define SCN_REGS_DEFAULT	128	/* nr_regs bytes from here: none */
+#define SCN_SEGS_DEFAULT	64	/* nr_segs bytes from here: none */
 
 static const char *const mode_names[SCN_NR_MODES] = {
 	[SCN_MODE_REAL16] = "real16",
@@ -341,23 +366,174 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Instruction templates: memory-touching instructions KVM emulates, for
+ * an insn_len byte >= SCN_INSN_TMPL.  The variant byte that follows may
+ * add 66, add REX.W (long64) after the template's own prefixes, and
+ * replace ModRM.reg where it names a register (TM_REG) rather than a
+ * group's operation.  In 16-bit modes a mod=00 ModRM's base register is
+ * replaced by its 16-bit addressing counterpart.
+ */
+#define TM_REG			BIT(0)	/* ModRM.reg is a register operand */
+#define TM_NO66			BIT(1)	/* has a mandatory prefix: no extra 66 */
+
+struct insn_tmpl {
+	u8 len;
+	u8 npfx;	/* leading prefixes; REX goes after them */
+	u8 modrm;	/* offset of the ModRM byte, 0: none */
+	u8 flags;	/* TM_* */
+	u8 b[6];
+};
+
+#define T(f, m, p, ...)							\
+	{ .len = sizeof((u8[]){ __VA_ARGS__ }), .npfx = (p), .modrm = (m),	\
+	  .flags = (f), .b = { __VA_ARGS__ } }
+
+static const struct insn_tmpl insn_tmpls[] = {
+	T(TM_REG, 1, 0, 0x8b, 0x07),		/* mov r, [rdi] */
+	T(TM_REG, 1, 0, 0x89, 0x07),		/* mov [rdi], r */
+	T(TM_REG, 1, 0, 0x8b, 0x06),		/* mov r, [rsi] */
+	T(TM_REG, 1, 0, 0x89, 0x03),		/* mov [rbx], r */
+	T(TM_REG, 1, 0, 0x8b, 0x03),		/* mov r, [rbx] */
+	T(TM_REG, 1, 0, 0x89, 0x06),		/* mov [rsi], r */
+	T(TM_REG, 1, 0, 0x8b, 0x02),		/* mov r, [rdx] */
+	T(TM_REG, 1, 0, 0x88, 0x07),		/* mov [rdi], r8 */
+	T(TM_REG, 1, 0, 0x8a, 0x06),		/* mov r8, [rsi] */
+	T(0, 1, 0, 0xc7, 0x07, 0x78, 0x56, 0x34, 0x12), /* mov [rdi], imm */
+	T(TM_REG, 1, 0, 0x01, 0x07),		/* add [rdi], r */
+	T(TM_REG, 1, 0, 0x03, 0x03),		/* add r, [rbx] */
+	T(TM_REG, 1, 0, 0x3b, 0x07),		/* cmp r, [rdi] */
+	T(0, 1, 0, 0x83, 0x07, 0x05),		/* add [rdi], 5 */
+	T(0, 1, 0, 0x80, 0x37, 0x01),		/* xor byte [rdi], 1 */
+	T(0, 1, 0, 0xf7, 0x17),			/* not [rdi] */
+	T(0, 1, 0, 0xff, 0x07),			/* inc [rdi] */
+	T(0, 1, 0, 0xf6, 0x27),			/* mul byte [rdi] */
+	T(TM_REG, 2, 0, 0x0f, 0xb6, 0x07),	/* movzx r, byte [rdi] */
+	T(TM_REG, 2, 0, 0x0f, 0xbf, 0x06),	/* movsx r, word [rsi] */
+	T(TM_REG, 1, 0, 0x63, 0x07),		/* movsxd (arpl outside long64) */
+	T(TM_REG, 1, 0, 0x87, 0x07),		/* xchg [rdi], r */
+	T(TM_REG, 3, 1, 0xf0, 0x0f, 0xb1, 0x0f),	/* lock cmpxchg [rdi], r */
+	T(TM_REG, 2, 0, 0x0f, 0xb1, 0x0f),	/* cmpxchg [rdi], r */
+	T(TM_REG, 3, 1, 0xf0, 0x0f, 0xc1, 0x07),	/* lock xadd [rdi], r */
+	T(0, 2, 0, 0x0f, 0xc7, 0x0f),		/* cmpxchg8b [rdi] */
+	T(TM_REG, 2, 0, 0x0f, 0xab, 0x07),	/* bts [rdi], r */
+	T(TM_REG, 2, 0, 0x0f, 0xa3, 0x07),	/* bt [rdi], r */
+	T(0, 2, 0, 0x0f, 0xba, 0x2f, 0x07),	/* bts [rdi], 7 */
+	T(0, 1, 0, 0xd1, 0x27),			/* shl [rdi], 1 */
+	T(0, 1, 0, 0xc1, 0x2f, 0x03),		/* shr [rdi], 3 */
+	T(0, 0, 0, 0xc8, 0x08, 0x00, 0x00),	/* enter 8, 0 */
+	T(0, 0, 0, 0xc8, 0x00, 0x00, 0x00),	/* enter 0, 0 */
+	T(0, 0, 0, 0xc9),			/* leave */
+	T(0, 0, 0, 0x60),			/* pusha (#UD in long64) */
+	T(0, 0, 0, 0x61),			/* popa (#UD in long64) */
+	T(0, 0, 0, 0x50),			/* push rax */
+	T(0, 0, 0, 0x58),			/* pop rax */
+	T(0, 0, 0, 0x6a, 0x12),			/* push 0x12 */
+	T(0, 0, 0, 0x9c),			/* pushf */
+	T(0, 0, 0, 0x9d),			/* popf */
+	T(0, 1, 0, 0xff, 0x36),			/* push [rsi] */
+	T(0, 1, 0, 0x8f, 0x07),			/* pop [rdi] */
+	T(0, 1, 0, 0xff, 0x17),			/* call [rdi] */
+	T(0, 0, 0, 0xc3),			/* ret */
+	T(0, 0, 1, 0xf3, 0xa4),			/* rep movsb */
+	T(0, 0, 1, 0xf3, 0xa5),			/* rep movs */
+	T(0, 0, 0, 0xa5),			/* movs */
+	T(0, 0, 1, 0xf3, 0xab),			/* rep stos */
+	T(0, 0, 0, 0xab),			/* stos */
+	T(0, 0, 0, 0xad),			/* lods */
+	T(0, 0, 0, 0xa6),			/* cmpsb */
+	T(0, 0, 1, 0xf3, 0xa6),			/* repe cmpsb */
+	T(0, 0, 0, 0xae),			/* scasb */
+	T(TM_REG | TM_NO66, 3, 1, 0xf3, 0x0f, 0x6f, 0x07),	/* movdqu x, [rdi] */
+	T(TM_REG | TM_NO66, 3, 1, 0xf3, 0x0f, 0x7f, 0x07),	/* movdqu [rdi], x */
+	T(TM_REG | TM_NO66, 3, 1, 0x66, 0x0f, 0x6f, 0x07),	/* movdqa x, [rdi] */
+	T(TM_REG | TM_NO66, 3, 1, 0x66, 0x0f, 0xe7, 0x07),	/* movntdq [rdi], x */
+	T(TM_REG, 2, 0, 0x0f, 0x11, 0x07),	/* movups [rdi], x */
+	T(TM_REG, 2, 0, 0x0f, 0x10, 0x06),	/* movups x, [rsi] */
+	T(TM_REG, 1, 0, 0xc4, 0x3f),		/* les (VEX in long64) */
+	T(TM_REG, 2, 0, 0x0f, 0xb4, 0x07),	/* lfs r, [rdi] */
+	T(TM_REG, 2, 0, 0x0f, 0xc3, 0x07),	/* movnti [rdi], r */
+	T(TM_REG, 3, 0, 0x0f, 0x38, 0xf0, 0x07),	/* movbe r, [rdi] */
+};
+
+#undef T
+
+/*
+ * A mod=00 ModRM.rm in 16-bit addressing, by 32/64-bit base register:
+ * rax: [bx+si], rcx: [bx+di], rdx: [bp+si], rbx: [bx], rsi: [si],
+ * rdi: [di] (the templates use no SIB or displacement-only forms).
+ */
+static const u8 rm16[8] = { 0, 1, 2, 7, 4, 5, 4, 5 };
+
+static void decode_insn_tmpl(struct scenario *s, struct reader *r, u8 b)
+{
+	const struct insn_tmpl *t = &insn_tmpls[(b - SCN_INSN_TMPL) % ARRAY_SIZE(insn_tmpls)];
+	u8 v = rd_u8(r), *p = s->insn;
+	unsigned int i;
+
+	if ((v & 1) && !(t->flags & TM_NO66))
+		*p++ = 0x66;
+	for (i = 0; i < t->npfx; i++)
+		*p++ = t->b[i];
+	if ((v & 2) && s->mode == SCN_MODE_LONG64)
+		*p++ = 0x48;
+	for (; i < t->len; i++) {
+		u8 c = t->b[i];
+
+		if (i == t->modrm) {
+			if (t->flags & TM_REG)
+				c = (c & ~0x38) | (v & 0x1c) << 1;
+			if (mode_is_16bit(s->mode) && !(c & 0xc0))
+				c = (c & ~7) | rm16[c & 7];
+		}
+		*p++ = c;
+	}
+	s->insn_len = p - s->insn;
+}
+
+/* map kinds of the binary form (bits 0-2 of the form byte) */
+static const u8 map_kinds[8] = {
+	SCN_KIND_RAM, SCN_KIND_ROM, SCN_KIND_MMIO, SCN_KIND_IOAPIC,
+	SCN_KIND_IOEVENTFD, SCN_KIND_COALESCED, SCN_KIND_LAPIC, SCN_KIND_MMIO,
+};
+
+/* map flags codes of the binary form (bits 6-7 of the form byte) */
+#define MAP_FLAGS_BYTE		3	/* an explicit flags byte follows */
+static const u8 map_flags[MAP_FLAGS_BYTE] = {
+	SCN_MAP_WRITE, SCN_MAP_WRITE, 0,
+};
+
+/* map placement of the binary form (bits 3-5 of the form byte) */
+#define MAP_REL			6
+#define MAP_RAW			7
+
 static void decode_map(struct scenario *s, struct reader *r)
 {
 	u64 a = scenario_anchor(s->mode);
 	struct scn_map m = { 0 };
-	u8 form = rd_u8(r);
+	u8 form = rd_u8(r), where = (form >> 3) & 7;
 
-	m.kind = (form & 7) % SCN_NR_KINDS;
-	m.flags = (form >> 3) & SCN_MAP_FLAGS;
-	if (form & 0x80) {
+	m.kind = map_kinds[form & 7];
+	if ((form >> 6) == MAP_FLAGS_BYTE)
+		m.flags = rd_u8(r) & SCN_MAP_FLAGS;
+	else
+		m.flags = map_flags[form >> 6];
+	if (where == MAP_RAW) {
 		m.gva = rd_u64(r);
 		m.gpa = rd_u64(r);
-	} else {
+	} else if (where == MAP_REL) {
 		s64 page = (int8_t)rd_u8(r);
 		u64 frame = rd_u16(r);
 
 		m.gva = a + (u64)page * PAGE_SIZE;
 		m.gpa = scenario_paging(s) ? frame << PAGE_SHIFT : m.gva;
+	} else {
+		u8 p = rd_u8(r);
+		s64 page = (s64)(p % SCN_NEAR_PAGES) - SCN_NEAR_BEFORE;
+
+		m.gva = a + (u64)page * PAGE_SIZE;
+		m.gpa = scenario_paging(s) ?
+			(u64)(1 + p / SCN_NEAR_PAGES) << PAGE_SHIFT : m.gva;
 	}
 	if (m.kind == SCN_KIND_IOEVENTFD) {
 		m.ev_offset = rd_u16(r) & 0xfff;
@@ -367,20 +543,33 @@ static void decode_map(struct scenario *s, struct reader *r)
 		s->maps[s->nr_maps++] = m;
 }
 
+/* register forms of the binary form (bits 5-7 of the id byte) */
+#define REG_REL			6
+#define REG_RAW			7
+
+static u64 near_reg_base(const struct scenario *s)
+{
+	return scenario_anchor(s->mode) - SCN_NEAR_BEFORE * PAGE_SIZE +
+	       SCN_NEAR_REG_OFFSET;
+}
+
 static void decode_reg(struct scenario *s, struct reader *r)
 {
-	u64 a = scenario_anchor(s->mode);
-	unsigned int id = rd_u8(r) % SCN_MAX_REGS;
-	u8 form = rd_u8(r);
+	u8 b = rd_u8(r), form = b >> 5;
+	unsigned int id = (b & 0x1f) % SCN_MAX_REGS;
 	u64 v;
 
-	if (form & 1) {
+	if (form == REG_RAW) {
 		v = rd_u64(r);
-	} else {
+	} else if (form == REG_REL) {
 		u16 rel = rd_u16(r);
 		s64 page = (s64)(rel >> 12) - SCN_REL_REG_PAGES;
 
-		v = a + (u64)page * PAGE_SIZE + (rel & 0xfff);
+		v = scenario_anchor(s->mode) + (u64)page * PAGE_SIZE + (rel & 0xfff);
+	} else {
+		u8 near = rd_u8(r);
+
+		v = near_reg_base(s) + (u64)(near >> 5) * PAGE_SIZE + (near & 0x1f);
 	}
 	s->regs[id] = v;
 	s->regs_set |= BIT(id);
@@ -417,22 +606,29 @@ int scenario_decode(struct scenario *s, const u8 *data, size_t size,
 	if (!rd_more(&r))
 		return 0;
 	v = rd_u8(&r);
-	s->cpl = (v & 1) && s->mode != SCN_MODE_REAL16 ? 3 : 0;
+	s->cpl = (v & SCN_CPU_CPL3) == SCN_CPU_CPL3 && s->mode != SCN_MODE_REAL16 ? 3 : 0;
 	s->ctl = (v >> 1) & SCN_CTL_MASK;
 
-	n = rd_u8(&r) % (SCN_MAX_INSN + 1);
-	s->insn_len = min_t(size_t, n, rd_left(&r));
-	rd_bytes(&r, s->insn, s->insn_len);
+	v = rd_u8(&r);
+	if (v >= SCN_INSN_TMPL) {
+		decode_insn_tmpl(s, &r, v);
+	} else {
+		n = v % (SCN_MAX_INSN + 1);
+		s->insn_len = min_t(size_t, n, rd_left(&r));
+		rd_bytes(&r, s->insn, s->insn_len);
+	}
 
 	n = rd_u8(&r) % (SCN_MAX_MAPS + 1);
 	for (i = 0; i < n && rd_more(&r); i++)
 		decode_map(s, &r);
 
-	n = rd_u8(&r) % (SCN_MAX_REGS + 1);
+	v = rd_u8(&r);
+	n = v < SCN_REGS_DEFAULT ? v % (SCN_MAX_REGS + 1) : 0;
 	for (i = 0; i < n && rd_more(&r); i++)
 		decode_reg(s, &r);
 
-	n = rd_u8(&r) % (SCN_NR_SEGS + 1);
+	v = rd_u8(&r);
+	n = v < SCN_SEGS_DEFAULT ? v % (SCN_NR_SEGS + 1) : 0;
 	for (i = 0; i < n && rd_more(&r); i++) {
 		unsigned int id = rd_u8(&r) % SCN_NR_SEGS;
 
@@ -467,44 +663,59 @@ static void wr_u8(struct writer *w, u8 v)
 	wr_le(w, v, 1);
 }
 
-static u8 ev_len_code(u8 len)
+
+/* The index of @v in @codes[@n], or @n if it is not there. */
+static u8 code_of(const u8 *codes, unsigned int n, u8 v)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(ev_lens); i++)
-		if (ev_lens[i] == len)
+	for (i = 0; i < n; i++)
+		if (codes[i] == v)
 			return i;
-	return 0;
+	return n;
 }
 
 static void encode_map(const struct scenario *s, const struct scn_map *m,
 		       struct writer *w)
 {
 	u64 a = scenario_anchor(s->mode);
+	bool paging = scenario_paging(s);
 	s64 page = (s64)(m->gva - a) / (s64)PAGE_SIZE;
-	bool near = (s64)(m->gva - a) % (s64)PAGE_SIZE == 0 &&
-		    page >= -SCN_REL_MAP_PAGES && page < SCN_REL_MAP_PAGES;
-	u8 form = m->kind | (m->flags & SCN_MAP_FLAGS) << 3;
-	bool rel;
+	bool aligned = (s64)(m->gva - a) % (s64)PAGE_SIZE == 0;
+	/* a forced frame decodes the same whatever the input says */
+	u64 frame = forced_gpa(m->kind) ? 1 : m->gpa >> PAGE_SHIFT;
+	u8 fl = code_of(map_flags, ARRAY_SIZE(map_flags), m->flags & SCN_MAP_FLAGS);
+	u8 form = (code_of(map_kinds, ARRAY_SIZE(map_kinds), m->kind) & 7) | fl << 6;
+	bool rel, near;
 
-	if (scenario_paging(s))
-		rel = near && (m->gpa >> PAGE_SHIFT) < 0x10000 &&
-		      !offset_in_page(m->gpa);
-	else
-		rel = near && m->gva == m->gpa;
-
-	if (rel) {
-		wr_u8(w, form);
-		wr_u8(w, (u8)page);
-		wr_le(w, scenario_paging(s) ? m->gpa >> PAGE_SHIFT : 0, 2);
+	near = aligned && page >= -SCN_NEAR_BEFORE &&
+	       page < SCN_NEAR_PAGES - SCN_NEAR_BEFORE;
+	rel = aligned && page >= -SCN_REL_MAP_PAGES && page < SCN_REL_MAP_PAGES;
+	if (paging) {
+		near = near && !offset_in_page(m->gpa) && frame >= 1 &&
+		       frame <= SCN_NEAR_MAP_FRAMES;
+		rel = rel && frame < 0x10000 && !offset_in_page(m->gpa);
 	} else {
-		wr_u8(w, form | 0x80);
+		near = near && m->gva == m->gpa;
+		rel = rel && m->gva == m->gpa;
+	}
+
+	wr_u8(w, form | (near ? 0 : rel ? MAP_REL : MAP_RAW) << 3);
+	if (fl == MAP_FLAGS_BYTE)
+		wr_u8(w, m->flags & SCN_MAP_FLAGS);
+	if (near) {
+		wr_u8(w, (page + SCN_NEAR_BEFORE) +
+			 (paging ? (frame - 1) * SCN_NEAR_PAGES : 0));
+	} else if (rel) {
+		wr_u8(w, (u8)page);
+		wr_le(w, paging ? frame : 0, 2);
+	} else {
 		wr_le(w, m->gva, 8);
 		wr_le(w, m->gpa, 8);
 	}
 	if (m->kind == SCN_KIND_IOEVENTFD) {
 		wr_le(w, m->ev_offset, 2);
-		wr_u8(w, ev_len_code(m->ev_len));
+		wr_u8(w, code_of(ev_lens, ARRAY_SIZE(ev_lens), m->ev_len) % ARRAY_SIZE(ev_lens));
 	}
 }
 
@@ -513,6 +724,7 @@ int scenario_encode(const struct scenario *s, u8 *out, size_t size)
 	struct writer w = { .out = out, .size = size };
 	u64 a = scenario_anchor(s->mode);
 	u64 rel_base = a - SCN_REL_REG_PAGES * PAGE_SIZE;
+	u64 near_base = near_reg_base(s);
 	unsigned int i, n;
 
 	wr_u8(&w, SCN_MAGIC0);
@@ -521,7 +733,7 @@ int scenario_encode(const struct scenario *s, u8 *out, size_t size)
 
 	wr_u8(&w, s->profile < 0 ? 0 : s->profile + 1);
 	wr_u8(&w, s->mode);
-	wr_u8(&w, (s->cpl == 3) | (s->ctl & SCN_CTL_MASK) << 1);
+	wr_u8(&w, (s->cpl == 3 ? SCN_CPU_CPL3 : 0) | (s->ctl & SCN_CTL_MASK) << 1);
 
 	n = min_t(unsigned int, s->insn_len, SCN_MAX_INSN);
 	wr_u8(&w, n);
@@ -541,12 +753,16 @@ int scenario_encode(const struct scenario *s, u8 *out, size_t size)
 
 		if (!(s->regs_set & BIT(i)))
 			continue;
-		wr_u8(&w, i);
-		if (v - rel_base < 2 * SCN_REL_REG_PAGES * PAGE_SIZE) {
-			wr_u8(&w, 0);
+		if (v - near_base < SCN_NEAR_PAGES * PAGE_SIZE &&
+		    offset_in_page(v - near_base) < 0x20) {
+			wr_u8(&w, i);
+			wr_u8(&w, (v - near_base) >> PAGE_SHIFT << 5 |
+				  offset_in_page(v - near_base));
+		} else if (v - rel_base < 2 * SCN_REL_REG_PAGES * PAGE_SIZE) {
+			wr_u8(&w, i | REG_REL << 5);
 			wr_le(&w, v - rel_base, 2);
 		} else {
-			wr_u8(&w, 1);
+			wr_u8(&w, i | REG_RAW << 5);
 			wr_le(&w, v, 8);
 		}
 	}

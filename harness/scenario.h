@@ -24,7 +24,7 @@
 /* Binary form: optional "fz" + version byte, then the body (see scenario.c). */
 #define SCN_MAGIC0		'f'
 #define SCN_MAGIC1		'z'
-#define SCN_VERSION		1
+#define SCN_VERSION		2
 
 /*
  * The harness owns guest-physical [SCN_RESERVED_START, SCN_RESERVED_END):

@@ -20,6 +20,7 @@ enum violation_kind {
 	V_EXIT_SEQUENCE,		/* exits != userspace bytes of the access */
 	V_EXIT_WRITE_DATA,		/* write exit data != bytes written */
 	V_READ_DATA,			/* value delivered != backing bytes */
+	V_REPLAY_MISMATCH,		/* replay completed a different access */
 	V_WRITE_DROPPED,		/* non-RAM bytes written never delivered */
 	V_TRANSLATION,			/* GPA or fault differs from the layout */
 	V_NONCANONICAL_ACCESS,		/* access ran past the canonical boundary */

@@ -613,14 +613,15 @@ TEST(scenario_decode_empty_is_default)
 	scenario_init(&init);
 	TEST_ASSERT_EQ(scenario_decode(&s, NULL, 0, err, sizeof(err)), 0, "decode of nothing");
 	TEST_ASSERT(scn_equal(&s, &init, why, sizeof(why)), "empty input: %s", why);
-	TEST_ASSERT_EQ(scenario_decode(&s, (const u8 *)"fz\001", 3, err, sizeof(err)), 0,
+	TEST_ASSERT_EQ(scenario_decode(&s, (const u8[]){ 'f', 'z', SCN_VERSION }, 3,
+				       err, sizeof(err)), 0,
 		       "decode of a bare header");
 	TEST_ASSERT(scn_equal(&s, &init, why, sizeof(why)), "bare header: %s", why);
 }
 
 TEST(scenario_decode_unknown_version)
 {
-	static const u8 versions[] = { 0, 2, 0xff };
+	static const u8 versions[] = { 0, 1, 3, 0xff };
 	char err[ERRLEN], want[ERRLEN];
 	struct scenario s;
 	unsigned int i;
@@ -632,7 +633,7 @@ TEST(scenario_decode_unknown_version)
 		TEST_ASSERT_EQ(scenario_decode(&s, in, sizeof(in), err, sizeof(err)),
 			       -EINVAL, "decode with an unknown version");
 		snprintf(want, sizeof(want),
-			 "unsupported scenario version %u (this build reads 1)", versions[i]);
+			 "unsupported scenario version %u (this build reads 2)", versions[i]);
 		TEST_ASSERT(!strcmp(err, want), "message '%s', wanted '%s'", err, want);
 	}
 }
@@ -700,6 +701,27 @@ TEST(scenario_encode_no_space)
 		    "encode writes the header");
 }
 
+/* map form byte: kind code, placement, flags code (see scenario.c) */
+#define MK_RAM		0
+#define MK_ROM		1
+#define MK_MMIO		2
+#define MK_IOAPIC	3
+#define MK_IOEVENTFD	4
+#define MK_MMIO2	7
+#define MP_NEAR		(0 << 3)
+#define MP_NEAR5	(5 << 3)
+#define MP_REL		(6 << 3)
+#define MP_RAW		(7 << 3)
+#define MF_W		(0 << 6)
+#define MF_W2		(1 << 6)
+#define MF_RO		(2 << 6)
+#define MF_BYTE		(3 << 6)
+/* register id byte: form in bits 5-7 */
+#define RF_NEAR		(0 << 5)
+#define RF_NEAR5	(5 << 5)
+#define RF_REL		(6 << 5)
+#define RF_RAW		(7 << 5)
+
 TEST(scenario_decode_fields_and_normalisation)
 {
 	char err[ERRLEN] = "";
@@ -709,43 +731,53 @@ TEST(scenario_decode_fields_and_normalisation)
 
 	put(&b, 5, 1);			/* profile 4: "6.18.24" */
 	put(&b, 4 + SCN_NR_MODES, 1);	/* long64 (modulo) */
-	put(&b, 0x81 | SCN_CTL_TDP << 1, 1);	/* cpl 3, tdp, bit 7 ignored */
-	put(&b, 2 + 16, 1);		/* insn_len 2 (modulo 16) */
+	put(&b, 0x81 | SCN_CTL_TDP << 1, 1);	/* bits 0 and 7: cpl 3; tdp */
+	put(&b, 2 + 16, 1);		/* literal insn_len 2 (modulo 16) */
 	put(&b, 0x078b, 2);
-	put(&b, 6 + 9, 1);		/* six maps (modulo 9) */
+	put(&b, 8 + 9, 1);		/* eight maps (modulo 9) */
 	/* ioapic, writable, raw: gpa forced to 0xfec00000 */
-	put(&b, 0x80 | SCN_MAP_WRITE << 3 | SCN_KIND_IOAPIC, 1);
+	put(&b, MK_IOAPIC | MP_RAW | MF_W, 1);
 	put(&b, 0x40000123, 8);		/* gva, offset masked */
 	put(&b, 0x1234000, 8);
-	/* ram in the reserved range: dropped */
-	put(&b, 0x80 | SCN_KIND_RAM, 1);
+	/* read-only ram in the reserved range: dropped */
+	put(&b, MK_RAM | MP_RAW | MF_RO, 1);
 	put(&b, 0x40001000, 8);
 	put(&b, 0x600000, 8);
 	/* same gva as the first: dropped */
-	put(&b, 0x80 | SCN_KIND_MMIO, 1);
+	put(&b, MK_MMIO2 | MP_RAW | MF_W, 1);
 	put(&b, 0x40000000, 8);
 	put(&b, 0x3000, 8);
 	/* non-canonical: dropped */
-	put(&b, 0x80 | SCN_KIND_MMIO, 1);
+	put(&b, MK_MMIO | MP_RAW | MF_W, 1);
 	put(&b, 0x0000800000000000ULL, 8);
 	put(&b, 0x3000, 8);
 	/* ram on the ioapic frame: becomes ioapic */
-	put(&b, 0x80 | SCN_KIND_RAM, 1);
+	put(&b, MK_RAM | MP_RAW | MF_W2, 1);
 	put(&b, 0x40002000, 8);
 	put(&b, 0xfec00000, 8);
-	/* relative ioeventfd: page -1, frame 0x10, offset & 0xfff, len code 7 % 5 */
-	put(&b, SCN_MAP_NX << 3 | SCN_KIND_IOEVENTFD, 1);
+	/*
+	 * relative ioeventfd with a flags byte (nx, high bits ignored):
+	 * page -1, frame 0x10, offset & 0xfff, len code 7 % 5
+	 */
+	put(&b, MK_IOEVENTFD | MP_REL | MF_BYTE, 1);
+	put(&b, 0xf0 | SCN_MAP_NX, 1);
 	put(&b, 0xff, 1);
 	put(&b, 0x10, 2);
 	put(&b, 0x1abc, 2);
 	put(&b, 7, 1);
-	put(&b, 2, 1);			/* two registers */
-	put(&b, 7, 1);			/* rdi, relative 0x8ffe: anchor + 0xffe */
-	put(&b, 0, 1);
+	/* near mmio: page 3 - 2, frame 1 + 4 */
+	put(&b, MK_MMIO | MP_NEAR | MF_W, 1);
+	put(&b, 3 | 4 << 3, 1);
+	/* near read-only rom (placement 5 is near too): page -2, frame 32 */
+	put(&b, MK_ROM | MP_NEAR5 | MF_RO, 1);
+	put(&b, 0xf8, 1);
+	put(&b, 3 + 19, 1);		/* three registers (modulo 19) */
+	put(&b, 7 | RF_REL, 1);		/* rdi, relative 0x8ffe: anchor + 0xffe */
 	put(&b, 0x8ffe, 2);
-	put(&b, 18, 1);			/* 18 % 18: rax, raw */
-	put(&b, 1, 1);
+	put(&b, 18 | RF_RAW, 1);	/* 18 % 18: rax, raw */
 	put(&b, 0x1122334455667788ULL, 8);
+	put(&b, 4 | RF_NEAR5, 1);	/* rsp, near: page 3 - 2, offset 0xff0 + 4 */
+	put(&b, 3 << 5 | 4, 1);
 	put(&b, 1 + 7, 1);		/* one segment (modulo 7) */
 	put(&b, 7, 1);			/* id 7 % 6: cs */
 	put(&b, 0x1000, 4);
@@ -761,26 +793,202 @@ TEST(scenario_decode_fields_and_normalisation)
 	TEST_ASSERT_EQ(s.ctl, SCN_CTL_TDP, "ctl from bits 1-6");
 	TEST_ASSERT_EQ(s.insn_len, 2, "insn_len modulo 16");
 	TEST_ASSERT_EQ(s.insn[0], 0x8b, "insn byte 0");
-	TEST_ASSERT_EQ(s.nr_maps, 3, "three maps dropped");
+	TEST_ASSERT_EQ(s.nr_maps, 5, "three maps dropped");
 	TEST_ASSERT_EQ(s.maps[0].gva, 0x40000000, "raw gva page aligned");
 	TEST_ASSERT_EQ(s.maps[0].gpa, 0xfec00000, "ioapic gpa forced");
 	TEST_ASSERT_EQ(s.maps[0].kind, SCN_KIND_IOAPIC, "ioapic kind");
-	TEST_ASSERT_EQ(s.maps[0].flags, SCN_MAP_WRITE, "flags from bits 3-6");
+	TEST_ASSERT_EQ(s.maps[0].flags, SCN_MAP_WRITE, "flags code 0: writable");
 	TEST_ASSERT_EQ(s.maps[1].gva, 0x40002000, "same-frame map kept");
 	TEST_ASSERT_EQ(s.maps[1].kind, SCN_KIND_IOAPIC, "same frame takes the earlier kind");
+	TEST_ASSERT_EQ(s.maps[1].flags, SCN_MAP_WRITE, "flags code 1: writable");
 	TEST_ASSERT_EQ(s.maps[2].gva, 0x3ffff000, "relative gva: anchor - 1 page");
 	TEST_ASSERT_EQ(s.maps[2].gpa, 0x10000, "relative gpa: frame 0x10");
-	TEST_ASSERT_EQ(s.maps[2].flags, SCN_MAP_NX, "relative flags");
+	TEST_ASSERT_EQ(s.maps[2].kind, SCN_KIND_IOEVENTFD, "ioeventfd kind");
+	TEST_ASSERT_EQ(s.maps[2].flags, SCN_MAP_NX, "flags byte");
 	TEST_ASSERT_EQ(s.maps[2].ev_offset, 0xabc, "ev offset masked");
 	TEST_ASSERT_EQ(s.maps[2].ev_len, 2, "ev len code 7 % 5 = 2");
-	TEST_ASSERT_EQ(s.regs_set, BIT(0) | BIT(7), "rax and rdi set");
+	TEST_ASSERT_EQ(s.maps[3].gva, 0x40001000, "near gva: anchor + 1 page");
+	TEST_ASSERT_EQ(s.maps[3].gpa, 0x5000, "near gpa: frame 5");
+	TEST_ASSERT_EQ(s.maps[3].kind, SCN_KIND_MMIO, "mmio kind");
+	TEST_ASSERT_EQ(s.maps[4].gva, 0x3fffe000, "near gva: anchor - 2 pages");
+	TEST_ASSERT_EQ(s.maps[4].gpa, 0x20000, "near gpa: frame 32");
+	TEST_ASSERT_EQ(s.maps[4].kind, SCN_KIND_ROM, "rom kind");
+	TEST_ASSERT_EQ(s.maps[4].flags, 0, "flags code 2: read-only");
+	TEST_ASSERT_EQ(s.regs_set, BIT(0) | BIT(4) | BIT(7), "rax, rsp and rdi set");
 	TEST_ASSERT_EQ(s.regs[7], 0x40000ffe, "relative rdi");
 	TEST_ASSERT_EQ(s.regs[0], 0x1122334455667788ULL, "raw rax");
+	TEST_ASSERT_EQ(s.regs[4], 0x40001ff4, "near rsp");
 	TEST_ASSERT_EQ(s.segs_set, BIT(1), "cs set");
 	TEST_ASSERT_EQ(s.segs[1].base, 0x1000, "cs base");
 	TEST_ASSERT_EQ(s.segs[1].limit, 0xfff, "cs limit");
 	TEST_ASSERT_EQ(s.mmio_data_len, 2, "mmio data truncated to what is there");
 	TEST_ASSERT_EQ(s.mmio_data[1], 0xbb, "mmio data byte 1");
+}
+
+TEST(scenario_decode_counts_and_cpl)
+{
+	char err[ERRLEN] = "";
+	struct scenario s;
+	struct bin b = { .n = 0 };
+
+	/* cpl 3 needs bits 0 and 7; nr_regs >= 128 and nr_segs >= 64: none */
+	put(&b, 0, 1);
+	put(&b, SCN_MODE_PROT32, 1);
+	put(&b, 0x01, 1);
+	put(&b, 0, 1);			/* no insn */
+	put(&b, 0, 1);			/* no maps */
+	put(&b, 128 + 2, 1);		/* no registers: no register bytes */
+	put(&b, 64 + 1, 1);		/* no segments: no segment bytes */
+	put(&b, 1, 2);
+	put(&b, 0x5a, 1);
+	TEST_ASSERT_EQ(scenario_decode(&s, b.b, b.n, err, sizeof(err)), 0, "decode");
+	TEST_ASSERT_EQ(s.cpl, 0, "bit 0 alone is cpl 0");
+	TEST_ASSERT_EQ(s.regs_set, 0, "nr_regs 130: none");
+	TEST_ASSERT_EQ(s.segs_set, 0, "nr_segs 65: none");
+	TEST_ASSERT_EQ(s.mmio_data_len, 1, "mmio data right after the counts");
+	TEST_ASSERT_EQ(s.mmio_data[0], 0x5a, "mmio data byte");
+
+	b.b[2] = 0x80;
+	TEST_ASSERT_EQ(scenario_decode(&s, b.b, b.n, err, sizeof(err)), 0, "decode");
+	TEST_ASSERT_EQ(s.cpl, 0, "bit 7 alone is cpl 0");
+	b.b[2] = 0xff;
+	TEST_ASSERT_EQ(scenario_decode(&s, b.b, b.n, err, sizeof(err)), 0, "decode");
+	TEST_ASSERT_EQ(s.cpl, 3, "bits 0 and 7: cpl 3");
+	TEST_ASSERT_EQ(s.ctl, SCN_CTL_MASK, "ctl from bits 1-6");
+}
+
+struct tmpl_case {
+	u8 mode;
+	u8 tmpl;	/* the insn byte */
+	u8 variant;
+	u8 len;
+	u8 insn[SCN_MAX_INSN];
+};
+
+static const struct tmpl_case tmpl_cases[] = {
+	/* mov r, [rdi]; 128 + 64 is the same template */
+	{ SCN_MODE_LONG64, 128, 0, 2, { 0x8b, 0x07 } },
+	{ SCN_MODE_LONG64, 128 + 64, 0x1f, 4, { 0x66, 0x48, 0x8b, 0x3f } },
+	{ SCN_MODE_PROT32, 128, 0x1f, 3, { 0x66, 0x8b, 0x3f } },
+	{ SCN_MODE_PROT32_PAGING, 128, 0x02, 2, { 0x8b, 0x07 } },
+	/* 16-bit addressing: [rdi] becomes [di], [rsi] [si], [rbx] [bx] */
+	{ SCN_MODE_REAL16, 128, 0x1f, 3, { 0x66, 0x8b, 0x3d } },
+	{ SCN_MODE_PROT16, 128 + 41, 0, 2, { 0xff, 0x34 } },
+	{ SCN_MODE_PROT16, 128 + 3, 0x08, 2, { 0x89, 0x17 } },
+	/* lock cmpxchg: 66 first, REX after the lock, reg replaced */
+	{ SCN_MODE_LONG64, 128 + 22, 0x03, 6, { 0x66, 0xf0, 0x48, 0x0f, 0xb1, 0x07 } },
+	/* a group's reg field stays */
+	{ SCN_MODE_LONG64, 128 + 13, 0x1c, 3, { 0x83, 0x07, 0x05 } },
+	/* mandatory 66: no second one */
+	{ SCN_MODE_LONG64, 128 + 56, 0x01, 4, { 0x66, 0x0f, 0x6f, 0x07 } },
+	/* no ModRM */
+	{ SCN_MODE_LONG64, 128 + 63 + 64, 0x06, 5, { 0x48, 0x0f, 0x38, 0xf0, 0x0f } },
+	{ SCN_MODE_PROT32, 128 + 46, 0x03, 3, { 0x66, 0xf3, 0xa5 } },
+};
+
+TEST(scenario_decode_insn_templates)
+{
+	char err[ERRLEN] = "", why[ERRLEN];
+	struct scenario s, s2;
+	u8 out[256];
+	unsigned int i, j;
+	int n;
+
+	for (i = 0; i < ARRAY_SIZE(tmpl_cases); i++) {
+		const struct tmpl_case *c = &tmpl_cases[i];
+		u8 in[] = { 0, c->mode, 0, c->tmpl, c->variant };
+
+		TEST_ASSERT_EQ(scenario_decode(&s, in, sizeof(in), err, sizeof(err)), 0,
+			       "decode");
+		TEST_ASSERT(s.insn_len == c->len, "case %u: insn_len %u, wanted %u",
+			    i, s.insn_len, c->len);
+		for (j = 0; j < c->len; j++)
+			TEST_ASSERT(s.insn[j] == c->insn[j],
+				    "case %u: insn byte %u is 0x%02x, wanted 0x%02x",
+				    i, j, s.insn[j], c->insn[j]);
+		/* stored literally: encoded with a literal length byte */
+		n = scenario_encode(&s, out, sizeof(out));
+		TEST_ASSERT(n > 6 + c->len, "case %u: encode", i);
+		TEST_ASSERT_EQ(out[6], c->len, "literal insn length byte");
+		TEST_ASSERT(!memcmp(out + 7, c->insn, c->len), "case %u: literal bytes", i);
+		TEST_ASSERT_EQ(scenario_decode(&s2, out, n, err, sizeof(err)), 0, "re-decode");
+		TEST_ASSERT(scn_equal(&s, &s2, why, sizeof(why)),
+			    "case %u: decode(encode(s)) differs: %s", i, why);
+	}
+
+	/* every template in every mode, with every variant, fits */
+	for (i = 0; i < 2 * 64; i++) {
+		for (j = 0; j < 256 * SCN_NR_MODES; j++) {
+			u8 in[] = { 0, j / 256, 0, 128 + i, j % 256 };
+
+			TEST_ASSERT_EQ(scenario_decode(&s, in, sizeof(in), err, sizeof(err)),
+				       0, "decode");
+			TEST_ASSERT(s.insn_len > 0 && s.insn_len <= SCN_MAX_INSN,
+				    "template %u, mode %u, variant 0x%x: length %u",
+				    i, j / 256, j % 256, s.insn_len);
+		}
+	}
+}
+
+/* Encoded size of a text scenario, without the header. */
+static int body_size(const char *text)
+{
+	char err[ERRLEN] = "", why[ERRLEN];
+	struct scenario s, s2;
+	u8 out[512];
+	int n;
+
+	if (scenario_parse_text(&s, text, err, sizeof(err)))
+		return -1;
+	n = scenario_encode(&s, out, sizeof(out));
+	if (n < 3 || scenario_decode(&s2, out, n, err, sizeof(err)) ||
+	    !scn_equal(&s, &s2, why, sizeof(why)))
+		return -1;
+	return n - 3;
+}
+
+TEST(scenario_encode_shortest_forms)
+{
+	/* profile, mode, cpu, insn len, nr_maps, nr_regs, nr_segs, u16 data len */
+	const int fixed = 9;
+
+	TEST_ASSERT_EQ(body_size(""), fixed, "no maps, registers or segments");
+	/* near map: form + page/frame byte */
+	TEST_ASSERT_EQ(body_size("map 0x40001000 0x5000 mmio\n"), fixed + 2, "near map");
+	TEST_ASSERT_EQ(body_size("map 0x3fffe000 0x20000 ram ro\n"), fixed + 2,
+		       "near map, lowest page, highest frame, read-only");
+	TEST_ASSERT_EQ(body_size("map 0x40005000 0x1000 rom user\n"), fixed + 3,
+		       "near map with a flags byte");
+	TEST_ASSERT_EQ(body_size("map 0x40000000 0xfec00000 ioapic\n"), fixed + 2,
+		       "near map: a forced frame");
+	TEST_ASSERT_EQ(body_size("map 0x40001000 0x3000 ioeventfd ev=8:4\n"), fixed + 5,
+		       "near ioeventfd map");
+	TEST_ASSERT_EQ(body_size("mode prot32\nmap 0x40005000 0x40005000 mmio\n"),
+		       fixed + 2, "near map, paging off");
+	/* relative map: form + s8 page + u16 frame */
+	TEST_ASSERT_EQ(body_size("map 0x40006000 0x5000 mmio\n"), fixed + 4,
+		       "page past the near range");
+	TEST_ASSERT_EQ(body_size("map 0x40001000 0x21000 mmio\n"), fixed + 4,
+		       "frame past the near range");
+	TEST_ASSERT_EQ(body_size("map 0x40001000 0x0 mmio\n"), fixed + 4,
+		       "frame 0 is not near");
+	TEST_ASSERT_EQ(body_size("mode real16\nmap 0x9000 0x9000 mmio\n"), fixed + 2,
+		       "near map, real16");
+	/* raw map: form + u64 + u64 */
+	TEST_ASSERT_EQ(body_size("map 0xffff800000000000 0x1000 mmio\n"), fixed + 17,
+		       "raw map");
+	/* registers: id + near byte, id + u16, id + u64 */
+	TEST_ASSERT_EQ(body_size("reg rdi 0x40001ffe\n"), fixed + 2, "near register");
+	TEST_ASSERT_EQ(body_size("reg rax 0x3fffeff0\n"), fixed + 2,
+		       "near register, lowest value");
+	TEST_ASSERT_EQ(body_size("reg rax 0x4000600f\n"), fixed + 2,
+		       "near register, highest value");
+	TEST_ASSERT_EQ(body_size("reg rax 0x40006010\n"), fixed + 3, "relative register");
+	TEST_ASSERT_EQ(body_size("reg rax 0x40000fef\n"), fixed + 3,
+		       "relative register below the near offsets");
+	TEST_ASSERT_EQ(body_size("reg rax 0x1234\n"), fixed + 9, "raw register");
+	TEST_ASSERT_EQ(body_size("mode real16\nreg rsi 0x7ffd\n"), fixed + 2,
+		       "near register, real16");
 }
 
 TEST(scenario_decode_paging_off_and_32bit)
@@ -789,37 +997,41 @@ TEST(scenario_decode_paging_off_and_32bit)
 	struct scenario s;
 	struct bin b = { .n = 0 };
 
-	/* real16: cpl forced to 0, relative maps identity, frame ignored */
+	/* real16: cpl forced to 0, relative and near maps identity */
 	put(&b, 0, 1);
 	put(&b, SCN_MODE_REAL16, 1);
-	put(&b, 1, 1);			/* cpl 3, ctl 0 */
+	put(&b, 0x81, 1);		/* cpl 3, ctl 0 */
 	put(&b, 0, 1);			/* no insn */
-	put(&b, 3, 1);
-	put(&b, SCN_KIND_MMIO, 1);	/* relative page 1 */
+	put(&b, 4, 1);
+	put(&b, MK_MMIO | MP_REL, 1);	/* relative page 1, frame ignored */
 	put(&b, 1, 1);
 	put(&b, 0x1234, 2);
-	put(&b, 0x80 | SCN_KIND_RAM, 1);	/* raw: gva replaced by gpa */
+	put(&b, MK_RAM | MP_RAW, 1);	/* raw: gva replaced by gpa */
 	put(&b, 0xdead000, 8);
 	put(&b, 0xfffff0001000ULL, 8);	/* masked to SCN_MAX_GPA */
-	put(&b, SCN_KIND_RAM, 1);	/* relative page -9: wraps, masked */
+	put(&b, MK_RAM | MP_REL, 1);	/* relative page -9: wraps, masked */
 	put(&b, 0xf7, 1);
 	put(&b, 0, 2);
+	put(&b, MK_MMIO | MP_NEAR, 1);	/* near page 5 - 2, frame bits ignored */
+	put(&b, 0xf5, 1);
 	TEST_ASSERT_EQ(scenario_decode(&s, b.b, b.n, err, sizeof(err)), 0, "decode real16");
 	TEST_ASSERT_EQ(s.cpl, 0, "cpl 3 forced to 0 in real16");
 	TEST_ASSERT_EQ(s.ctl, 0, "ctl from the cpu byte");
-	TEST_ASSERT_EQ(s.nr_maps, 3, "three maps");
+	TEST_ASSERT_EQ(s.nr_maps, 4, "four maps");
 	TEST_ASSERT_EQ(s.maps[0].gpa, 0x9000, "relative gpa = anchor + 1 page");
 	TEST_ASSERT_EQ(s.maps[0].gva, 0x9000, "relative gva = gpa");
 	TEST_ASSERT_EQ(s.maps[1].gpa, 0xffff0001000ULL, "raw gpa masked to SCN_MAX_GPA");
 	TEST_ASSERT_EQ(s.maps[1].gva, s.maps[1].gpa, "raw gva = gpa with paging off");
 	TEST_ASSERT_EQ(s.maps[2].gpa, SCN_MAX_GPA & PAGE_MASK, "wrapped gpa masked");
 	TEST_ASSERT_EQ(s.maps[2].gva, s.maps[2].gpa, "wrapped gva = gpa");
+	TEST_ASSERT_EQ(s.maps[3].gpa, 0xb000, "near gpa = anchor + 3 pages");
+	TEST_ASSERT_EQ(s.maps[3].gva, 0xb000, "near gva = gpa");
 
 	/* prot16 keeps cpl 3; prot32-paging truncates gvas and gpas to 32 bits */
 	b.n = 0;
 	put(&b, 0, 1);
 	put(&b, SCN_MODE_PROT16, 1);
-	put(&b, 1, 1);
+	put(&b, 0x81, 1);
 	TEST_ASSERT_EQ(scenario_decode(&s, b.b, b.n, err, sizeof(err)), 0, "decode prot16");
 	TEST_ASSERT_EQ(s.cpl, 3, "cpl 3 allowed in prot16");
 	TEST_ASSERT_EQ(s.ctl, 0, "ctl 0");
@@ -830,10 +1042,10 @@ TEST(scenario_decode_paging_off_and_32bit)
 	put(&b, 0, 1);
 	put(&b, 0, 1);
 	put(&b, 2, 1);
-	put(&b, 0x80 | SCN_KIND_RAM, 1);
+	put(&b, MK_RAM | MP_RAW, 1);
 	put(&b, 0x140000000ULL, 8);
 	put(&b, 0x300005000ULL, 8);
-	put(&b, 0x80 | SCN_KIND_RAM, 1);	/* same page after truncation: dropped */
+	put(&b, MK_RAM | MP_RAW, 1);	/* same page after truncation: dropped */
 	put(&b, 0x40000000, 8);
 	put(&b, 0x6000, 8);
 	TEST_ASSERT_EQ(scenario_decode(&s, b.b, b.n, err, sizeof(err)), 0,

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The real kernel agrees with the model where the model predicted a KVM
+ * bug: POPA from an MMIO stack (corpus/f01-popa-mmio-stack-replay.txt).
+ * Runs build/kvm-probe on /dev/kvm; skips with one line without it.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "test.h"
+
+static bool build_dir(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+	char *slash;
+
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	slash = strrchr(buf, '/');
+	if (!slash)
+		return false;
+	*slash = 0;
+	return true;
+}
+
+TEST(kvm_popa_mmio_stack_exits_match_the_model)
+{
+	static const char *const text =
+		"mode prot32\ninsn 61\nreg rsp 0x40001004\nmap 0x40001000 0x40001000 mmio\n";
+	char dir[PATH_MAX], cmd[PATH_MAX + 64], line[256], err[128];
+	struct model_backend *mb;
+	static struct run_result r;
+	struct scenario s;
+	unsigned long long gpa;
+	unsigned int n = 0, len, idx;
+	FILE *p;
+
+	TEST_REQUIRE(access("/dev/kvm", R_OK | W_OK) == 0, "/dev/kvm not available");
+	TEST_ASSERT(build_dir(dir, sizeof(dir)), "cannot find the build directory");
+	snprintf(cmd, sizeof(cmd), "%s/kvm-probe --esp 0x40001004 61 2>&1", dir);
+
+	TEST_ASSERT(!scenario_parse_text(&s, text, err, sizeof(err)), "scenario: %s", err);
+	mb = model_backend_create();
+	TEST_ASSERT(mb, "no model backend");
+	TEST_ASSERT(!model_backend_run(mb, &s, kvm_profile_find("6.18.24"), &r), "model run");
+	model_backend_destroy(mb);
+	TEST_ASSERT_EQ(r.nr_exits, 7, "model exits");
+
+	p = popen(cmd, "r");
+	TEST_ASSERT(p, "cannot run %s", cmd);
+	while (fgets(line, sizeof(line), p)) {
+		if (sscanf(line, " exit %u: MMIO R gpa %llx len %u", &idx, &gpa, &len) != 3)
+			continue;
+		if (n < r.nr_exits) {
+			TEST_ASSERT_EQ(gpa, r.exits[n].gpa, "kernel exit gpa = model exit gpa");
+			TEST_ASSERT_EQ(len, r.exits[n].len, "kernel exit len = model exit len");
+		}
+		n++;
+	}
+	pclose(p);
+	TEST_ASSERT_EQ(n, r.nr_exits, "kernel read exits = model read exits");
+}
