@@ -45,11 +45,14 @@ void emulator_invalidate_register_cache(struct x86_emulate_ctxt *ctxt)
 
 void emulator_writeback_register_cache(struct x86_emulate_ctxt *ctxt)
 {
-	unsigned int nr;
+	u32 dirty = ctxt->regs_dirty;
 
-	for (nr = 0; nr < NR_VCPU_REGS; nr++)
-		if (ctxt->regs_dirty & (1U << nr))
-			ctxt->vcpu->regs[nr] = ctxt->_regs[nr];
+	while (dirty) {
+		unsigned int nr = __builtin_ctz(dirty);
+
+		ctxt->vcpu->regs[nr] = ctxt->_regs[nr];
+		dirty &= dirty - 1;
+	}
 	ctxt->regs_dirty = 0;
 }
 

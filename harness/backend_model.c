@@ -27,6 +27,8 @@ struct model_backend {
 	struct kvm_vcpu vcpu;
 	struct pt_builder pt;
 	struct emul_access_log log;
+	/* ram_pattern_byte() of frame 0: other frames XOR one byte into it */
+	u8 pattern[PAGE_SIZE] __attribute__((aligned(8)));
 	u8 frames[SCN_MAX_MAPS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 	u8 pt_pool[SCN_PT_POOL_PAGES][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
 };
@@ -63,6 +65,8 @@ struct model_backend *model_backend_create(void)
 	if (!mb)
 		return NULL;
 	memset(mb, 0, sizeof(*mb));
+	for (unsigned int i = 0; i < PAGE_SIZE; i++)
+		mb->pattern[i] = ram_pattern_byte(i);
 	if (insn_decoder_init(&mb->dec)) {
 		free(mb);
 		return NULL;
@@ -78,12 +82,20 @@ void model_backend_destroy(struct model_backend *mb)
 	free(mb);
 }
 
-static void fill_ram_pattern(u8 *page, u64 gpa)
+/* ram_pattern_byte(gpa + i) for the whole frame, a word at a time */
+static void fill_ram_pattern(const struct model_backend *mb, u8 *page, u64 gpa)
 {
+	u64 frame = ram_pattern_byte(gpa & PAGE_MASK) ^ ram_pattern_byte(0);
+	u64 x = frame * 0x0101010101010101ULL;
 	unsigned int i;
 
-	for (i = 0; i < PAGE_SIZE; i++)
-		page[i] = ram_pattern_byte(gpa + i);
+	for (i = 0; i < PAGE_SIZE; i += 8) {
+		u64 w;
+
+		memcpy(&w, mb->pattern + i, 8);
+		w ^= x;
+		memcpy(page + i, &w, 8);
+	}
 }
 
 /* Memslots and devices for every frame the layout names. */
@@ -115,7 +127,7 @@ static int model_setup_memory(struct model_backend *mb, const struct scenario *s
 		switch (m->kind) {
 		case SCN_KIND_RAM:
 		case SCN_KIND_ROM:
-			fill_ram_pattern(mb->frames[nr_frames], m->gpa);
+			fill_ram_pattern(mb, mb->frames[nr_frames], m->gpa);
 			r = kvm_set_memslot(kvm, m->gpa, PAGE_SIZE, mb->frames[nr_frames],
 					    m->kind == SCN_KIND_ROM);
 			nr_frames++;
