@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "decode.h"
 #include "oracle.h"
 #include "report.h"
 
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 		"usage: fragfuzz run [--backend model] [--kernel V] [--json] [--known] FILE...\n"
 		"       fragfuzz encode [TEXT [BIN]]\n"
 		"       fragfuzz decode [BIN]\n"
-		"       fragfuzz stats [-n N] [--seed S] [--kernel V]\n"
+		"       fragfuzz stats [-n N] [--seed S] [--kernel V] [--insn]\n"
 		"kernels:");
 	for (unsigned int i = 0; i < kvm_profile_count(); i++)
 		fprintf(f, " %s", kvm_profile_at(i)->name);
@@ -202,15 +203,42 @@ static u64 xorshift64(u64 *x)
 	return *x;
 }
 
+/* Random 15-byte strings per CPU mode: decoded, emulated, touching memory. */
+static int cmd_stats_insn(unsigned long n, u64 seed)
+{
+	static const struct { enum x86emul_mode mode; const char *name; } modes[] = {
+		{ X86EMUL_MODE_PROT16, "16-bit" },
+		{ X86EMUL_MODE_PROT32, "32-bit" },
+		{ X86EMUL_MODE_PROT64, "64-bit" },
+	};
+	unsigned int i;
+
+	printf("random 15-byte strings: %lu per mode (seed %" PRIu64 ")\n", n, seed);
+	printf("  %-7s %9s %9s %9s %9s %9s\n", "mode", "capstone", "kvm-table", "emulated",
+	       "memory", "#UD/#NM");
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		struct insn_stats st;
+
+		insn_stats((unsigned int)n, seed, modes[i].mode, &st);
+		printf("  %-7s %8.2f%% %8.2f%% %8.2f%% %8.2f%% %8.2f%%\n", modes[i].name,
+		       100.0 * st.capstone_ok / st.total, 100.0 * st.kvm_decoded / st.total,
+		       100.0 * st.emulated / st.total, 100.0 * st.memory / st.total,
+		       100.0 * st.exception / st.total);
+	}
+	return 0;
+}
+
 /* Shares of random inputs that reach the code under test (issue 4). */
 static int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "seed", required_argument, NULL, 's' },
 		{ "kernel", required_argument, NULL, 'k' },
+		{ "insn", no_argument, NULL, 'i' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct kvm_profile *p = kvm_profile_find("7.1");
+	bool insn = false;
 	unsigned long n = 100000, i, accessed = 0, crossing = 0, two_frags = 0, exits = 0;
 	unsigned long outcomes[NR_OUTCOMES] = { 0 };
 	struct model_backend *mb;
@@ -228,11 +256,16 @@ static int cmd_stats(int argc, char **argv)
 		case 'k':
 			p = parse_kernel(optarg);
 			break;
+		case 'i':
+			insn = true;
+			break;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
+	if (insn)
+		return cmd_stats_insn(n, seed);
 	mb = model_backend_create();
 	if (!mb)
 		return 2;
