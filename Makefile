@@ -19,11 +19,12 @@ ASAN_CC ?= $(shell for c in clang-19 clang gcc; do \
 ASAN_FLAGS := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 
 MODEL_SRCS := $(sort $(wildcard emulator/*.c)) harness/pagetable.c harness/scenario.c
-HARNESS_SRCS := harness/backend_model.c harness/oracle.c harness/violation.c harness/report.c
+HARNESS_SRCS := harness/backend_model.c harness/oracle.c harness/violation.c harness/report.c \
+	harness/kvm/backend_kvm.c
 TEST_LIB_SRCS := tests/env.c tests/scripts.c
 TEST_SRCS := tests/runner.c $(sort $(wildcard tests/test_*.c)) $(TEST_LIB_SRCS)
 CVE_SRCS := tests/cve_repro.c $(TEST_LIB_SRCS) $(MODEL_SRCS)
-HEADERS := $(wildcard emulator/*.h harness/*.h tests/*.h)
+HEADERS := $(wildcard emulator/*.h harness/*.h harness/kvm/*.h tests/*.h)
 
 MODEL_OBJS := $(MODEL_SRCS:%.c=$(O)/%.o)
 HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o)

@@ -2,13 +2,16 @@
 /*
  * fragfuzz: command-line front end.
  *
- *   fragfuzz run [--backend model] [--kernel V] [--json] [--known] FILE...
+ *   fragfuzz run [--backend model|kvm|both] [--kernel V] [--json] [--known] FILE...
  *   fragfuzz encode [TEXT [BIN]]      text scenario -> binary
  *   fragfuzz decode [BIN]             binary (or text) scenario -> text
  *   fragfuzz stats [-n N] [--seed S] [--kernel V]
  *
  * run exits 0 when no unknown violation was found, 1 when one was, 2 on
- * bad input or usage.  "-" or no FILE means standard input.
+ * bad input or usage.  "-" or no FILE means standard input.  --backend kvm
+ * runs the scenario on /dev/kvm (the oracle then uses the model's access
+ * list; the kernel profile defaults to the host's, 6.18.24); both runs
+ * the model and the kernel and adds a V_FIDELITY violation per difference.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +22,7 @@
 
 #include "backend.h"
 #include "decode.h"
+#include "kvm/backend_kvm.h"
 #include "oracle.h"
 #include "report.h"
 
@@ -27,7 +31,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fragfuzz run [--backend model] [--kernel V] [--json] [--known] FILE...\n"
+		"usage: fragfuzz run [--backend model|kvm|both] [--kernel V] [--json] [--known] FILE...\n"
 		"       fragfuzz encode [TEXT [BIN]]\n"
 		"       fragfuzz decode [BIN]\n"
 		"       fragfuzz stats [-n N] [--seed S] [--kernel V] [--insn]\n"
@@ -81,6 +85,60 @@ static const struct kvm_profile *parse_kernel(const char *name)
 	return p;
 }
 
+enum run_backend { RUN_MODEL, RUN_KVM, RUN_BOTH };
+
+/*
+ * --backend kvm|both for one scenario: the kernel's result judged by the
+ * oracle with the model's access list, and with both the model's report
+ * and the differences between the two.  Returns 0, 1 or 2 as cmd_run.
+ */
+static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
+			const struct scenario *s, const struct kvm_profile *p,
+			const char *path, enum run_backend which, bool json)
+{
+	static struct run_result rm, rk;
+	struct violation_list vm = { 0 }, vk = { 0 };
+	char name[512];
+	int r;
+
+	if (model_backend_run(mb, s, p, &rm)) {
+		fprintf(stderr, "fragfuzz: %s: the model cannot set this case up\n", path);
+		return 2;
+	}
+	r = kvm_backend_run(kb, s, &rk);
+	if (r) {
+		fprintf(stderr, "fragfuzz: %s: the kvm backend cannot run this case (%s%s)\n",
+			path, r == -EOPNOTSUPP ? "not supported yet: " : "", kvm_backend_why(kb));
+		return 2;
+	}
+	oracle_check(s, p, &rk, &rm.accesses, &vk);
+	if (which == RUN_BOTH) {
+		oracle_check(s, p, &rm, &rm.accesses, &vm);
+		kvm_fidelity_check(p, &rm, &rk, kvm_backend_traced(kb), &vk);
+		snprintf(name, sizeof(name), "%s [model]", path);
+		if (json)
+			report_json(stdout, name, p, &rm, &vm);
+		else
+			report_text(stdout, name, p, &rm, &vm);
+	}
+	snprintf(name, sizeof(name), "%s [kvm]", path);
+	if (json)
+		report_json(stdout, name, p, &rk, &vk);
+	else
+		report_text(stdout, name, p, &rk, &vk);
+	if (which == RUN_BOTH && !json) {
+		unsigned int i, n = 0;
+
+		printf("fidelity:");
+		for (i = 0; i < vk.nr; i++)
+			if (vk.v[i].kind == V_FIDELITY)
+				printf("%s %s", n++ ? ";" : "", vk.v[i].detail);
+		printf("%s%s\n", n ? "" : " same", kvm_backend_traced(kb) ? "" :
+		       " (traces not compared: no tracefs)");
+	}
+	return vk.nr_unknown || vm.nr_unknown ? 1 : 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -91,6 +149,8 @@ static int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct kvm_profile *override = NULL;
+	enum run_backend which = RUN_MODEL;
+	struct kvm_backend *kb = NULL;
 	struct model_backend *mb;
 	bool json = false;
 	int c, i, ret = 0;
@@ -98,9 +158,15 @@ static int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "b:k:jK", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (strcmp(optarg, "model")) {
+			if (!strcmp(optarg, "model")) {
+				which = RUN_MODEL;
+			} else if (!strcmp(optarg, "kvm")) {
+				which = RUN_KVM;
+			} else if (!strcmp(optarg, "both")) {
+				which = RUN_BOTH;
+			} else {
 				fprintf(stderr, "fragfuzz: backend '%s' is not available "
-					"(this build has: model)\n", optarg);
+					"(this build has: model, kvm, both)\n", optarg);
 				return 2;
 			}
 			break;
@@ -117,9 +183,21 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (which != RUN_MODEL) {
+		char err[256];
+
+		kb = kvm_backend_create(err, sizeof(err));
+		if (!kb) {
+			fprintf(stderr, "fragfuzz: kvm backend unavailable: %s\n", err);
+			return 2;
+		}
+		if (!override)
+			override = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	}
 	mb = model_backend_create();
 	if (!mb) {
 		fprintf(stderr, "fragfuzz: cannot create the model backend\n");
+		kvm_backend_destroy(kb);
 		return 2;
 	}
 	for (i = optind; i < argc || (i == optind && argc == optind); i++) {
@@ -136,6 +214,13 @@ static int cmd_run(int argc, char **argv)
 			continue;
 		}
 		p = scenario_profile(&s, override);
+		if (kb) {
+			int rc = run_kvm_case(mb, kb, &s, p, path, which, json);
+
+			if (rc > ret)
+				ret = rc;
+			continue;
+		}
 		if (model_backend_run(mb, &s, p, &r)) {
 			fprintf(stderr, "fragfuzz: %s: the model cannot set this case up\n", path);
 			ret = 2;
@@ -150,6 +235,7 @@ static int cmd_run(int argc, char **argv)
 			ret = 1;
 	}
 	model_backend_destroy(mb);
+	kvm_backend_destroy(kb);
 	return ret;
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "kvm/backend_kvm.h"
 #include "test.h"
 
 static bool build_dir(char *buf, size_t size)
@@ -39,7 +40,7 @@ TEST(kvm_popa_mmio_stack_exits_match_the_model)
 	unsigned int n = 0, len, idx;
 	FILE *p;
 
-	TEST_REQUIRE(access("/dev/kvm", R_OK | W_OK) == 0, "/dev/kvm not available");
+	TEST_REQUIRE(kvm_backend_available(NULL, 0), "/dev/kvm not available");
 	TEST_ASSERT(build_dir(dir, sizeof(dir)), "cannot find the build directory");
 	snprintf(cmd, sizeof(cmd), "%s/kvm-probe --esp 0x40001004 61 2>&1", dir);
 

@@ -1,0 +1,1124 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The real-KVM backend (see backend_kvm.h).  Every case gets a fresh VM and
+ * vCPU (about 0.3 ms), so no MMIO exchange, shadow page or cached
+ * translation survives from one case into the next.  The host memory behind
+ * the memslots is allocated once and refilled per case.
+ *
+ * Guest-physical layout, all inside the scenario's reserved region:
+ *
+ *   0x600000  code page 0 (all hlt, the instruction bytes at the RIP offset)
+ *   0x601000  code page 1 (all hlt: the sentinel may land here)
+ *   0x602000  GDT
+ *   0x603000  IDT (256 gates)
+ *   0x604000  exception stubs, 16 bytes each: record the vector, halt
+ *   0x605000  TSS; 0x605080 the exception record
+ *   0x606000  exception stack (long mode: IST1 of every gate), top 0x610000
+ *   0x800000  page-table pool (SCN_PT_POOL_GPA, long mode)
+ *
+ * In long mode 0x602000-0x60ffff are identity-mapped supervisor pages and
+ * the two code pages are mapped at the pages of RIP and RIP + 4 KiB.  Every
+ * exception vector has an IST stack in RAM, so an MMIO or unmapped RSP
+ * cannot turn a fault into a triple fault.  Legacy protected mode has no
+ * IST, and kvm_pvm does not deliver through task gates (it jumps to offset
+ * 0 of the gate), so there the frame goes on the guest's own stack: when
+ * ESP is not RAM the fault cannot be delivered, the VM shuts down, and the
+ * result says #DF (see collect()).
+ *
+ * Reads are answered exactly like the model backend answers them:
+ * s->mmio_data bytes in order, then mmio_default_byte() of each GPA.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/*
+ * The model's headers reuse some uapi struct names (kvm_run, kvm_sregs...)
+ * for its own types.  This file only needs the uapi ones: rename the
+ * model's while its headers are read.
+ */
+#define kvm_run			model_kvm_run
+#define kvm_segment		model_kvm_segment
+#define kvm_sregs		model_kvm_sregs
+#define kvm_ioeventfd		model_kvm_ioeventfd
+#define kvm_coalesced_mmio	model_kvm_coalesced_mmio
+#include "backend.h"
+#include "pagetable.h"
+#include "kvm/backend_kvm.h"
+#undef kvm_run
+#undef kvm_segment
+#undef kvm_sregs
+#undef kvm_ioeventfd
+#undef kvm_coalesced_mmio
+
+#include <linux/kvm.h>
+
+#define KB_RESV_GPA		SCN_RESERVED_START
+#define KB_RESV_SIZE		(SCN_RESERVED_END - SCN_RESERVED_START)
+#define KB_CODE_GPA		SCN_CODE_GPA
+#define KB_CODE_PAGES		2
+#define KB_GDT_GPA		0x602000ULL
+#define KB_IDT_GPA		0x603000ULL
+#define KB_STUB_GPA		0x604000ULL
+#define KB_STUB_SIZE		16
+#define KB_TSS_GPA		0x605000ULL
+#define KB_REC_GPA		0x605080ULL
+#define KB_STACK_TOP		0x610000ULL
+#define KB_HARNESS_START	KB_GDT_GPA	/* identity-mapped in long mode */
+#define KB_HARNESS_END		KB_STACK_TOP
+
+#define KB_SEL_CODE		0x08
+#define KB_SEL_DATA		0x10
+#define KB_SEL_TSS		0x18
+#define KB_GDT_ENTRIES		5	/* null, code, data, TSS (2 in long mode) */
+
+#define KB_MARKER_VALID		0x80000000u
+#define KB_DF_VECTOR		8
+#define KB_MAX_RUNS		RESULT_MAX_EXITS	/* as the model backend */
+/* memslots: the harness pages and the page-table pool, then the frames */
+#define KB_SLOT_HARNESS		0
+#define KB_SLOT_PT_POOL		1
+#define KB_SLOT_FRAME0		2
+#define KB_PT_POOL_SIZE		(SCN_PT_POOL_PAGES * PAGE_SIZE)
+
+#define TRACEFS			"/sys/kernel/tracing"
+
+struct kvm_backend {
+	int kvm_fd;
+	int vm_fd;
+	int vcpu_fd;
+	struct kvm_run *run;
+	size_t run_size;
+	struct kvm_cpuid2 *cpuid;
+	bool readonly_mem;
+	bool exit_on_emulation_failure;
+	char why[96];			/* why the last case was not run */
+
+	u8 *resv;			/* host view of the reserved region */
+	u8 *frames;			/* SCN_MAX_MAPS RAM/ROM frames */
+	u64 frame_gpa[SCN_MAX_MAPS];
+	unsigned int nr_frames;
+	struct pt_builder pt;
+
+	/* tracing: a private tracefs instance, filtered to one thread */
+	bool traced;
+	pid_t traced_tid;
+	char trace_dir[128];
+	int trace_fd;			/* trace_pipe, non-blocking */
+	char tbuf[16384];
+	size_t tlen;
+};
+
+static unsigned int kb_instances;
+
+/* ---- small helpers ---- */
+
+static u8 *resv_ptr(struct kvm_backend *kb, u64 gpa)
+{
+	return kb->resv + (gpa - KB_RESV_GPA);
+}
+
+static void put_u16(u8 *p, u16 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put_u32(u8 *p, u32 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void put_u64(u8 *p, u64 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static u64 get_u64(const u8 *p)
+{
+	u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static int write_file(const char *dir, const char *file, const char *text)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	close(fd);
+	return 0;
+}
+
+/* Exceptions that push an error code. */
+static bool vector_has_error_code(unsigned int vec)
+{
+	return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 ||
+	       vec == 29 || vec == 30;
+}
+
+/* ---- tracefs ---- */
+
+static bool tracefs_mounted(void)
+{
+	struct stat st;
+
+	return stat(TRACEFS "/instances", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int trace_set_pid(struct kvm_backend *kb)
+{
+	char pid[32];
+
+	kb->traced_tid = gettid();
+	snprintf(pid, sizeof(pid), "%d\n", (int)kb->traced_tid);
+	return write_file(kb->trace_dir, "set_event_pid", pid);
+}
+
+/* Returns 0, or -errno with the reason in @why. */
+static int trace_start(struct kvm_backend *kb, char *why, size_t whylen)
+{
+	char path[256];
+	int r;
+
+	/* mount tracefs only when it is not there yet; the mount is left */
+	if (!tracefs_mounted() && geteuid() == 0)
+		mount("nodev", TRACEFS, "tracefs", 0, NULL);
+	if (!tracefs_mounted()) {
+		snprintf(why, whylen, "%s is not mounted and cannot be mounted", TRACEFS);
+		return -ENOENT;
+	}
+	snprintf(kb->trace_dir, sizeof(kb->trace_dir), "%s/instances/fragfuzz-kvm-%d-%u",
+		 TRACEFS, (int)getpid(), kb_instances++);
+	if (mkdir(kb->trace_dir, 0700) < 0) {
+		r = -errno;
+		snprintf(why, whylen, "mkdir %.160s: %s", kb->trace_dir, strerror(errno));
+		kb->trace_dir[0] = 0;
+		return r;
+	}
+	r = trace_set_pid(kb);
+	if (!r)
+		r = write_file(kb->trace_dir, "events/kvm/kvm_mmio/enable", "1\n");
+	if (r) {
+		snprintf(why, whylen, "cannot enable kvm:kvm_mmio in %.160s: %s", kb->trace_dir,
+			 strerror(-r));
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/trace_pipe", kb->trace_dir);
+	kb->trace_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kb->trace_fd < 0) {
+		r = -errno;
+		snprintf(why, whylen, "open %.160s: %s", path, strerror(errno));
+		return r;
+	}
+	kb->traced = true;
+	return 0;
+}
+
+static void trace_stop(struct kvm_backend *kb)
+{
+	if (kb->trace_fd >= 0)
+		close(kb->trace_fd);
+	kb->trace_fd = -1;
+	if (!kb->trace_dir[0])
+		return;
+	write_file(kb->trace_dir, "events/kvm/kvm_mmio/enable", "0\n");
+	if (rmdir(kb->trace_dir) < 0)
+		fprintf(stderr, "fragfuzz: kvm backend: rmdir %s: %s\n", kb->trace_dir,
+			strerror(errno));
+	kb->trace_dir[0] = 0;
+	kb->traced = false;
+}
+
+/* "... kvm_mmio: mmio read len 4 gpa 0x1ffe val 0x44332211" */
+static void trace_parse_line(const char *line, struct kvm_mmio_trace *t)
+{
+	const char *p = strstr(line, "kvm_mmio: ");
+	unsigned long long gpa, val;
+	char type[32];
+	unsigned int len;
+	int ty;
+
+	if (!p || sscanf(p + 10, "mmio %31s len %u gpa %llx val %llx", type, &len, &gpa,
+			 &val) != 4)
+		return;
+	if (!strcmp(type, "unsatisfied-read"))
+		ty = KVM_TRACE_MMIO_READ_UNSATISFIED;
+	else if (!strcmp(type, "read"))
+		ty = KVM_TRACE_MMIO_READ;
+	else if (!strcmp(type, "write"))
+		ty = KVM_TRACE_MMIO_WRITE;
+	else
+		return;
+	if (t->nr == KVM_MMIO_TRACE_MAX) {
+		t->lost++;
+		return;
+	}
+	t->ev[t->nr++] = (struct kvm_mmio_event){
+		.type = (u8)ty, .len = len, .gpa = gpa, .val = val,
+	};
+}
+
+/* Read every pending event; into @t if given, else discard. */
+static void trace_read(struct kvm_backend *kb, struct kvm_mmio_trace *t)
+{
+	if (!kb->traced)
+		return;
+	kb->tlen = 0;
+	for (;;) {
+		ssize_t n = read(kb->trace_fd, kb->tbuf + kb->tlen, sizeof(kb->tbuf) - 1 - kb->tlen);
+		char *line, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		kb->tlen += n;
+		kb->tbuf[kb->tlen] = 0;
+		line = kb->tbuf;
+		while ((nl = strchr(line, '\n'))) {
+			*nl = 0;
+			if (t)
+				trace_parse_line(line, t);
+			line = nl + 1;
+		}
+		kb->tlen = strlen(line);
+		memmove(kb->tbuf, line, kb->tlen);
+		if (kb->tlen == sizeof(kb->tbuf) - 1)
+			kb->tlen = 0;	/* a line this long is no event */
+	}
+}
+
+/* ---- backend lifetime ---- */
+
+bool kvm_backend_available(char *why, size_t whylen)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(why, whylen, "/dev/kvm not available (%s)", strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+static int kb_get_cpuid(struct kvm_backend *kb)
+{
+	unsigned int nent = 64;
+
+	for (;;) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		if (ioctl(kb->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			kb->cpuid = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG || nent >= 4096)
+			return -errno;
+		nent *= 2;
+	}
+}
+
+struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
+{
+	struct kvm_backend *kb = calloc(1, sizeof(*kb));
+	char why[256];
+	int n;
+
+	if (!kb) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	kb->vm_fd = kb->vcpu_fd = kb->trace_fd = -1;
+	kb->run = MAP_FAILED;
+	kb->resv = MAP_FAILED;
+	kb->frames = MAP_FAILED;
+	kb->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kb->kvm_fd < 0) {
+		snprintf(err, errlen, "/dev/kvm not available (%s)", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(kb->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		snprintf(err, errlen, "/dev/kvm: unexpected KVM API version");
+		goto fail;
+	}
+	n = ioctl(kb->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (n <= 0) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		goto fail;
+	}
+	kb->run_size = (size_t)n;
+	kb->readonly_mem = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+	kb->exit_on_emulation_failure =
+		ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_ON_EMULATION_FAILURE) > 0;
+	n = kb_get_cpuid(kb);
+	if (n) {
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-n));
+		goto fail;
+	}
+	kb->resv = mmap(NULL, KB_RESV_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	kb->frames = mmap(NULL, SCN_MAX_MAPS * PAGE_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (kb->resv == MAP_FAILED || kb->frames == MAP_FAILED) {
+		snprintf(err, errlen, "mmap guest memory: %s", strerror(errno));
+		goto fail;
+	}
+	if (trace_start(kb, why, sizeof(why))) {
+		trace_stop(kb);
+		fprintf(stderr, "fragfuzz: kvm backend: %s; running without kvm_mmio traces\n",
+			why);
+	}
+	return kb;
+fail:
+	kvm_backend_destroy(kb);
+	return NULL;
+}
+
+void kvm_backend_destroy(struct kvm_backend *kb)
+{
+	if (!kb)
+		return;
+	trace_stop(kb);
+	if (kb->resv != MAP_FAILED)
+		munmap(kb->resv, KB_RESV_SIZE);
+	if (kb->frames != MAP_FAILED)
+		munmap(kb->frames, SCN_MAX_MAPS * PAGE_SIZE);
+	if (kb->kvm_fd >= 0)
+		close(kb->kvm_fd);
+	free(kb->cpuid);
+	free(kb);
+}
+
+bool kvm_backend_traced(const struct kvm_backend *kb)
+{
+	return kb && kb->traced;
+}
+
+/* ---- one VM per case ---- */
+
+static void vm_destroy(struct kvm_backend *kb)
+{
+	if (kb->run != MAP_FAILED)
+		munmap(kb->run, kb->run_size);
+	kb->run = MAP_FAILED;
+	if (kb->vcpu_fd >= 0)
+		close(kb->vcpu_fd);
+	if (kb->vm_fd >= 0)
+		close(kb->vm_fd);
+	kb->vcpu_fd = kb->vm_fd = -1;
+}
+
+static int set_slot(struct kvm_backend *kb, u32 slot, u64 gpa, u64 size, void *hva, bool ro)
+{
+	struct kvm_userspace_memory_region mr = {
+		.slot = slot,
+		.flags = ro ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (u64)(uintptr_t)hva,
+	};
+
+	return ioctl(kb->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
+}
+
+static int vm_create(struct kvm_backend *kb)
+{
+	kb->vm_fd = ioctl(kb->kvm_fd, KVM_CREATE_VM, 0);
+	if (kb->vm_fd < 0)
+		return -errno;
+	if (kb->exit_on_emulation_failure) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE,
+			.args = { 1 },
+		};
+
+		if (ioctl(kb->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			return -errno;
+	}
+	/*
+	 * No in-kernel irqchip: HLT must exit to userspace.  Only the used
+	 * parts of the reserved region get memory (small slots are cheaper
+	 * to create); the rest of it is never touched.
+	 */
+	int r = set_slot(kb, KB_SLOT_HARNESS, KB_RESV_GPA, KB_HARNESS_END - KB_RESV_GPA,
+			 kb->resv, false);
+
+	if (r)
+		return r;
+	return set_slot(kb, KB_SLOT_PT_POOL, SCN_PT_POOL_GPA, KB_PT_POOL_SIZE,
+			resv_ptr(kb, SCN_PT_POOL_GPA), false);
+}
+
+/* ---- guest memory ---- */
+
+static void fill_ram_frame(u8 *page, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < PAGE_SIZE; i++)
+		page[i] = ram_pattern_byte((gpa & PAGE_MASK) + i);
+}
+
+/* One memslot per distinct RAM/ROM frame; MMIO frames get none. */
+static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsigned int nr)
+{
+	unsigned int i, j;
+	int r;
+
+	kb->nr_frames = 0;
+	for (i = 0; i < nr; i++) {
+		const struct scn_map *m = &maps[i];
+		u8 *page;
+
+		if (m->kind != SCN_KIND_RAM && m->kind != SCN_KIND_ROM)
+			continue;
+		for (j = 0; j < kb->nr_frames; j++)
+			if (kb->frame_gpa[j] == m->gpa)
+				break;
+		if (j < kb->nr_frames)
+			continue;
+		page = kb->frames + kb->nr_frames * PAGE_SIZE;
+		fill_ram_frame(page, m->gpa);
+		r = set_slot(kb, KB_SLOT_FRAME0 + kb->nr_frames, m->gpa, PAGE_SIZE, page,
+			     m->kind == SCN_KIND_ROM);
+		if (r)
+			return r;
+		kb->frame_gpa[kb->nr_frames++] = m->gpa;
+	}
+	return 0;
+}
+
+static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
+{
+	return (u64)(limit & 0xffff) | ((u64)(base & 0xffffff) << 16) |
+	       ((u64)access << 40) | ((u64)((limit >> 16) & 0xf) << 48) |
+	       ((u64)(flags & 0xf) << 52) | ((u64)(base >> 24) << 56);
+}
+
+/*
+ * GDT, IDT, TSS and stubs.  A stub stores KB_MARKER_VALID | vector at
+ * KB_REC_GPA and halts; the frame tells the rest.  CR2 comes from
+ * KVM_GET_SREGS, so the stubs touch no register.
+ */
+static void setup_tables(struct kvm_backend *kb, bool long64)
+{
+	u8 *gdt = resv_ptr(kb, KB_GDT_GPA), *idt = resv_ptr(kb, KB_IDT_GPA);
+	u8 *tss = resv_ptr(kb, KB_TSS_GPA);
+	unsigned int vec;
+
+	memset(gdt, 0, PAGE_SIZE);
+	memset(idt, 0, PAGE_SIZE);
+	memset(tss, 0, PAGE_SIZE);
+	/* code: 64-bit (L) or 32-bit (D); data: flat 32-bit; TSS: busy */
+	put_u64(gdt + KB_SEL_CODE, gdt_desc(0, 0xfffff, 0x9b, long64 ? 0xa : 0xc));
+	put_u64(gdt + KB_SEL_DATA, gdt_desc(0, 0xfffff, 0x93, 0xc));
+	put_u64(gdt + KB_SEL_TSS, gdt_desc((u32)KB_TSS_GPA, 0x67, 0x8b, 0));
+	/* the upper half of a 64-bit TSS descriptor: base 63:32 = 0 */
+
+	if (long64) {
+		put_u64(tss + 4, KB_STACK_TOP);		/* rsp0 */
+		put_u64(tss + 36, KB_STACK_TOP);	/* ist1 */
+		put_u16(tss + 102, 104);		/* no I/O bitmap */
+	} else {
+		put_u32(tss + 4, (u32)KB_STACK_TOP);	/* esp0 */
+		put_u16(tss + 8, KB_SEL_DATA);		/* ss0 */
+		put_u16(tss + 102, 104);
+	}
+
+	for (vec = 0; vec < 256; vec++) {
+		u64 stub = KB_STUB_GPA + vec * KB_STUB_SIZE;
+		u8 *code = resv_ptr(kb, stub);
+		unsigned int k = 0;
+
+		memset(code, 0xf4, KB_STUB_SIZE);
+		code[k++] = 0xc7;			/* mov dword [abs32], imm32 */
+		if (long64) {
+			code[k++] = 0x04;		/* SIB, no base: absolute */
+			code[k++] = 0x25;
+		} else {
+			code[k++] = 0x05;
+		}
+		put_u32(code + k, (u32)KB_REC_GPA);
+		put_u32(code + k + 4, KB_MARKER_VALID | vec);
+		k += 8;
+		code[k++] = 0xf4;			/* hlt */
+		code[k++] = 0xeb;			/* jmp back to the hlt */
+		code[k++] = 0xfd;
+
+		if (long64) {
+			u8 *g = idt + vec * 16;
+
+			put_u16(g, (u16)stub);
+			put_u16(g + 2, KB_SEL_CODE);
+			g[4] = 1;			/* IST1 */
+			g[5] = 0x8e;			/* present, DPL0, interrupt gate */
+			put_u16(g + 6, (u16)(stub >> 16));
+			put_u32(g + 8, (u32)(stub >> 32));
+		} else {
+			u8 *g = idt + vec * 8;
+
+			put_u16(g, (u16)stub);
+			put_u16(g + 2, KB_SEL_CODE);
+			g[5] = 0x8e;			/* 32-bit interrupt gate */
+			put_u16(g + 6, (u16)(stub >> 16));
+		}
+	}
+	put_u32(resv_ptr(kb, KB_REC_GPA), 0);
+}
+
+/* Linear address of the instruction. */
+static u64 code_linear(const struct scenario *s)
+{
+	u64 rip = scenario_reg(s, SCN_REG_RIP);
+
+	if (s->mode == SCN_MODE_LONG64)
+		return rip;
+	return (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)rip);
+}
+
+static void setup_code(struct kvm_backend *kb, const struct scenario *s, u64 la)
+{
+	u8 *code = resv_ptr(kb, KB_CODE_GPA);
+
+	/* hlt everywhere: the sentinel after the bytes, wherever RIP stops */
+	memset(code, 0xf4, KB_CODE_PAGES * PAGE_SIZE);
+	memcpy(code + (la & ~PAGE_MASK), s->insn, s->insn_len);
+}
+
+static bool gva_mapped(const struct scn_map *maps, unsigned int nr, u64 gva)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if ((maps[i].gva & PAGE_MASK) == (gva & PAGE_MASK))
+			return true;
+	return false;
+}
+
+/* 4-level tables: the scenario's maps, the code pages, the harness pages. */
+static int setup_paging64(struct kvm_backend *kb, const struct scenario *s,
+			  const struct scn_map *maps, unsigned int nr, u64 la)
+{
+	u64 page = la & PAGE_MASK, gva;
+	unsigned int i;
+	int r;
+
+	r = pt_init(&kb->pt, PT_4LEVEL, resv_ptr(kb, SCN_PT_POOL_GPA), SCN_PT_POOL_GPA,
+		    SCN_PT_POOL_PAGES);
+	if (r)
+		return r;
+	for (i = 0; i < nr; i++) {
+		const struct scn_map *m = &maps[i];
+		u64 flags = 0;
+
+		if (m->flags & SCN_MAP_WRITE)
+			flags |= PT_WRITABLE;
+		if (m->flags & SCN_MAP_USER)
+			flags |= PT_USER;
+		if (m->flags & SCN_MAP_NX)
+			flags |= PT64_NX;
+		r = pt_map(&kb->pt, m->gva, m->gpa, flags, m->flags & SCN_MAP_NOT_PRESENT);
+		if (r)
+			return r;
+	}
+	/* the code pages: the instruction must fit before the second ends */
+	for (i = 0; i < KB_CODE_PAGES; i++) {
+		gva = page + i * PAGE_SIZE;
+		if (gva_mapped(maps, nr, gva) || (gva >= KB_HARNESS_START && gva < KB_HARNESS_END)) {
+			/* the layout owns that page: fine if the bytes end before it */
+			if (i == 0 || (la & ~PAGE_MASK) + s->insn_len + 1 > PAGE_SIZE)
+				return -EOPNOTSUPP;
+			break;
+		}
+		r = pt_map(&kb->pt, gva, KB_CODE_GPA + i * PAGE_SIZE, PT_WRITABLE, false);
+		if (r)
+			return r;
+	}
+	for (gva = KB_HARNESS_START; gva < KB_HARNESS_END; gva += PAGE_SIZE) {
+		if (gva_mapped(maps, nr, gva))
+			return -EOPNOTSUPP;	/* the layout claims a harness page */
+		r = pt_map(&kb->pt, gva, gva, PT_WRITABLE, false);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- vCPU state ---- */
+
+static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigned int i)
+{
+	struct scn_segment seg = scenario_segment(s, i);
+	bool long64 = s->mode == SCN_MODE_LONG64;
+	bool cs = i == VCPU_SREG_CS;
+
+	/* the same attributes as the model backend's */
+	*k = (struct kvm_segment){
+		.base = seg.base,
+		.limit = seg.limit,
+		.selector = cs ? KB_SEL_CODE : KB_SEL_DATA,
+		.type = cs ? 0xb : 0x3,
+		.present = 1,
+		.s = 1,
+		.dpl = cs || i == VCPU_SREG_SS ? s->cpl : 3,
+		.db = long64 ? !cs : 1,
+		.l = long64 && cs,
+		.g = seg.limit > 0xfffff,
+	};
+}
+
+static int setup_vcpu(struct kvm_backend *kb, const struct scenario *s)
+{
+	static const u8 seg_of[] = {
+		VCPU_SREG_ES, VCPU_SREG_CS, VCPU_SREG_SS, VCPU_SREG_DS, VCPU_SREG_FS,
+		VCPU_SREG_GS,
+	};
+	bool long64 = s->mode == SCN_MODE_LONG64;
+	struct kvm_segment *segs[6];
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+	unsigned int i;
+
+	kb->vcpu_fd = ioctl(kb->vm_fd, KVM_CREATE_VCPU, 0);
+	if (kb->vcpu_fd < 0)
+		return -errno;
+	kb->run = mmap(NULL, kb->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kb->vcpu_fd, 0);
+	if (kb->run == MAP_FAILED)
+		return -errno;
+	if (ioctl(kb->vcpu_fd, KVM_SET_CPUID2, kb->cpuid) < 0)
+		return -errno;
+
+	if (ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
+		return -errno;
+	segs[0] = &sr.es;
+	segs[1] = &sr.cs;
+	segs[2] = &sr.ss;
+	segs[3] = &sr.ds;
+	segs[4] = &sr.fs;
+	segs[5] = &sr.gs;
+	for (i = 0; i < ARRAY_SIZE(seg_of); i++)
+		set_segment(segs[i], s, seg_of[i]);
+	sr.tr = (struct kvm_segment){
+		.base = KB_TSS_GPA, .limit = 0x67, .selector = KB_SEL_TSS,
+		.type = 0xb, .present = 1,
+	};
+	sr.ldt = (struct kvm_segment){ .type = 0x2, .unusable = 1 };
+	sr.gdt.base = KB_GDT_GPA;
+	sr.gdt.limit = KB_GDT_ENTRIES * 8 - 1;
+	sr.idt.base = KB_IDT_GPA;
+	sr.idt.limit = long64 ? 256 * 16 - 1 : 256 * 8 - 1;
+
+	sr.cr0 = X86_CR0_PE | BIT(4);	/* ET */
+	if (long64)
+		sr.cr0 |= X86_CR0_PG;
+	if (s->ctl & SCN_CTL_CR0_WP)
+		sr.cr0 |= X86_CR0_WP;
+	sr.cr2 = 0;
+	sr.cr3 = long64 ? kb->pt.root : 0;
+	sr.cr4 = (s->ctl & SCN_CTL_CR4_OSFXSR) ? X86_CR4_OSFXSR : 0;
+	sr.efer = (s->ctl & SCN_CTL_EFER_NXE) ? EFER_NX : 0;
+	if (long64) {
+		sr.cr4 |= X86_CR4_PAE;
+		sr.efer |= EFER_LME | EFER_LMA;
+	}
+	if (ioctl(kb->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
+		return -errno;
+
+	regs = (struct kvm_regs){
+		.rax = scenario_reg(s, VCPU_REGS_RAX),
+		.rbx = scenario_reg(s, VCPU_REGS_RBX),
+		.rcx = scenario_reg(s, VCPU_REGS_RCX),
+		.rdx = scenario_reg(s, VCPU_REGS_RDX),
+		.rsi = scenario_reg(s, VCPU_REGS_RSI),
+		.rdi = scenario_reg(s, VCPU_REGS_RDI),
+		.rsp = scenario_reg(s, VCPU_REGS_RSP),
+		.rbp = scenario_reg(s, VCPU_REGS_RBP),
+		.r8 = scenario_reg(s, VCPU_REGS_R8),
+		.r9 = scenario_reg(s, VCPU_REGS_R9),
+		.r10 = scenario_reg(s, VCPU_REGS_R10),
+		.r11 = scenario_reg(s, VCPU_REGS_R11),
+		.r12 = scenario_reg(s, VCPU_REGS_R12),
+		.r13 = scenario_reg(s, VCPU_REGS_R13),
+		.r14 = scenario_reg(s, VCPU_REGS_R14),
+		.r15 = scenario_reg(s, VCPU_REGS_R15),
+		.rip = scenario_reg(s, SCN_REG_RIP),
+		.rflags = scenario_reg(s, SCN_REG_RFLAGS) | X86_EFLAGS_FIXED,
+	};
+	return ioctl(kb->vcpu_fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+}
+
+static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
+{
+	r->regs[VCPU_REGS_RAX] = k->rax;
+	r->regs[VCPU_REGS_RCX] = k->rcx;
+	r->regs[VCPU_REGS_RDX] = k->rdx;
+	r->regs[VCPU_REGS_RBX] = k->rbx;
+	r->regs[VCPU_REGS_RSP] = k->rsp;
+	r->regs[VCPU_REGS_RBP] = k->rbp;
+	r->regs[VCPU_REGS_RSI] = k->rsi;
+	r->regs[VCPU_REGS_RDI] = k->rdi;
+	r->regs[VCPU_REGS_R8] = k->r8;
+	r->regs[VCPU_REGS_R9] = k->r9;
+	r->regs[VCPU_REGS_R10] = k->r10;
+	r->regs[VCPU_REGS_R11] = k->r11;
+	r->regs[VCPU_REGS_R12] = k->r12;
+	r->regs[VCPU_REGS_R13] = k->r13;
+	r->regs[VCPU_REGS_R14] = k->r14;
+	r->regs[VCPU_REGS_R15] = k->r15;
+	r->rip = k->rip;
+	r->rflags = k->rflags;
+}
+
+/* ---- running ---- */
+
+/* Play userspace, as model_userspace_loop() does. */
+static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
+{
+	struct kvm_run *run = kb->run;
+	unsigned int pos = 0, n = 0, i;
+
+	while (n < KB_MAX_RUNS) {
+		struct run_exit *x;
+
+		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			r->kvm_errno = errno;
+			r->outcome = OUTCOME_KVM_ERROR;
+			return;
+		}
+		n++;
+		switch (run->exit_reason) {
+		case KVM_EXIT_MMIO:
+			break;
+		case KVM_EXIT_HLT:
+			r->outcome = OUTCOME_RETIRED;	/* or an exception: see below */
+			return;
+		case KVM_EXIT_INTERNAL_ERROR:
+			r->outcome = OUTCOME_EMULATION_FAILURE;
+			return;
+		case KVM_EXIT_SHUTDOWN:
+			/*
+			 * A fault that could not be delivered (legacy mode,
+			 * ESP not in RAM): reported as #DF at the RIP KVM
+			 * stopped at.
+			 */
+			r->outcome = OUTCOME_EXCEPTION;
+			r->exception = (struct x86_exception){
+				.vector = KB_DF_VECTOR, .error_code_valid = true,
+			};
+			return;
+		default:
+			/* port I/O and the rest: the model stops the same way */
+			r->outcome = OUTCOME_BUDGET;
+			return;
+		}
+		x = &r->exits[r->nr_exits++];
+		x->gpa = run->mmio.phys_addr;
+		x->len = run->mmio.len;
+		x->write = run->mmio.is_write;
+		if (!x->write) {
+			for (i = 0; i < x->len && i < 8; i++)
+				run->mmio.data[i] = pos < s->mmio_data_len ? s->mmio_data[pos++] :
+						    mmio_default_byte(x->gpa + i);
+		}
+		memcpy(x->data, run->mmio.data, min_t(u32, x->len, 8));
+	}
+	/* the last exchange is never completed: the VM goes away with it */
+	r->exits_lost = true;
+	r->outcome = OUTCOME_BUDGET;
+}
+
+/* Host pointer to @len bytes of guest RAM at @gpa, or NULL (MMIO, split). */
+static u8 *guest_ram(struct kvm_backend *kb, u64 gpa, unsigned int len)
+{
+	unsigned int i;
+
+	if (gpa >= KB_RESV_GPA && gpa + len <= KB_HARNESS_END)
+		return resv_ptr(kb, gpa);
+	for (i = 0; i < kb->nr_frames; i++)
+		if ((gpa & PAGE_MASK) == kb->frame_gpa[i] &&
+		    (gpa & ~PAGE_MASK) + len <= PAGE_SIZE)
+			return kb->frames + i * PAGE_SIZE + (gpa & ~PAGE_MASK);
+	return NULL;
+}
+
+/*
+ * Legacy mode: [error code,] EIP, CS, EFLAGS at SS:ESP after delivery,
+ * which succeeded, so they are in RAM.
+ */
+static void exception_state32(struct kvm_backend *kb, const struct scenario *s,
+			      struct run_result *r, u32 esp)
+{
+	bool ec = r->exception.error_code_valid;
+	u32 la = scenario_segment(s, VCPU_SREG_SS).base + esp;
+	u32 f[4];
+	u8 *p = guest_ram(kb, la, ec ? 16 : 12);
+
+	if (!p)
+		return;		/* RIP stays the stub's */
+	memcpy(f, p, ec ? 16 : 12);
+	if (ec)
+		r->exception.error_code = (u16)f[0];
+	r->rip = f[ec];
+	r->rflags = f[ec + 2];
+	r->regs[VCPU_REGS_RSP] = esp + (ec ? 16 : 12);
+}
+
+static void collect(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
+{
+	struct kvm_sregs sr;
+	struct kvm_regs regs;
+	u32 marker;
+
+	if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		r->kvm_errno = errno;
+		r->outcome = OUTCOME_KVM_ERROR;
+		return;
+	}
+	regs_to_result(&regs, r);
+	if (r->outcome != OUTCOME_RETIRED)
+		return;
+
+	memcpy(&marker, resv_ptr(kb, KB_REC_GPA), sizeof(marker));
+	if (!(marker & KB_MARKER_VALID)) {
+		/* halted on a sentinel: RIP is one past it */
+		r->rip = regs.rip - 1;
+		return;
+	}
+	r->outcome = OUTCOME_EXCEPTION;
+	r->exception.vector = marker & 0xff;
+	r->exception.error_code_valid = vector_has_error_code(r->exception.vector);
+	if (r->exception.vector == PF_VECTOR)
+		r->exception.address = sr.cr2;
+
+	if (s->mode == SCN_MODE_LONG64) {
+		/* IST1: the CPU aligned the top; [ec,] rip, cs, rflags, rsp, ss */
+		const u8 *f = resv_ptr(kb, KB_STACK_TOP - 40);
+
+		if (r->exception.error_code_valid) {
+			f -= 8;
+			r->exception.error_code = (u16)get_u64(f);
+			f += 8;
+		}
+		r->rip = get_u64(f);
+		r->rflags = get_u64(f + 16);
+		r->regs[VCPU_REGS_RSP] = get_u64(f + 24);
+	} else {
+		exception_state32(kb, s, r, (u32)regs.rsp);
+	}
+}
+
+static void result_reset(struct run_result *r)
+{
+	/* the arrays are large and bounded by their counts: clear the rest */
+	memset(r, 0, offsetof(struct run_result, trace));
+	r->trace.nr = r->trace.lost = 0;
+	r->nr_exits = 0;
+	r->exits_lost = false;
+	r->has_accesses = false;
+	r->accesses.nr = r->accesses.lost = 0;
+	memset(r->regs, 0, sizeof(r->regs));
+	r->rip = r->rflags = 0;
+	r->warnings = 0;
+	r->mmio_pending = false;
+	r->mmio_exits = 0;
+	r->mnemonic[0] = 0;
+	r->outcome = OUTCOME_NOT_RUN;
+}
+
+/* What this version can set up; -EOPNOTSUPP otherwise. */
+static int case_supported(struct kvm_backend *kb, const struct scenario *s,
+			  const struct scn_map *maps, unsigned int nr, u64 la)
+{
+	unsigned int i;
+
+	if (s->mode != SCN_MODE_PROT32 && s->mode != SCN_MODE_LONG64) {
+		snprintf(kb->why, sizeof(kb->why), "mode %s", scenario_mode_name(s->mode));
+		return -EOPNOTSUPP;
+	}
+	if (s->cpl != 0) {
+		snprintf(kb->why, sizeof(kb->why), "CPL %u", s->cpl);
+		return -EOPNOTSUPP;
+	}
+	for (i = 0; i < nr; i++) {
+		if ((maps[i].kind == SCN_KIND_ROM && !kb->readonly_mem) ||
+		    (maps[i].kind != SCN_KIND_RAM && maps[i].kind != SCN_KIND_ROM &&
+		     maps[i].kind != SCN_KIND_MMIO)) {
+			snprintf(kb->why, sizeof(kb->why), "%s frames",
+				 scenario_kind_name(maps[i].kind));
+			return -EOPNOTSUPP;
+		}
+	}
+	/* paging off: the code must sit in the code pages themselves */
+	if (s->mode == SCN_MODE_PROT32 &&
+	    (la < KB_CODE_GPA || la + s->insn_len + 1 > KB_CODE_GPA + KB_CODE_PAGES * PAGE_SIZE)) {
+		snprintf(kb->why, sizeof(kb->why), "code outside the code pages");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+const char *kvm_backend_why(const struct kvm_backend *kb)
+{
+	return kb->why;
+}
+
+int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
+{
+	struct scn_map maps[SCN_MAX_MAPS];
+	unsigned int nr = scenario_maps(s, maps);
+	u64 la = code_linear(s);
+	int ret;
+
+	result_reset(r);
+	kb->why[0] = 0;
+	ret = case_supported(kb, s, maps, nr, la);
+	if (ret)
+		return ret;
+	if (kb->traced && gettid() != kb->traced_tid)
+		trace_set_pid(kb);
+
+	setup_tables(kb, s->mode == SCN_MODE_LONG64);
+	setup_code(kb, s, la);
+	if (s->mode == SCN_MODE_LONG64) {
+		ret = setup_paging64(kb, s, maps, nr, la);
+		if (ret) {
+			snprintf(kb->why, sizeof(kb->why), ret == -EOPNOTSUPP ?
+				 "the layout maps a code or harness page" : "page tables: %s",
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	ret = vm_create(kb);
+	if (!ret)
+		ret = setup_frames(kb, maps, nr);
+	if (!ret)
+		ret = setup_vcpu(kb, s);
+	if (ret) {
+		snprintf(kb->why, sizeof(kb->why), "KVM: %s", strerror(-ret));
+		vm_destroy(kb);
+		return ret;
+	}
+
+	trace_read(kb, NULL);	/* nothing from before this case */
+	run_loop(kb, s, r);
+	trace_read(kb, &r->trace);
+	collect(kb, s, r);
+	r->mmio_exits = r->nr_exits;
+	vm_destroy(kb);
+	return 0;
+}
+
+/* ---- model against kernel ---- */
+
+static int fmt_exit(char *buf, size_t size, const struct run_result *r, unsigned int i)
+{
+	const struct run_exit *x;
+	int n;
+	unsigned int j;
+
+	if (i >= r->nr_exits)
+		return snprintf(buf, size, "none");
+	x = &r->exits[i];
+	n = snprintf(buf, size, "%c 0x%llx/%u ", x->write ? 'W' : 'R',
+		     (unsigned long long)x->gpa, x->len);
+	for (j = 0; j < x->len && j < 8 && n > 0 && (size_t)n < size; j++)
+		n += snprintf(buf + n, size - n, "%02x", x->data[j]);
+	return n;
+}
+
+static int fmt_event(char *buf, size_t size, const struct kvm_mmio_trace *t, unsigned int i)
+{
+	const struct kvm_mmio_event *e;
+
+	if (i >= t->nr)
+		return snprintf(buf, size, "none");
+	e = &t->ev[i];
+	return snprintf(buf, size, "%s len %u gpa 0x%llx val 0x%llx",
+			kvm_mmio_type_name(e->type), e->len, (unsigned long long)e->gpa,
+			(unsigned long long)e->val);
+}
+
+static bool exit_equal(const struct run_exit *a, const struct run_exit *b)
+{
+	return a->gpa == b->gpa && a->len == b->len && a->write == b->write &&
+	       !memcmp(a->data, b->data, min_t(u32, a->len, 8));
+}
+
+static bool event_equal(const struct kvm_mmio_event *a, const struct kvm_mmio_event *b)
+{
+	return a->type == b->type && a->len == b->len && a->gpa == b->gpa && a->val == b->val;
+}
+
+unsigned int kvm_fidelity_check(const struct kvm_profile *p, const struct run_result *m,
+				const struct run_result *k, bool traced,
+				struct violation_list *out)
+{
+	char a[64], b[64];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < m->nr_exits || i < k->nr_exits; i++) {
+		if (i < m->nr_exits && i < k->nr_exits && exit_equal(&m->exits[i], &k->exits[i]))
+			continue;
+		fmt_exit(a, sizeof(a), m, i);
+		fmt_exit(b, sizeof(b), k, i);
+		violation_add(out, p, V_FIDELITY, "exits (model %u, kvm %u): exit %u model %s, kvm %s",
+			      m->nr_exits, k->nr_exits, i, a, b);
+		n++;
+		break;
+	}
+	for (i = 0; traced && (i < m->trace.nr || i < k->trace.nr); i++) {
+		if (i < m->trace.nr && i < k->trace.nr &&
+		    event_equal(&m->trace.ev[i], &k->trace.ev[i]))
+			continue;
+		fmt_event(a, sizeof(a), &m->trace, i);
+		fmt_event(b, sizeof(b), &k->trace, i);
+		violation_add(out, p, V_FIDELITY, "trace (model %u, kvm %u): event %u model %s, kvm %s",
+			      m->trace.nr, k->trace.nr, i, a, b);
+		n++;
+		break;
+	}
+	if (m->outcome != k->outcome) {
+		violation_add(out, p, V_FIDELITY, "outcome: model %s, kvm %s",
+			      run_outcome_name(m->outcome), run_outcome_name(k->outcome));
+		n++;
+	} else if (m->outcome == OUTCOME_EXCEPTION &&
+		   m->exception.vector != k->exception.vector) {
+		violation_add(out, p, V_FIDELITY, "exception: model vector %u, kvm vector %u",
+			      m->exception.vector, k->exception.vector);
+		n++;
+	}
+	if (m->rip != k->rip) {
+		violation_add(out, p, V_FIDELITY, "rip: model 0x%llx, kvm 0x%llx",
+			      (unsigned long long)m->rip, (unsigned long long)k->rip);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The real-KVM backend: runs a scenario on /dev/kvm in a fresh VM and fills
+ * the same struct run_result as the model backend, answering MMIO reads by
+ * the shared rule of backend.h.  The kvm_mmio events of the case come from
+ * a private tracefs instance filtered to the calling thread.
+ *
+ * First version: modes prot32 (paging off) and long64 at CPL 0 with RAM,
+ * ROM and MMIO frames.  Everything else (real16, prot16, prot32-paging,
+ * CPL 3, in-kernel IOAPIC/LAPIC, ioeventfd, coalesced frames) makes
+ * kvm_backend_run() return -EOPNOTSUPP with the result OUTCOME_NOT_RUN.
+ *
+ * This header does not include <linux/kvm.h>, so it can sit next to the
+ * model's headers (which reuse some uapi names).
+ */
+#ifndef FRAGFUZZ_BACKEND_KVM_H
+#define FRAGFUZZ_BACKEND_KVM_H
+
+#include <stddef.h>
+
+#include "result.h"
+#include "scenario.h"
+#include "violation.h"
+
+/* The model profile of the kernel these machines run (spec: 6.18.44). */
+#define KVM_BACKEND_HOST_PROFILE	"6.18.24"
+
+struct kvm_backend;
+
+/*
+ * Is /dev/kvm there and usable?  false with the reason in @why (one line,
+ * for a skip message).
+ */
+bool kvm_backend_available(char *why, size_t whylen);
+
+/*
+ * NULL with a message in @err if /dev/kvm is missing or KVM fails.  When
+ * tracefs cannot be used the backend still works, without traces, and
+ * says so once on stderr (kvm_backend_traced() is then false).
+ */
+struct kvm_backend *kvm_backend_create(char *err, size_t errlen);
+void kvm_backend_destroy(struct kvm_backend *kb);
+bool kvm_backend_traced(const struct kvm_backend *kb);
+
+/*
+ * Run @s.  Returns 0 (outcome in @r), -EOPNOTSUPP for cases this version
+ * cannot set up, or another -errno if KVM failed while setting up; in both
+ * error cases r->outcome is OUTCOME_NOT_RUN.
+ */
+int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r);
+/* After an error from kvm_backend_run(): why, in a few words. */
+const char *kvm_backend_why(const struct kvm_backend *kb);
+
+/*
+ * Model against kernel: one V_FIDELITY violation in @out per aspect that
+ * differs (exits: gpa/len/dir/data; trace events, only if @traced; outcome;
+ * exception vector; final RIP).  Returns the number of aspects that differ.
+ */
+unsigned int kvm_fidelity_check(const struct kvm_profile *p, const struct run_result *model,
+				const struct run_result *kvm, bool traced,
+				struct violation_list *out);
+
+#endif
