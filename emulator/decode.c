@@ -52,6 +52,8 @@ enum opkind {
 	O_XLAT,		/* [seg:rBX + AL] */
 	O_SEGARG,	/* segment number from the row (OP_IMM) */
 	O_SEGREG,	/* segment number from ModRM.reg (OP_IMM) */
+	O_DX,		/* port number in DX (OP_REG, 2 bytes) */
+	O_IFAR,		/* immediate far pointer: offset (op_bytes), selector (2) */
 };
 
 /* row flags */
@@ -71,6 +73,7 @@ enum opkind {
 #define R_CC		BIT(13)	/* condition code = opcode & 15 (ctxt->imm) */
 #define R_MODRM		BIT(14)	/* has ModRM without r/m operand kinds */
 #define R_CS_LAX	BIT(15)	/* Capstone rejects some encodings KVM decodes */
+#define R_UD_REG	BIT(16)	/* register form decodes, then #UD (far pointer) */
 
 enum { PFX_ANY, PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
 
@@ -185,7 +188,10 @@ static const struct insn_row kvm_table[] = {
 	I1(0x69, O_G, O_E, O_I, 0, 0, em_imul_3op, "imul r,r/m,imm"),
 	I1(0x6a, O_NONE, O_IB, O_NONE, R_STACK | R_STK_ACCESS, Mov | Stack, em_push, "push imm8"),
 	I1(0x6b, O_G, O_E, O_IB, 0, 0, em_imul_3op, "imul r,r/m,imm8"),
-	NM(0, 0x6c, 4, -1, 0, "ins/outs"),
+	I1(0x6c, O_DI, O_DX, O_NONE, R_BYTE, Mov | String | Unaligned, em_in, "insb"),
+	I1(0x6d, O_DI, O_DX, O_NONE, 0, Mov | String | Unaligned, em_in, "ins"),
+	I1(0x6e, O_DX, O_SI, O_NONE, R_BYTE, String, em_out, "outsb"),
+	I1(0x6f, O_DX, O_SI, O_NONE, 0, String, em_out, "outs"),
 	ROW(0, 0x70, 16, -1, PFX_ANY, O_NONE, O_IB, O_NONE, 0, R_NEAR | R_CC, 0, em_jcc, "jcc rel8"),
 	/* ---- 80-bf ---- */
 	GRP1(0x80, O_I, R_BYTE, "r/m8,imm8"),
@@ -205,7 +211,9 @@ static const struct insn_row kvm_table[] = {
 	I1(0x8e, O_NONE, O_E16, O_SEGREG, R_CS_LAX, 0, em_mov_sreg_rm, "mov sreg,r/m16"),
 	G1(0x8f, 0, O_E, O_NONE, O_NONE, R_STACK | R_INCSP | R_STK_ACCESS,
 	   Mov | Stack | TwoMemOp, em_pop, "pop r/m"),
-	NM(0, 0x90, 12, -1, 0, "xchg eax,r/nop/cbw/cwd/call far/wait"),
+	NM(0, 0x90, 10, -1, 0, "xchg eax,r/nop/cbw/cwd"),
+	I1(0x9a, O_NONE, O_IFAR, O_NONE, R_NO64 | R_STK_ACCESS, 0, em_call_far, "call far ptr"),
+	NM(0, 0x9b, 1, -1, 0, "wait"),
 	I1(0x9c, O_NONE, O_NONE, O_NONE, R_STACK | R_STK_ACCESS, Stack, em_pushf, "pushf"),
 	I1(0x9d, O_NONE, O_NONE, O_NONE, R_STACK | R_STK_ACCESS, Stack, em_popf, "popf"),
 	NM(0, 0x9e, 2, -1, 0, "sahf/lahf"),
@@ -241,9 +249,11 @@ static const struct insn_row kvm_table[] = {
 	G1(0xc7, 0, O_E, O_I, O_NONE, 0, Mov, em_mov, "mov r/m,imm"),
 	I1(0xc8, O_NONE, O_IW, O_IUB, R_STACK | R_STK_ACCESS, Stack, em_enter, "enter"),
 	I1(0xc9, O_NONE, O_NONE, O_NONE, R_STACK | R_STK_ACCESS, Stack, em_leave, "leave"),
-	NM(0, 0xca, 4, -1, 0, "retf/int3/int"),
+	I1(0xca, O_NONE, O_IW, O_NONE, R_STK_ACCESS, 0, em_ret_far_imm, "retf imm16"),
+	I1(0xcb, O_NONE, O_NONE, O_NONE, R_STK_ACCESS, 0, em_ret_far, "retf"),
+	NM(0, 0xcc, 2, -1, 0, "int3/int"),
 	NM(0, 0xce, 1, -1, R_NO64, "into"),
-	NM(0, 0xcf, 1, -1, 0, "iret"),
+	I1(0xcf, O_NONE, O_NONE, O_NONE, R_STK_ACCESS, 0, em_iret, "iret"),
 	GRP2(0xd0, O_ONE, R_BYTE, "r/m8,1"),
 	GRP2(0xd1, O_ONE, 0, "r/m,1"),
 	GRP2(0xd2, O_CL, R_BYTE, "r/m8,cl"),
@@ -253,12 +263,19 @@ static const struct insn_row kvm_table[] = {
 	NM(0, 0xd9, 1, 7, R_MODRM | R_MEMONLY, "fnstcw"),
 	NM(0, 0xdb, 1, 4, R_MODRM, "fninit"),
 	NM(0, 0xdd, 1, 7, R_MODRM | R_MEMONLY, "fnstsw"),
-	NM(0, 0xe0, 8, -1, 0, "loop/jcxz/in/out imm"),
+	NM(0, 0xe0, 4, -1, 0, "loop/jcxz"),
+	I1(0xe4, O_ACC, O_IUB, O_NONE, R_BYTE, 0, em_in, "in al,imm8"),
+	I1(0xe5, O_ACC, O_IUB, O_NONE, 0, 0, em_in, "in eax,imm8"),
+	I1(0xe6, O_IUB, O_ACC, O_NONE, R_BYTE, 0, em_out, "out imm8,al"),
+	I1(0xe7, O_IUB, O_ACC, O_NONE, 0, 0, em_out, "out imm8,eax"),
 	I1(0xe8, O_NONE, O_I, O_NONE, R_NEAR | R_STK_ACCESS, 0, em_call, "call rel"),
 	I1(0xe9, O_NONE, O_I, O_NONE, R_NEAR, 0, em_jmp_rel, "jmp rel"),
-	NM(0, 0xea, 1, -1, R_NO64, "jmp far"),
+	I1(0xea, O_NONE, O_IFAR, O_NONE, R_NO64, 0, em_jmp_far, "jmp far ptr"),
 	I1(0xeb, O_NONE, O_IB, O_NONE, R_NEAR, 0, em_jmp_rel, "jmp rel8"),
-	NM(0, 0xec, 4, -1, 0, "in/out dx"),
+	I1(0xec, O_ACC, O_DX, O_NONE, R_BYTE, 0, em_in, "in al,dx"),
+	I1(0xed, O_ACC, O_DX, O_NONE, 0, 0, em_in, "in eax,dx"),
+	I1(0xee, O_DX, O_ACC, O_NONE, R_BYTE, 0, em_out, "out dx,al"),
+	I1(0xef, O_DX, O_ACC, O_NONE, 0, 0, em_out, "out dx,eax"),
 	NM(0, 0xf4, 2, -1, 0, "hlt/cmc"),
 	GRP3(0xf6, R_BYTE, "r/m8"),
 	GRP3(0xf7, 0, "r/m"),
@@ -269,9 +286,10 @@ static const struct insn_row kvm_table[] = {
 	G1(0xff, 1, O_E, O_NONE, O_NONE, 0, Lock, em_dec, "dec r/m"),
 	G1(0xff, 2, O_NONE, O_E, O_NONE, R_NEAR | R_STK_ACCESS, 0, em_call_near_abs,
 	   "call r/m"),
-	NM(0, 0xff, 1, 3, R_MODRM, "call far m"),
+	G1(0xff, 3, O_NONE, O_EFAR, O_NONE, R_STK_ACCESS | R_UD_REG | R_CS_LAX, 0, em_call_far,
+	   "call far m"),
 	G1(0xff, 4, O_NONE, O_E, O_NONE, R_NEAR, 0, em_jmp_abs, "jmp r/m"),
-	NM(0, 0xff, 1, 5, R_MODRM, "jmp far m"),
+	G1(0xff, 5, O_NONE, O_EFAR, O_NONE, R_UD_REG | R_CS_LAX, 0, em_jmp_far, "jmp far m"),
 	G1(0xff, 6, O_NONE, O_E, O_NONE, R_STACK | R_STK_ACCESS, Stack | TwoMemOp, em_push,
 	   "push r/m"),
 
@@ -444,6 +462,8 @@ static unsigned int imm_size(const struct insn_decoded *d, u8 k)
 		return d->op_bytes;
 	case O_MOFFS:
 		return d->ad_bytes;
+	case O_IFAR:
+		return d->op_bytes + 2u;
 	default:
 		return 0;
 	}
@@ -464,7 +484,10 @@ static unsigned int kind_bytes(const struct insn_decoded *d, u8 k)
 	case O_EM64:
 		return d->op_bytes == 8 ? 16 : 8;
 	case O_EFAR:
+	case O_IFAR:
 		return d->op_bytes + 2;
+	case O_DX:
+		return 2;
 	case O_W:
 	case O_V:
 		return 16;
@@ -876,6 +899,12 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 		return d->status;
 	}
 	if (d->has_modrm && !d->mem) {
+		/* far pointer from a register: decoded, then #UD before any access */
+		if (row->flags & R_UD_REG) {
+			d->status = INSN_EXCEPTION;
+			d->exc_vector = UD_VECTOR;
+			return d->status;
+		}
 		/* register forms of memory-only rows were filtered by find_row */
 		d->mem_seg = VCPU_SREG_DS;
 	}
@@ -920,6 +949,12 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 	if (row->src == O_MOFFS || row->dst == O_MOFFS)
 		d->mem_seg = d->seg_override >= 0 ? (u8)d->seg_override : VCPU_SREG_DS;
 
+	/* IRET outside real mode: em_iret fails before any access */
+	if (row->execute == em_iret && mode != X86EMUL_MODE_REAL) {
+		d->status = INSN_NOT_EMULATED;
+		d->accesses_memory = false;
+		return d->status;
+	}
 	/* ENTER with a nesting level: em_enter fails before any access */
 	if (row->execute == em_enter && (d->imm2 & 31)) {
 		d->status = INSN_NOT_EMULATED;
@@ -1092,6 +1127,13 @@ static void decode_operand(struct x86_emulate_ctxt *ctxt, struct insn_source *sr
 		op->type = OP_IMM;
 		op->val64 = reg;
 		break;
+	case O_DX:
+		gpr_operand(ctxt, src, op, VCPU_REGS_RDX, 2, dst);
+		break;
+	case O_IFAR:
+		op->type = OP_IMM;
+		op->val64 = d->imm;	/* offset, then selector, little endian */
+		break;
 	}
 }
 
@@ -1196,6 +1238,23 @@ static int insn_fill_ctxt(struct x86_emulate_ctxt *ctxt, struct insn_source *src
 	/* checks x86_emulate_insn makes before any operand access */
 	if (ctxt->lock_prefix && (!(ctxt->d & Lock) || ctxt->dst.type != OP_MEM))
 		return decode_exception(ctxt, UD_VECTOR);
+	if (row->execute == em_in || row->execute == em_out) {
+		struct operand *data = row->execute == em_in ? &ctxt->dst : &ctxt->src;
+		unsigned int iopl = (ctxt->eflags >> 12) & 3;
+
+		/*
+		 * check_perm_in/out: the element is at most 4 bytes (REX.W
+		 * is ignored); with CPL > IOPL (or in VM86 mode) the TSS I/O
+		 * bitmap decides, read through the std path: not modelled.
+		 */
+		if (data->bytes > 4)
+			data->bytes = 4;
+		if (ctxt->mode == X86EMUL_MODE_VM86 ||
+		    (ctxt->mode != X86EMUL_MODE_REAL && ctxt->vcpu->cpl > iopl)) {
+			src->last.status = INSN_NOT_MODELLED;
+			return EMULATION_FAILED;
+		}
+	}
 	if (row->flags & (R_SSE | R_MMX)) {
 		if ((sr->cr0 & X86_CR0_EM) ||
 		    ((row->flags & R_SSE) && !(sr->cr4 & X86_CR4_OSFXSR)))

@@ -185,6 +185,11 @@ int em_pop_sreg(struct x86_emulate_ctxt *ctxt);
 int em_lseg(struct x86_emulate_ctxt *ctxt);
 int em_mov_rm_sreg(struct x86_emulate_ctxt *ctxt);
 int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt);
+int em_call_far(struct x86_emulate_ctxt *ctxt);
+int em_jmp_far(struct x86_emulate_ctxt *ctxt);
+int em_ret_far(struct x86_emulate_ctxt *ctxt);
+int em_ret_far_imm(struct x86_emulate_ctxt *ctxt);
+int em_iret(struct x86_emulate_ctxt *ctxt);
 
 /* condition code test used by jcc/setcc/cmov (cc in ctxt->imm) */
 bool insn_test_cc(unsigned int cc, unsigned long flags);

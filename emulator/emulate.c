@@ -549,6 +549,77 @@ int em_fix_hypercall(struct x86_emulate_ctxt *ctxt)
 	return rc;
 }
 
+/* ---- port I/O ---- */
+
+/*
+ * The PIO read-ahead of spec 7.5.  Once io_read is drained, a batch of n
+ * elements is read from the port, n = min(in_page, 1024 / size, count)
+ * (at least 1).  in_page is a byte count (to the end of RDI's page with
+ * DF=0, from its start with DF=1) that is compared as an element count;
+ * count is the address-masked RCX truncated to 32 bits with any REP
+ * prefix, else 1.  REP INS with DF=0 hands the whole batch to the
+ * writeback as one OP_MEM_STR write; every other use takes one element
+ * per pass, and emulate.c's restart rule runs until io_read is drained.
+ */
+static int pio_in_emulated(struct x86_emulate_ctxt *ctxt, unsigned int size, u16 port,
+			   void *dest)
+{
+	struct read_cache *rc = &ctxt->io_read;
+
+	if (rc->pos == rc->end) {
+		u64 rdi_off = offset_in_page(reg_read(ctxt, VCPU_REGS_RDI));
+		unsigned int count = 1, in_page, n;
+
+		if (ctxt->rep_prefix)
+			count = (unsigned int)(reg_read(ctxt, VCPU_REGS_RCX) & ad_mask(ctxt));
+		if (ctxt->eflags & X86_EFLAGS_DF)
+			in_page = (unsigned int)rdi_off;
+		else
+			in_page = (unsigned int)(PAGE_SIZE - rdi_off);
+		n = min_t(unsigned int, in_page, sizeof(rc->data) / size);
+		n = min_t(unsigned int, n, count);
+		if (!n)
+			n = 1;
+		rc->pos = 0;
+		rc->end = 0;
+		if (!ctxt->ops->pio_in_emulated(ctxt, size, port, rc->data, n))
+			return 0;
+		rc->end = n * size;
+	}
+
+	if (ctxt->rep_prefix && (ctxt->d & String) && !(ctxt->eflags & X86_EFLAGS_DF)) {
+		ctxt->dst.data = rc->data + rc->pos;
+		ctxt->dst.type = OP_MEM_STR;
+		ctxt->dst.count = (unsigned int)((rc->end - rc->pos) / size);
+		rc->pos = rc->end;
+	} else {
+		memcpy(dest, rc->data + rc->pos, size);
+		rc->pos += size;
+	}
+	return 1;
+}
+
+/* IN/INS: port in src (imm8 or DX), data to dst (rAX or ES:rDI) */
+int em_in(struct x86_emulate_ctxt *ctxt)
+{
+	if (!pio_in_emulated(ctxt, ctxt->dst.bytes, (u16)ctxt->src.val, ctxt->dst.valptr))
+		return X86EMUL_IO_NEEDED;
+	return X86EMUL_CONTINUE;
+}
+
+/*
+ * OUT/OUTS: data in src (rAX or seg:rSI, already read), port in dst.  The
+ * result of the port write is not checked: a write to userspace finishes
+ * the instruction and exits afterwards.
+ */
+int em_out(struct x86_emulate_ctxt *ctxt)
+{
+	ctxt->ops->pio_out_emulated(ctxt, ctxt->src.bytes, (u16)ctxt->dst.val,
+				    ctxt->src.valptr, 1);
+	ctxt->dst.type = OP_NONE;
+	return X86EMUL_CONTINUE;
+}
+
 /* ---- one emulator pass ---- */
 
 static void write_register_operand(struct x86_emulate_ctxt *ctxt, struct operand *op)

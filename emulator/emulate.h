@@ -97,6 +97,11 @@ struct x86_emulate_ops {
 	int (*cmpxchg_emulated)(struct x86_emulate_ctxt *ctxt, unsigned long addr,
 				const void *old, const void *new, unsigned int bytes,
 				struct x86_exception *exception);
+	/* port I/O of @count elements of @size bytes; 0: userspace must finish it */
+	int (*pio_in_emulated)(struct x86_emulate_ctxt *ctxt, unsigned int size,
+			       u16 port, void *val, unsigned int count);
+	int (*pio_out_emulated)(struct x86_emulate_ctxt *ctxt, unsigned int size,
+				u16 port, const void *val, unsigned int count);
 };
 
 struct x86_emulate_ctxt {
@@ -170,5 +175,7 @@ int em_cmpxchg8b(struct x86_emulate_ctxt *ctxt);
 int em_xchg(struct x86_emulate_ctxt *ctxt);
 int em_cmps(struct x86_emulate_ctxt *ctxt);
 int em_fix_hypercall(struct x86_emulate_ctxt *ctxt);
+int em_in(struct x86_emulate_ctxt *ctxt);
+int em_out(struct x86_emulate_ctxt *ctxt);
 
 #endif

@@ -808,3 +808,166 @@ int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt)
 	ctxt->dst.type = OP_NONE;
 	return load_sreg(ctxt, (u16)ctxt->src.val, seg);
 }
+
+/* ---- far transfers and IRET (segment loading minimal, see INSTRUCTIONS.md) ---- */
+
+static int raise_err(struct x86_emulate_ctxt *ctxt, int vec, u16 err)
+{
+	ctxt->exception.vector = (u8)vec;
+	ctxt->exception.error_code = err;
+	ctxt->exception.error_code_valid = true;
+	return X86EMUL_PROPAGATE_FAULT;
+}
+
+/*
+ * CS for a far transfer.  Real and VM86 mode: selector, base = selector
+ * << 4 (the limit is kept).  Protected mode: descriptors come from the
+ * GDT/LDT through the std path and are not modelled, so only the selector
+ * checks KVM makes without the descriptor are kept: a null selector is
+ * #GP(0); a far return to RPL < CPL is #GP(selector), to RPL > CPL
+ * (outer privilege level) is not implemented by KVM: emulation failure.
+ * The loaded selector carries RPL = CPL; the hidden part is unchanged.
+ */
+static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
+{
+	struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
+	unsigned int cpl = ctxt->vcpu->cpl, rpl = sel & 3;
+
+	if (ctxt->mode == X86EMUL_MODE_REAL || ctxt->mode == X86EMUL_MODE_VM86) {
+		cs->selector = sel;
+		cs->base = (u64)sel << 4;
+		return X86EMUL_CONTINUE;
+	}
+	if (!(sel & ~3))
+		return raise_err(ctxt, GP_VECTOR, 0);
+	if (ret && rpl < cpl)
+		return raise_err(ctxt, GP_VECTOR, sel & 0xfffc);
+	if (ret && rpl > cpl)
+		return X86EMUL_UNHANDLEABLE;
+	cs->selector = (u16)((sel & ~3) | cpl);
+	cs->unusable = false;
+	return X86EMUL_CONTINUE;
+}
+
+/*
+ * CALL FAR (9a ptr16:16/32, ff /3 m16:16/32/64): the far pointer is the
+ * source (offset, then selector), read as one access of op_bytes + 2.  CS
+ * is loaded and the target checked first, then CS and the return offset
+ * are pushed, op_bytes each, as two separate writes.  A failure restores
+ * CS.
+ */
+int em_call_far(struct x86_emulate_ctxt *ctxt)
+{
+	struct kvm_segment old_cs = ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
+	u64 old_eip = ctxt->_eip;
+	u16 sel;
+	int rc;
+
+	memcpy(&sel, ctxt->src.valptr + ctxt->op_bytes, 2);
+	rc = load_cs(ctxt, sel, false);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rc = assign_eip_near(ctxt, ctxt->src.val64);
+	if (rc != X86EMUL_CONTINUE)
+		goto fail;
+	ctxt->src.val64 = old_cs.selector;
+	rc = em_push(ctxt);
+	if (rc != X86EMUL_CONTINUE)
+		goto fail;
+	ctxt->src.val64 = old_eip;
+	rc = em_push(ctxt);
+	if (rc != X86EMUL_CONTINUE)
+		goto fail;
+	return X86EMUL_CONTINUE;
+fail:
+	ctxt->vcpu->sregs.seg[VCPU_SREG_CS] = old_cs;
+	return rc;
+}
+
+/* JMP FAR (ea, ff /5): a bad target after the CS load is emulation failure */
+int em_jmp_far(struct x86_emulate_ctxt *ctxt)
+{
+	u16 sel;
+	int rc;
+
+	memcpy(&sel, ctxt->src.valptr + ctxt->op_bytes, 2);
+	rc = load_cs(ctxt, sel, false);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (assign_eip_near(ctxt, ctxt->src.val64) != X86EMUL_CONTINUE)
+		return X86EMUL_UNHANDLEABLE;
+	return X86EMUL_CONTINUE;
+}
+
+/* RETF: pops the offset, then CS (op_bytes each), then loads CS */
+int em_ret_far(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned long eip = 0, cs = 0;
+	int rc;
+
+	rc = emulate_pop(ctxt, &eip, ctxt->op_bytes);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rc = emulate_pop(ctxt, &cs, ctxt->op_bytes);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rc = load_cs(ctxt, (u16)cs, true);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (assign_eip_near(ctxt, eip) != X86EMUL_CONTINUE)
+		return X86EMUL_UNHANDLEABLE;
+	return X86EMUL_CONTINUE;
+}
+
+int em_ret_far_imm(struct x86_emulate_ctxt *ctxt)
+{
+	int rc = em_ret_far(ctxt);
+
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rsp_add(ctxt, (long)ctxt->src.val);
+	return X86EMUL_CONTINUE;
+}
+
+/*
+ * IRET in real mode: pops IP (then #GP(0) if it is above 0xffff), CS and
+ * FLAGS, op_bytes each, through mem_read.  A 32-bit IRET takes the
+ * architectural flags but keeps VM/VIF/VIP; a 16-bit one replaces the
+ * low 16 bits.  Reserved bits are cleared, bit 1 set.  IRET in any other
+ * mode is not implemented by KVM: emulation failure before any access.
+ */
+#define IRET_RESERVED	0xffc0802aUL
+#define EFLAGS_VIF	BIT(19)
+#define EFLAGS_VIP	BIT(20)
+
+int em_iret(struct x86_emulate_ctxt *ctxt)
+{
+	unsigned long eip = 0, cs = 0, fl = 0;
+	unsigned long keep = X86_EFLAGS_VM | EFLAGS_VIF | EFLAGS_VIP;
+	int rc;
+
+	if (ctxt->mode != X86EMUL_MODE_REAL)
+		return X86EMUL_UNHANDLEABLE;
+	rc = emulate_pop(ctxt, &eip, ctxt->op_bytes);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	if (eip & ~0xffffUL)
+		return raise_err(ctxt, GP_VECTOR, 0);
+	rc = emulate_pop(ctxt, &cs, ctxt->op_bytes);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rc = emulate_pop(ctxt, &fl, ctxt->op_bytes);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rc = load_cs(ctxt, (u16)cs, false);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	ctxt->_eip = eip;
+	if (ctxt->op_bytes == 4)
+		ctxt->eflags = (fl & ~(keep | IRET_RESERVED)) | (ctxt->eflags & keep);
+	else
+		ctxt->eflags = (ctxt->eflags & ~0xffffUL) | fl;
+	ctxt->eflags &= ~IRET_RESERVED;
+	ctxt->eflags |= X86_EFLAGS_FIXED;
+	return X86EMUL_CONTINUE;
+}

@@ -97,6 +97,35 @@ enum kvm_model_warn {
 	WARN_READ_CACHE_OVERFLOW	= BIT(6), /* read_emulated: end + size >= 1024 */
 };
 
+/*
+ * Port I/O (spec 7.5).  The model has no KVM_EXIT_IO: every port is
+ * answered inside KVM_RUN.  Ports KVM_PIO_DEV_BASE .. + KVM_PIO_DEV_LEN - 1
+ * belong to a small in-kernel device; any other port stands for one that
+ * real KVM hands to userspace, answered here as a VMM would (the call is
+ * counted and logged as "userspace").  Reads return a counting pattern:
+ * the k-th byte read since the vCPU was created is (u8)(port + k).
+ */
+#define KVM_PIO_DEV_BASE	0x80
+#define KVM_PIO_DEV_LEN		16
+#define KVM_PIO_LOG_MAX		32
+
+struct kvm_pio_call {
+	u16 port;
+	u8 size;		/* element size, 1/2/4 */
+	bool in;
+	bool userspace;		/* no in-kernel device: KVM_EXIT_IO on real KVM */
+	u32 count;		/* elements in this call (the read-ahead batch) */
+	u8 data[4];		/* first element */
+};
+
+struct kvm_pio_log {
+	struct kvm_pio_call c[KVM_PIO_LOG_MAX];
+	unsigned int nr;
+	unsigned int lost;
+	u64 in_elems, out_elems;	/* elements moved through the port */
+	u64 userspace_calls;		/* calls that would be KVM_EXIT_IO */
+};
+
 struct x86_emulate_ctxt;
 struct kvm_vcpu;
 
@@ -180,6 +209,8 @@ struct kvm_vcpu {
 	struct x86_exception delivered;
 
 	struct kvm_lapic lapic;
+	u64 pio_read_bytes;	/* port device state: bytes read so far */
+	struct kvm_pio_log pio;	/* observation: port I/O calls */
 
 	/* guest under test */
 	const struct kvm_guest_ops *guest;

@@ -479,10 +479,74 @@ emul_write:
 	return emulator_write_emulated(ctxt, addr, new, bytes, exception);
 }
 
+/* ---- port I/O (the model's PIO bus, see vcpu.h) ---- */
+
+static bool pio_dev_claims(u16 port, unsigned int size)
+{
+	return port >= KVM_PIO_DEV_BASE &&
+	       (u32)port + size <= KVM_PIO_DEV_BASE + KVM_PIO_DEV_LEN;
+}
+
+static void pio_log_call(struct kvm_vcpu *vcpu, u16 port, unsigned int size,
+			 unsigned int count, bool in, const void *data)
+{
+	struct kvm_pio_log *log = &vcpu->pio;
+	bool userspace = !pio_dev_claims(port, size);
+	struct kvm_pio_call *c;
+
+	if (in)
+		log->in_elems += count;
+	else
+		log->out_elems += count;
+	if (userspace)
+		log->userspace_calls++;
+	if (log->nr == KVM_PIO_LOG_MAX) {
+		log->lost++;
+		return;
+	}
+	c = &log->c[log->nr++];
+	*c = (struct kvm_pio_call){
+		.port = port,
+		.size = (u8)size,
+		.in = in,
+		.userspace = userspace,
+		.count = count,
+	};
+	memcpy(c->data, data, min_t(unsigned int, size, sizeof(c->data)));
+}
+
+/*
+ * kernel_pio() for @count elements.  The in-kernel device and the stand-in
+ * for userspace answer alike; on real KVM a userspace port exits with
+ * KVM_EXIT_IO and the same batch is read again on the no-decode replay, so
+ * the memory side of the instruction does not change.
+ */
+static int emulator_pio_in_emulated(struct x86_emulate_ctxt *ctxt, unsigned int size,
+				    u16 port, void *val, unsigned int count)
+{
+	struct kvm_vcpu *vcpu = emul_to_vcpu(ctxt);
+	u8 *p = val;
+	unsigned int i;
+
+	for (i = 0; i < size * count; i++)
+		p[i] = (u8)(port + vcpu->pio_read_bytes++);
+	pio_log_call(vcpu, port, size, count, true, val);
+	return 1;
+}
+
+static int emulator_pio_out_emulated(struct x86_emulate_ctxt *ctxt, unsigned int size,
+				     u16 port, const void *val, unsigned int count)
+{
+	pio_log_call(emul_to_vcpu(ctxt), port, size, count, false, val);
+	return 1;
+}
+
 static const struct x86_emulate_ops emulate_ops = {
 	.read_emulated = emulator_read_emulated,
 	.write_emulated = emulator_write_emulated,
 	.cmpxchg_emulated = emulator_cmpxchg_emulated,
+	.pio_in_emulated = emulator_pio_in_emulated,
+	.pio_out_emulated = emulator_pio_out_emulated,
 };
 
 /* ---- completion (spec 5.1, 5.2) ---- */
@@ -788,6 +852,8 @@ void kvm_vcpu_reset_observations(struct kvm_vcpu *vcpu)
 	vcpu->exception_pending = false;
 	vcpu->exception_delivered = false;
 	vcpu->invocations = 0;
+	vcpu->pio.nr = vcpu->pio.lost = 0;
+	vcpu->pio.in_elems = vcpu->pio.out_elems = vcpu->pio.userspace_calls = 0;
 	if (vcpu->access_log)
 		*vcpu->access_log = (struct emul_access_log){ 0 };
 }

@@ -253,6 +253,8 @@ static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s
 			r->outcome = vcpu->host_bug ? OUTCOME_HOST_BUG : OUTCOME_KVM_ERROR;
 			return;
 		}
+		/* like a VMM, empty the coalesced MMIO ring at every exit */
+		vcpu->kvm->coalesced_ring.first = vcpu->kvm->coalesced_ring.last;
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
 			break;

@@ -96,6 +96,8 @@ struct oracle {
 
 	struct shadow_byte shadow[ORACLE_MAX_SHADOW];
 	unsigned int nr_shadow;
+
+	unsigned int ring_used;		/* coalesced ring entries since the last exit */
 };
 
 /* ---- layout: translation and backing, from the scenario only ---- */
@@ -264,8 +266,13 @@ static void exp_exits_for(struct oracle *o, const struct emul_access *a, int idx
 	}
 }
 
-/* Does an in-kernel device take this chunk?  (spec 3.3) */
-static bool oracle_device_accepts(const struct piece *pc, u64 addr, u32 len, bool write)
+/*
+ * Does an in-kernel device take this chunk?  (spec 3.3)  The coalesced
+ * ring holds KVM_COALESCED_MMIO_MAX - 1 entries and userspace empties it
+ * at every exit; a full ring sends the chunk to userspace.
+ */
+static bool oracle_device_accepts(struct oracle *o, const struct piece *pc, u64 addr,
+				  u32 len, bool write)
 {
 	switch (pc->b) {
 	case B_LAPIC:
@@ -276,7 +283,10 @@ static bool oracle_device_accepts(const struct piece *pc, u64 addr, u32 len, boo
 	case B_IOEVENTFD:
 		return write && addr == pc->ev_addr && (!pc->ev_len || pc->ev_len == len);
 	case B_COALESCED:
-		return write;
+		if (!write || o->ring_used == KVM_COALESCED_MMIO_MAX - 1)
+			return false;
+		o->ring_used++;
+		return true;
 	default:
 		return false;
 	}
@@ -293,7 +303,7 @@ static u32 oracle_handled(struct oracle *o, const struct emul_access *a,
 		bool known;
 		u64 v;
 
-		if (!oracle_device_accepts(pc, pc->gpa + off, c, write))
+		if (!oracle_device_accepts(o, pc, pc->gpa + off, c, write))
 			break;
 		if (!write) {
 			v = data_val(a, pc->off + off, c, &known);
@@ -357,6 +367,7 @@ static void flush_pending_write(struct oracle *o, bool delivered)
 		return;
 	}
 	a = &o->log->a[o->pending_write];
+	o->ring_used = 0;	/* the write exits: userspace empties the ring */
 	for (i = 0; i < o->nr_pending; i++)
 		exp_exits_for(o, a, o->pending_write, &o->pending_pieces[i], 0, true);
 	o->pending_write = -1;
@@ -437,6 +448,7 @@ static void oracle_read(struct oracle *o, const struct emul_access *a, int idx,
 		return;
 	/* a read exchange starts now: a pending write would be replaced */
 	drop_pending_write(o, "a read exchange replaced its fragments");
+	o->ring_used = 0;	/* the read exits: userspace empties the ring */
 	for (i = 0; i < nr_unsat; i++)
 		exp_exits_for(o, a, idx, &unsat[i], 0, false);
 }
@@ -870,6 +882,7 @@ void oracle_check(const struct scenario *s, const struct kvm_profile *p,
 	o->pending_write = -1;
 	o->nr_pending = 0;
 	o->nr_shadow = 0;
+	o->ring_used = 0;
 	o->s = s;
 	o->p = p;
 	o->r = r;

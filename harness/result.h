@@ -12,7 +12,7 @@
 #include "trace.h"
 #include "vcpu.h"
 
-#define RESULT_MAX_EXITS	64
+#define RESULT_MAX_EXITS	512	/* a 1 KiB rep-ins fragment pair is 128 exits */
 
 enum run_outcome {
 	OUTCOME_RETIRED,		/* RIP left the instruction */

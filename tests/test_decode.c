@@ -102,8 +102,31 @@ static const struct decode_case decode_cases[] = {
 	{ "0f04", M64, INSN_UNDECODABLE, 0, 0, 0, 0, 0, 0, NULL },
 	{ "8b", M64, INSN_UNDECODABLE, 0, 0, 0, 0, 0, 0, NULL },
 	{ "6307", M32, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },		/* arpl */
-	{ "e410", M64, INSN_NOT_MODELLED, 0, 0, 0, 0, 0, 0, NULL },
-	{ "f36c", M32, INSN_NOT_MODELLED, 0, 0, 0, 0, 0, 0, NULL },
+	{ "cd80", M64, INSN_NOT_MODELLED, 0, 0, 0, 0, 0, 0, NULL },	/* int */
+	{ "e2fe", M32, INSN_NOT_MODELLED, 0, 0, 0, 0, 0, 0, NULL },	/* loop */
+	{ "cf", M32, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* protected-mode iret */
+	{ "cf", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },
+	{ "ffd8", M32, INSN_EXCEPTION, 0, 0, 0, 0, 0, 0, "call far m" },	/* far ptr in a reg */
+	{ "ffe8", M64, INSN_EXCEPTION, 0, 0, 0, 0, 0, 0, "jmp far m" },
+	{ "9a785634120800", M64, INSN_EXCEPTION, 0, 0, 0, 0, 0, 0, "call far ptr" },
+	/* port I/O, far transfers, iret */
+	{ "e410", M64, INSN_OK, 2, 4, 8, 0, 0, 0, "in al,imm8" },
+	{ "ef", M16, INSN_OK, 1, 2, 2, 0, 0, 0, "out dx,eax" },
+	{ "f36c", M32, INSN_OK, 2, 4, 4, 0, 0, INSN_FIX_IMPLICIT_STRING, "insb" },
+	{ "f3486d", M64, INSN_OK, 3, 8, 8, 0, 0, INSN_FIX_IMPLICIT_STRING, "ins" },
+	{ "666f", M32, INSN_OK, 2, 2, 4, 0, 0, INSN_FIX_IMPLICIT_STRING, "outs" },
+	{ "ff1f", M64, INSN_OK, 2, 4, 8, 6, 10, INSN_FIX_SIZE | INSN_FIX_IMPLICIT_STACK,
+	  "call far m" },
+	{ "48ff1f", M64, INSN_OK, 3, 8, 8, 10, 10, 0, "call far m" },
+	{ "66ff1f", M32, INSN_OK, 3, 2, 4, 4, 6, INSN_FIX_SIZE, "call far m" },
+	{ "ff2f", M16, INSN_OK, 2, 2, 2, 4, 4, 0, "jmp far m" },
+	{ "9a785634120800", M32, INSN_OK, 7, 4, 4, 0, 0, INSN_FIX_IMPLICIT_STACK,
+	  "call far ptr" },
+	{ "ea78563412", M16, INSN_OK, 5, 2, 2, 0, 0, 0, "jmp far ptr" },
+	{ "ca0400", M64, INSN_OK, 3, 4, 8, 0, 0, INSN_FIX_IMPLICIT_STACK, "retf imm16" },
+	{ "48cb", M64, INSN_OK, 2, 8, 8, 0, 0, 0, "retf" },
+	{ "cf", M16, INSN_OK, 1, 2, 2, 0, 0, INSN_FIX_IMPLICIT_STACK, "iret" },
+	{ "66cf", M16, INSN_OK, 2, 4, 2, 0, 0, 0, "iret" },
 	{ "0fae07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* fxsave: not in table */
 };
 

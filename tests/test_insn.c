@@ -30,6 +30,7 @@ static const char *const insn_profiles[] = { "6.18.24", "7.1" };
 enum {
 	R_RIP = NR_VCPU_REGS, R_CF, R_ZF, R_MM0, R_XMM0LO, R_ESSEL, R_SSSEL, R_DSSEL, R_FSSEL,
 	R_STACKQ,	/* the qword at the current RSP (RAM page) */
+	R_CSSEL, R_CSBASE,
 };
 
 enum { K_UNUSED, K_ABS, K_P, K_S };	/* value is absolute, P + v, S + v */
@@ -61,6 +62,7 @@ struct insn_case {
 
 #define L64	ENV_LONG64
 #define P32	ENV_PROT32
+#define R16	ENV_REAL16
 
 static const struct insn_case insn_cases[] = {
 	/* ---- moves ---- */
@@ -289,6 +291,90 @@ static const struct insn_case insn_cases[] = {
 	  "R1ffe:2 R2000:2", OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "movbe store: #UD, no access", L64, "0f38f107", { PR(7, -2) }, 0, NULL, "",
 	  OUT_EXC(UD_VECTOR), { { 0 } } },
+	/* ---- port I/O (in-kernel device at 0x80: k-th byte read is 0x80 + k) ---- */
+	{ "in al,dx", L64, "ec", { A(2, 0x80) }, 0, NULL, "", 0, { A(0, 0x80) } },
+	{ "in eax,imm8", P32, "e584", { { 0 } }, 0, NULL, "", 0, { A(0, 0x87868584) } },
+	{ "in ax,dx", R16, "ed", { A(2, 0x10082), A(0, 0xaaaa5555) }, 0, NULL, "", 0,
+	  { A(0, 0xaaaa8382) } },
+	{ "out dx,al does not access memory", P32, "ee", { A(2, 0x81) }, 0, NULL, "", 0,
+	  { { 0 } } },
+	{ "insd to MMIO, split", P32, "6d", { PR(7, -2), A(2, 0x80) }, 0, NULL,
+	  "W1ffe:2=8180 W2000:2=8382", 0, { PR(7, 2) } },
+	{ "insd to MMIO, split", L64, "6d", { PR(7, -2), A(2, 0x80) }, 0, NULL,
+	  "W1ffe:2=8180 W2000:2=8382", 0, { PR(7, 2) } },
+	{ "insw to MMIO, split", R16, "6d", { PR(7, -1), A(2, 0x80) }, 0, NULL,
+	  "W1fff:1=80 W2000:1=81", 0, { PR(7, 1) } },
+	{ "ins with REX.W moves 4 bytes", L64, "486d", { PR(7, -2), A(2, 0x80) }, 0, NULL,
+	  "W1ffe:2=8180 W2000:2=8382", 0, { PR(7, 2) } },
+	{ "insb DF=1", P32, "6c", { PR(7, 0), A(2, 0x8f) }, X86_EFLAGS_DF, NULL, "W2000:1=8f",
+	  0, { PR(7, -1) } },
+	{ "outsd from MMIO, split", L64, "6f", { PR(6, -2), A(2, 0x80) }, 0, NULL,
+	  "R1ffe:2 R2000:2", 0, { PR(6, 2) } },
+	{ "outsd from MMIO, split", P32, "6f", { PR(6, -2), A(2, 0x80) }, 0, NULL,
+	  "R1ffe:2 R2000:2", 0, { PR(6, 2) } },
+	{ "outsw from MMIO, split", R16, "6f", { PR(6, -1), A(2, 0x80) }, 0, NULL,
+	  "R1fff:1 R2000:1", 0, { PR(6, 1) } },
+	{ "rep outsb from MMIO", P32, "f36e", { PR(6, -1), A(2, 0x80), A(1, 2) }, 0, NULL,
+	  "R1fff:1 R2000:1", 0, { A(1, 0), PR(6, 1) } },
+	/* ---- far transfers and iret ---- */
+	{ "call far m", L64, "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "000000021000",
+	  "R1ffe:2 R2000:4", 0,
+	  { A(R_RIP, 0x2000000), A(R_CSSEL, 0x10), SR(4, 0x7f8), A(R_STACKQ, 0x1000002) } },
+	{ "call far m", P32, "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "000000020800",
+	  "R1ffe:2 R2000:4", 0,
+	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), SR(4, 0x7f8), A(R_STACKQ, 0x1000002) } },
+	{ "call far m, split push of the offset", P32, "ff1f", { SR(7, 0x100), SR(4, 6) }, 0,
+	  NULL, "W9ffe:2=0002", 0, { A(R_RIP, 0x03020100), A(R_CSSEL, 0x0504), SR(4, -2) } },
+	/* two pushes to MMIO in one pass: the second write replaces the first (2.4) */
+	{ "call far m, both pushes to MMIO", P32, "ff1f", { SR(7, 0x100), PR(4, 4) }, 0, NULL,
+	  "W1ffc:4=01000002", 0, { A(R_RIP, 0x03020100), PR(4, -4) } },
+	{ "call far m16:16", R16, "ff1f", { PR(3, -1), SR(4, 0x800) }, 0, "34120010",
+	  "R1fff:1 R2000:3", 0,
+	  { A(R_RIP, 0x1234), A(R_CSSEL, 0x1000), A(R_CSBASE, 0x10000), SR(4, 0x7fc) } },
+	{ "call far m16:32 beyond the CS limit: #GP", R16, "66ff1f", { PR(3, -2), SR(4, 0x800) },
+	  0, "000001000010", "R1ffe:2 R2000:4", OUT_EXC(GP_VECTOR),
+	  { A(R_CSSEL, 0), A(R_CSBASE, 0), SR(4, 0x800) } },
+	{ "call far ptr16:16, split push of IP", R16, "9a34120010", { SR(4, 3) }, 0, NULL,
+	  "W9fff:1=05", 0, { A(R_RIP, 0x1234), A(R_CSSEL, 0x1000), SR(4, -1) } },
+	{ "call far m with a register: #UD", P32, "ffd8", { { 0 } }, 0, NULL, "",
+	  OUT_EXC(UD_VECTOR), { { 0 } } },
+	{ "jmp far m", P32, "ff2f", { PR(7, -2) }, 0, "000000020800", "R1ffe:2 R2000:4", 0,
+	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8) } },
+	{ "jmp far m", L64, "48ff2f", { PR(7, -2) }, 0, "00000002000000000800",
+	  "R1ffe:2 R2000:8", 0, { A(R_RIP, 0x2000000), A(R_CSSEL, 8) } },
+	{ "jmp far m16:16", R16, "ff2f", { PR(3, -1) }, 0, "34120010", "R1fff:1 R2000:3", 0,
+	  { A(R_RIP, 0x1234), A(R_CSSEL, 0x1000), A(R_CSBASE, 0x10000) } },
+	{ "jmp far ptr16:32", P32, "ea785634120800", { { 0 } }, 0, NULL, "", 0,
+	  { A(R_RIP, 0x12345678), A(R_CSSEL, 8) } },
+	/*
+	 * Pops from an MMIO stack replay with the register cache kept, like
+	 * POPA: each replay re-advances rSP for the pops served from
+	 * mem_read, so later pops read further up and rSP ends skewed.
+	 */
+	{ "retf, MMIO stack (replay skew)", L64, "cb", { PR(4, -2) }, 0, "0000000210000000",
+	  "R1ffe:2 R2000:2 R2002:4", 0, { A(R_RIP, 0x2000000), A(R_CSSEL, 0x10), PR(4, 10) } },
+	{ "retf imm16, MMIO stack (replay skew)", P32, "ca0800", { PR(4, -2) }, 0,
+	  "0000000208000000", "R1ffe:2 R2000:2 R2002:4", 0,
+	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), PR(4, 18) } },
+	{ "retf 16-bit, MMIO stack (replay skew)", R16, "cb", { PR(4, -1) }, 0, "34120010",
+	  "R1fff:1 R2000:1 R2001:2", 0,
+	  { A(R_RIP, 0x1234), A(R_CSSEL, 0x1000), A(R_CSBASE, 0x10000), PR(4, 5) } },
+	{ "retf 16-bit, split offset pop then RAM", R16, "cb", { SR(4, -1) }, 0, "34",
+	  "R9fff:1", 0, { A(R_RIP, 0x0034), A(R_CSSEL, 0x0201), SR(4, 3) } },
+	{ "retf to an outer privilege level: failure", P32, "cb", { PR(4, -4) }, 0,
+	  "000000020b000000", "R1ffc:4 R2000:4", OUT_FAIL, { { 0 } } },
+	{ "iret real mode, split IP pop then RAM", R16, "cf", { SR(4, -1) }, 0, "34", "R9fff:1",
+	  0, { A(R_RIP, 0x0034), A(R_CSSEL, 0x0201), A(R_CSBASE, 0x2010), SR(4, 5) } },
+	{ "iret real mode, MMIO stack (replay skew)", R16, "cf", { PR(4, -1) }, 0,
+	  "34120010d508", "R1fff:1 R2000:1 R2001:2 R2005:2", 0,
+	  { A(R_RIP, 0x1234), A(R_CSSEL, 0x1000), A(R_CF, 1), PR(4, 11) } },
+	{ "iret 32-bit in real mode, MMIO stack", R16, "66cf", { PR(4, -4) }, 0,
+	  "341200000010000041000000", "R1ffc:4 R2000:4 R2008:4", 0,
+	  { A(R_RIP, 0x1234), A(R_ZF, 1), A(R_CF, 1), PR(4, 20) } },
+	{ "iret with EIP above 0xffff: #GP after one pop", R16, "66cf", { PR(4, -2) }, 0,
+	  "00000100", "R1ffe:2 R2000:2", OUT_EXC(GP_VECTOR), { PR(4, -2) } },
+	{ "iret in protected mode: failure", P32, "cf", { PR(4, -2) }, 0, NULL, "", OUT_FAIL,
+	  { { 0 } } },
 	/* ---- what KVM refuses ---- */
 	{ "lock mov: #UD", L64, "f08b07", { PR(7, -2) }, 0, NULL, "", OUT_EXC(UD_VECTOR),
 	  { { 0 } } },
@@ -399,6 +485,8 @@ static u64 want_value(struct insn_env *ie, unsigned int reg)
 	case R_SSSEL: return v->sregs.seg[VCPU_SREG_SS].selector;
 	case R_DSSEL: return v->sregs.seg[VCPU_SREG_DS].selector;
 	case R_FSSEL: return v->sregs.seg[VCPU_SREG_FS].selector;
+	case R_CSSEL: return v->sregs.seg[VCPU_SREG_CS].selector;
+	case R_CSBASE: return v->sregs.seg[VCPU_SREG_CS].base;
 	case R_STACKQ:
 		q = 0;
 		if (ie->stack && (v->regs[VCPU_REGS_RSP] & PAGE_MASK) == S)
@@ -572,7 +660,8 @@ __attribute__((constructor)) static void register_insn_cases(void)
 
 			args[n] = (struct insn_case_arg){ &insn_cases[i], insn_profiles[j] };
 			if (asprintf(&name, "insn %s %s [%s]", insn_cases[i].name,
-				     insn_cases[i].mode == ENV_LONG64 ? "64" : "32",
+				     insn_cases[i].mode == ENV_LONG64 ? "64" :
+				     insn_cases[i].mode == ENV_REAL16 ? "16" : "32",
 				     insn_profiles[j]) < 0)
 				abort();
 			test_register(name, insn_case_test, &args[n++]);
