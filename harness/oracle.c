@@ -598,7 +598,7 @@ static void oracle_check_unsatisfied_reads(struct oracle *o)
 static void oracle_check_reads(struct oracle *o)
 {
 	const struct kvm_mmio_trace *t = &o->r->trace;
-	unsigned int i, j1 = 0, j4 = 0;
+	unsigned int i, k, j1 = 0, j4 = 0;
 
 	if (o->t1.overflow || t->lost)
 		return;
@@ -608,12 +608,17 @@ static void oracle_check_reads(struct oracle *o)
 
 		if (ev->type != KVM_TRACE_MMIO_READ)
 			continue;
-		/* a T1 expectation matching exactly wins; else it is a T4 */
-		while (j1 < o->t1.nr && o->t1.e[j1].phantom &&
-		       (o->t1.e[j1].len != ev->len || o->t1.e[j1].gpa != ev->gpa))
-			j1++;
-		if (j1 < o->t1.nr && o->t1.e[j1].len == ev->len && o->t1.e[j1].gpa == ev->gpa) {
-			x = &o->t1.e[j1++];
+		/*
+		 * A T1 expectation matching exactly wins (phantoms before it
+		 * may be skipped); else it is a T4 and nothing is consumed.
+		 */
+		k = j1;
+		while (k < o->t1.nr && o->t1.e[k].phantom &&
+		       (o->t1.e[k].len != ev->len || o->t1.e[k].gpa != ev->gpa))
+			k++;
+		if (k < o->t1.nr && o->t1.e[k].len == ev->len && o->t1.e[k].gpa == ev->gpa) {
+			j1 = k + 1;
+			x = &o->t1.e[k];
 			if (x->check_val && x->val != ev->val)
 				violation_add(o->out, o->p, V_INKERNEL_READ_TRACE,
 					      "in-kernel read at 0x%llx len %u: val 0x%llx, data 0x%llx",
