@@ -525,11 +525,14 @@ static int emulator_pio_in_emulated(struct x86_emulate_ctxt *ctxt, unsigned int 
 				    u16 port, void *val, unsigned int count)
 {
 	struct kvm_vcpu *vcpu = emul_to_vcpu(ctxt);
+	unsigned int i, n = size * count;
+	u64 k = vcpu->pio_read_bytes + port;
 	u8 *p = val;
-	unsigned int i;
 
-	for (i = 0; i < size * count; i++)
-		p[i] = (u8)(port + vcpu->pio_read_bytes++);
+	/* the k-th byte ever read is (u8)(port + k): a batch fills in one go */
+	for (i = 0; i < n; i++)
+		p[i] = (u8)(k + i);
+	vcpu->pio_read_bytes += n;
 	pio_log_call(vcpu, port, size, count, true, val);
 	return 1;
 }
