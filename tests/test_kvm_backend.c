@@ -3,8 +3,11 @@
  * The real-KVM backend against the model: the corpus cases it can run give
  * the same exits on /dev/kvm as the model with this host's profile
  * (6.18.24), and the kernel's own trace of E2 shows the 6.18 split-read
- * trace bug through the oracle.  Skips with one line without /dev/kvm.
+ * trace bug through the oracle.  The backend reuses one VM from case to
+ * case: running the corpus in two orders, and after cases that end
+ * uncleanly, gives the same results.  Skips with one line without /dev/kvm.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -227,4 +230,238 @@ TEST(kvm_backend_long64_page_fault)
 	TEST_ASSERT_EQ(rk.exception.error_code, 0, "error code");
 	TEST_ASSERT_EQ(rk.rip, SCN_CODE_GPA, "faulting rip");
 	TEST_ASSERT_EQ(rk.nr_exits, 0, "exits");
+}
+
+/* ---- one VM for many cases: no state leaks from case to case ---- */
+
+#define MAX_CORPUS	512
+
+struct corpus_set {
+	char names[MAX_CORPUS][96];
+	struct scenario s[MAX_CORPUS];
+	unsigned int nr;
+};
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Every corpus/ *.txt that parses, sorted by name. */
+static bool load_all_corpus(struct corpus_set *cs)
+{
+	char path[PATH_MAX + 16], top[PATH_MAX];
+	struct dirent *e;
+	unsigned int i;
+	DIR *d;
+
+	cs->nr = 0;
+	if (!top_dir(top, sizeof(top)))
+		return false;
+	snprintf(path, sizeof(path), "%s/corpus", top);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while ((e = readdir(d)) && cs->nr < MAX_CORPUS) {
+		size_t n = strlen(e->d_name);
+
+		if (n < 5 || n >= sizeof(cs->names[0]) || strcmp(e->d_name + n - 4, ".txt"))
+			continue;
+		memcpy(cs->names[cs->nr++], e->d_name, n + 1);
+	}
+	closedir(d);
+	qsort(cs->names, cs->nr, sizeof(cs->names[0]), cmp_names);
+	for (i = 0; i < cs->nr; i++)
+		if (!load_corpus(cs->names[i], &cs->s[i]))
+			cs->s[i].insn_len = 0;	/* marks a file that does not parse */
+	return cs->nr > 0;
+}
+
+static void hash_bytes(u64 *h, const void *p, size_t n)
+{
+	const u8 *b = p;
+
+	while (n--)
+		*h = (*h ^ *b++) * 0x100000001b3ULL;
+}
+
+static void hash_u64(u64 *h, u64 v)
+{
+	hash_bytes(h, &v, sizeof(v));
+}
+
+/* Everything the kernel showed of one case, as one number. */
+static u64 result_digest(int ret, const struct run_result *r, bool traced)
+{
+	u64 h = 0xcbf29ce484222325ULL;
+	unsigned int i;
+
+	hash_u64(&h, (u64)ret);
+	hash_u64(&h, r->outcome);
+	hash_u64(&h, r->exception.vector);
+	hash_u64(&h, r->exception.error_code);
+	hash_u64(&h, r->exception.address);
+	hash_u64(&h, r->nr_exits);
+	hash_u64(&h, r->exits_lost);
+	for (i = 0; i < r->nr_exits; i++) {
+		hash_u64(&h, r->exits[i].gpa);
+		hash_u64(&h, r->exits[i].len);
+		hash_u64(&h, r->exits[i].write);
+		hash_bytes(&h, r->exits[i].data, r->exits[i].len < 8 ? r->exits[i].len : 8);
+	}
+	for (i = 0; traced && i < r->trace.nr; i++) {
+		hash_u64(&h, r->trace.ev[i].type);
+		hash_u64(&h, r->trace.ev[i].len);
+		hash_u64(&h, r->trace.ev[i].gpa);
+		hash_u64(&h, r->trace.ev[i].val);
+	}
+	for (i = 0; i < NR_VCPU_REGS; i++)
+		hash_u64(&h, r->regs[i]);
+	hash_u64(&h, r->rip);
+	hash_u64(&h, r->rflags);
+	return h;
+}
+
+/*
+ * The whole corpus on one backend in name order, then in reverse order and
+ * then interleaved (stride 7): every case gives the same result each time.
+ */
+TEST(kvm_backend_reused_vm_is_order_independent)
+{
+	static struct corpus_set cs;
+	static u64 first[MAX_CORPUS];
+	static struct run_result rk;
+	unsigned int pass, k, i, ran = 0, stride;
+	struct kvm_backend *kb;
+	char err[256], msg[256] = "";
+	bool traced;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(load_all_corpus(&cs), "cannot read corpus/");
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	traced = kvm_backend_traced(kb);
+	stride = cs.nr % 7 ? 7 : 11;
+	for (pass = 0; pass < 3 && !msg[0]; pass++) {
+		for (k = 0; k < cs.nr && !msg[0]; k++) {
+			u64 d;
+			int r;
+
+			i = pass == 0 ? k : pass == 1 ? cs.nr - 1 - k : (k * stride) % cs.nr;
+			if (!cs.s[i].insn_len)
+				continue;
+			r = kvm_backend_run(kb, &cs.s[i], &rk);
+			if (r && r != -EOPNOTSUPP)
+				snprintf(msg, sizeof(msg), "%s: kvm run: %s (%s)", cs.names[i],
+					 strerror(-r), kvm_backend_why(kb));
+			d = result_digest(r, &rk, traced);
+			ran += pass == 0 && !r;
+			if (pass == 0)
+				first[i] = d;
+			else if (d != first[i] && !msg[0])
+				snprintf(msg, sizeof(msg), "%s: pass %u (%s) differs from the first",
+					 cs.names[i], pass + 1, pass == 1 ? "reverse" : "stride");
+		}
+	}
+	kvm_backend_destroy(kb);
+	TEST_ASSERT(!msg[0], "%s", msg);
+	TEST_ASSERT(ran >= 10, "only %u corpus cases ran on kvm", ran);
+}
+
+/*
+ * A case that ends on the exit budget (a long rep movsb into MMIO) leaves
+ * an MMIO exchange half done: the next case still gets a clean vCPU (a
+ * new VM) and the result a fresh backend gives.
+ */
+TEST(kvm_backend_budget_case_does_not_poison_the_next)
+{
+	static const char *const runaway =
+		"mode long64\ninsn f3 a4\nreg rcx 0x800\nreg rsi 0x40000000\n"
+		"reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 mmio\n";
+	static struct run_result ra, rb;
+	struct kvm_backend *kb;
+	struct scenario sa, sb;
+	unsigned long vms;
+	char err[256];
+	int r;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(!scenario_parse_text(&sa, runaway, err, sizeof(err)), "scenario: %s", err);
+	TEST_ASSERT(load_corpus("e01-split-read-mmio-mmio.txt", &sb), "cannot load E1");
+
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	r = kvm_backend_run(kb, &sb, &rb);
+	TEST_ASSERT(!r, "E1 on a fresh backend: %s", strerror(-r));
+	r = kvm_backend_run(kb, &sa, &ra);
+	TEST_ASSERT(!r, "runaway case: %s", strerror(-r));
+	TEST_ASSERT_EQ(ra.outcome, OUTCOME_BUDGET, "runaway outcome");
+	TEST_ASSERT(ra.exits_lost, "runaway case: exits not marked lost");
+	vms = kvm_backend_vm_creates(kb);
+	r = kvm_backend_run(kb, &sb, &ra);
+	TEST_ASSERT(!r, "E1 after the runaway case: %s", strerror(-r));
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(kb), vms + 1, "VMs made after the budget case");
+	r = kvm_backend_run(kb, &sb, &ra);
+	TEST_ASSERT(!r, "E1 again: %s", strerror(-r));
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(kb), vms + 1, "VMs made after a clean case");
+	kvm_backend_destroy(kb);
+	TEST_ASSERT_EQ(result_digest(0, &ra, true), result_digest(0, &rb, true),
+		       "E1 after the runaway case, against E1 first");
+}
+
+/*
+ * The guest runs the first instruction only, as the model does: bytes
+ * after it are not run, and bytes that are no whole instruction (the guest
+ * would complete them with the sentinel) are refused.
+ */
+TEST(kvm_backend_runs_one_whole_instruction)
+{
+	static const char *const two =
+		"mode long64\ninsn 8b 07 8b 07\nreg rdi 0x40000000\nmap 0x40000000 0x1000 mmio\n";
+	static const char *const cut =
+		"mode long64\ninsn 8b 04\nreg rdi 0x40000000\nmap 0x40000000 0x1000 mmio\n";
+	static struct run_result rk;
+	struct kvm_backend *kb;
+	struct scenario s2, sc;
+	char err[256];
+	int r, rc;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(!scenario_parse_text(&s2, two, err, sizeof(err)), "scenario: %s", err);
+	TEST_ASSERT(!scenario_parse_text(&sc, cut, err, sizeof(err)), "scenario: %s", err);
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	rc = kvm_backend_run(kb, &sc, &rk);
+	r = kvm_backend_run(kb, &s2, &rk);
+	kvm_backend_destroy(kb);
+	TEST_ASSERT_EQ(rc, -EOPNOTSUPP, "truncated instruction");
+	TEST_ASSERT(!r, "kvm run: %s", strerror(-r));
+	TEST_ASSERT_EQ(rk.outcome, OUTCOME_RETIRED, "outcome");
+	TEST_ASSERT_EQ(rk.nr_exits, 1, "exits");
+	TEST_ASSERT_EQ(rk.rip, SCN_CODE_GPA + 2, "final rip");
+}
+
+/* A guest that never halts (jmp to itself) is stopped by the time limit. */
+TEST(kvm_backend_endless_loop_is_stopped)
+{
+	static struct run_result rk;
+	struct kvm_backend *kb;
+	struct scenario s, e1;
+	char err[256];
+	int r;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(!scenario_parse_text(&s, "mode long64\ninsn eb fe\n", err, sizeof(err)),
+		    "scenario: %s", err);
+	TEST_ASSERT(load_corpus("e01-split-read-mmio-mmio.txt", &e1), "cannot load E1");
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	r = kvm_backend_run(kb, &s, &rk);
+	TEST_ASSERT(!r, "kvm run: %s", strerror(-r));
+	TEST_ASSERT_EQ(rk.outcome, OUTCOME_BUDGET, "outcome of eb fe");
+	r = kvm_backend_run(kb, &e1, &rk);
+	kvm_backend_destroy(kb);
+	TEST_ASSERT(!r, "E1 after the loop: %s", strerror(-r));
+	TEST_ASSERT_EQ(rk.outcome, OUTCOME_RETIRED, "E1 outcome");
+	TEST_ASSERT_EQ(rk.nr_exits, 2, "E1 exits");
 }

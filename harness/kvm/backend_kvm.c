@@ -1,9 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The real-KVM backend (see backend_kvm.h).  Every case gets a fresh VM and
- * vCPU (about 0.3 ms), so no MMIO exchange, shadow page or cached
- * translation survives from one case into the next.  The host memory behind
- * the memslots is allocated once and refilled per case.
+ * The real-KVM backend (see backend_kvm.h).  One VM and one vCPU serve
+ * case after case; per case only what a case can change is set again:
+ *
+ *  - the frame memslots: kept when the next case has the same frame at the
+ *    same GPA, else deleted and created.  At least one memslot is deleted
+ *    per case (the page-table pool's, when no frame slot went away): that
+ *    zaps the shadow MMU, flushes the TLBs and bumps the memslot
+ *    generation, so no shadow page, cached MMIO translation or TLB entry
+ *    survives from one case into the next;
+ *  - the harness pages, the page tables and the code bytes (host writes);
+ *  - GPRs, segment/control registers and pending events, through
+ *    KVM_CAP_SYNC_REGS where KVM has it (else by ioctl);
+ *  - FPU/SSE, debug registers, XCR0 and a few MSRs, only after a case whose
+ *    instruction could have changed them (see case_dirties()).
+ *
+ * The guest gets the bytes of the first instruction only (code_length()),
+ * as the model runs one instruction; a guest that does not halt within
+ * KB_RUN_TIMEOUT_NS ends as OUTCOME_BUDGET.
+ *
+ * A case that does not end on HLT (exit budget, time limit, emulation
+ * failure, shutdown, port I/O, a failed KVM_RUN) may leave an MMIO or I/O exchange
+ * or other state half done inside KVM: the VM and vCPU are then dropped and
+ * the next case makes new ones (about 0.3 ms), so no exchange is ever left
+ * pending for a later case to complete.
  *
  * Guest-physical layout, all inside the scenario's reserved region:
  *
@@ -28,8 +48,11 @@
  * Reads are answered exactly like the model backend answers them:
  * s->mmio_data bytes in order, then mmio_default_byte() of each GPA.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +74,7 @@
 #define kvm_ioeventfd		model_kvm_ioeventfd
 #define kvm_coalesced_mmio	model_kvm_coalesced_mmio
 #include "backend.h"
+#include "decode.h"
 #include "pagetable.h"
 #include "kvm/backend_kvm.h"
 #undef kvm_run
@@ -88,8 +112,30 @@
 #define KB_SLOT_PT_POOL		1
 #define KB_SLOT_FRAME0		2
 #define KB_PT_POOL_SIZE		(SCN_PT_POOL_PAGES * PAGE_SIZE)
+#define KB_SYNC_ALL		(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
+#define KB_MAX_MSRS		16
+
+/* MSRs an emulated instruction may write that matter to later cases */
+static const u32 kb_msr_list[] = {
+	0x174, 0x175, 0x176,			/* SYSENTER_CS/ESP/EIP */
+	0x1a0,					/* MISC_ENABLE */
+	0x1d9,					/* DEBUGCTL */
+	0x277,					/* PAT */
+	0xc0000081, 0xc0000082, 0xc0000083,	/* STAR, LSTAR, CSTAR */
+	0xc0000084,				/* SYSCALL_MASK */
+	0xc0000102,				/* KERNEL_GS_BASE */
+	0xc0000103,				/* TSC_AUX */
+};
 
 #define TRACEFS			"/sys/kernel/tracing"
+
+/*
+ * Guest time per case.  The guest runs until HLT, so a branch to itself
+ * (eb fe) would keep KVM_RUN busy for ever: a timer signal to the running
+ * thread makes KVM_RUN return -EINTR, and the case ends as OUTCOME_BUDGET.
+ */
+#define KB_RUN_TIMEOUT_NS	50000000L
+#define KB_TIMER_SIGNAL		(SIGRTMAX - 3)
 
 struct kvm_backend {
 	int kvm_fd;
@@ -100,13 +146,41 @@ struct kvm_backend {
 	struct kvm_cpuid2 *cpuid;
 	bool readonly_mem;
 	bool exit_on_emulation_failure;
+	bool sync_regs;			/* KVM_CAP_SYNC_REGS has all of KB_SYNC_ALL */
+	bool has_xsave, has_xcrs, has_debugregs;
 	char why[96];			/* why the last case was not run */
+	struct insn_decoder *dec;	/* the model's decoder: instruction lengths */
+	unsigned int code_len;		/* bytes of the case's code the guest gets */
+
+	/*
+	 * The reused VM: vm_fd < 0 until the first case, and again after a
+	 * case that may have left state behind (vm_stale).  dirty: the last
+	 * case may have changed state outside the registers.
+	 */
+	bool vm_stale;
+	bool dirty;
+	unsigned long vm_creates;
+
+	/* a fresh vCPU's state, restored per case or when dirty */
+	struct kvm_sregs sregs0;
+	struct kvm_vcpu_events events0;
+	struct kvm_xsave *xsave0;
+	struct kvm_fpu fpu0;
+	struct kvm_debugregs debugregs0;
+	struct kvm_xcrs xcrs0;
+	struct kvm_msrs *msrs0;		/* room for KB_MAX_MSRS entries */
 
 	u8 *resv;			/* host view of the reserved region */
-	u8 *frames;			/* SCN_MAX_MAPS RAM/ROM frames */
-	u64 frame_gpa[SCN_MAX_MAPS];
-	unsigned int nr_frames;
+	u8 *frames;			/* SCN_MAX_MAPS RAM/ROM frames, one per slot */
+	u64 frame_gpa[SCN_MAX_MAPS];	/* frame memslot i: its GPA ... */
+	bool frame_ro[SCN_MAX_MAPS];	/* ... read-only (ROM) ... */
+	bool frame_used[SCN_MAX_MAPS];	/* ... installed in the VM */
 	struct pt_builder pt;
+
+	/* the per-case timer, directed at timer_tid */
+	bool has_timer;
+	timer_t timer;
+	pid_t timer_tid;
 
 	/* tracing: a private tracefs instance, filtered to one thread */
 	bool traced;
@@ -118,6 +192,44 @@ struct kvm_backend {
 };
 
 static unsigned int kb_instances;
+static volatile sig_atomic_t kb_timer_fired;
+
+static void kb_timer_handler(int sig)
+{
+	kb_timer_fired = 1;
+}
+
+/* A one-shot timer signalling the calling thread; returns 0 or -errno. */
+static int timer_setup(struct kvm_backend *kb)
+{
+	struct sigaction sa = { .sa_handler = kb_timer_handler };	/* no SA_RESTART */
+	struct sigevent sev = {
+		.sigev_notify = SIGEV_THREAD_ID,
+		.sigev_signo = KB_TIMER_SIGNAL,
+	};
+
+	if (kb->has_timer) {
+		timer_delete(kb->timer);
+		kb->has_timer = false;
+	}
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(KB_TIMER_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	kb->timer_tid = gettid();
+	sev._sigev_un._tid = kb->timer_tid;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &kb->timer) < 0)
+		return -errno;
+	kb->has_timer = true;
+	return 0;
+}
+
+static void timer_arm(struct kvm_backend *kb, long ns)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = 0, .tv_nsec = ns } };
+
+	if (kb->has_timer)
+		timer_settime(kb->timer, 0, &its, NULL);
+}
 
 /* ---- small helpers ---- */
 
@@ -194,6 +306,30 @@ static int trace_set_pid(struct kvm_backend *kb)
 	return write_file(kb->trace_dir, "set_event_pid", pid);
 }
 
+/*
+ * Instances left behind by processes that died without kvm_backend_destroy()
+ * (a fuzz target that aborted on a finding, a crash): remove them.
+ */
+static void trace_remove_stale(void)
+{
+	char dir[300];
+	struct dirent *e;
+	DIR *d = opendir(TRACEFS "/instances");
+	int pid, n;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (sscanf(e->d_name, "fragfuzz-kvm-%d-%d", &pid, &n) != 2 || pid <= 0 ||
+		    pid == (int)getpid() || kill(pid, 0) == 0 || errno != ESRCH)
+			continue;
+		snprintf(dir, sizeof(dir), "%s/instances/%s", TRACEFS, e->d_name);
+		write_file(dir, "events/kvm/kvm_mmio/enable", "0\n");
+		rmdir(dir);
+	}
+	closedir(d);
+}
+
 /* Returns 0, or -errno with the reason in @why. */
 static int trace_start(struct kvm_backend *kb, char *why, size_t whylen)
 {
@@ -207,6 +343,7 @@ static int trace_start(struct kvm_backend *kb, char *why, size_t whylen)
 		snprintf(why, whylen, "%s is not mounted and cannot be mounted", TRACEFS);
 		return -ENOENT;
 	}
+	trace_remove_stale();
 	snprintf(kb->trace_dir, sizeof(kb->trace_dir), "%s/instances/fragfuzz-kvm-%d-%u",
 		 TRACEFS, (int)getpid(), kb_instances++);
 	if (mkdir(kb->trace_dir, 0700) < 0) {
@@ -310,6 +447,8 @@ static void trace_read(struct kvm_backend *kb, struct kvm_mmio_trace *t)
 
 /* ---- backend lifetime ---- */
 
+static void vm_destroy(struct kvm_backend *kb);
+
 bool kvm_backend_available(char *why, size_t whylen)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -375,6 +514,26 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->readonly_mem = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
 	kb->exit_on_emulation_failure =
 		ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_ON_EMULATION_FAILURE) > 0;
+	n = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	kb->sync_regs = n > 0 && (n & KB_SYNC_ALL) == KB_SYNC_ALL &&
+			!getenv("FRAGFUZZ_KVM_NO_SYNC_REGS");
+	kb->has_xsave = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
+	kb->has_xcrs = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
+	kb->has_debugregs = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0;
+	kb->msrs0 = calloc(1, sizeof(*kb->msrs0) + KB_MAX_MSRS * sizeof(kb->msrs0->entries[0]));
+	if (kb->has_xsave)
+		kb->xsave0 = calloc(1, sizeof(*kb->xsave0));
+	kb->dec = calloc(1, sizeof(*kb->dec));
+	if (!kb->msrs0 || (kb->has_xsave && !kb->xsave0) || !kb->dec) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (insn_decoder_init(kb->dec)) {
+		free(kb->dec);
+		kb->dec = NULL;
+		snprintf(err, errlen, "cannot set up the instruction decoder");
+		goto fail;
+	}
 	n = kb_get_cpuid(kb);
 	if (n) {
 		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-n));
@@ -386,6 +545,11 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (kb->resv == MAP_FAILED || kb->frames == MAP_FAILED) {
 		snprintf(err, errlen, "mmap guest memory: %s", strerror(errno));
+		goto fail;
+	}
+	n = timer_setup(kb);
+	if (n) {
+		snprintf(err, errlen, "timer: %s", strerror(-n));
 		goto fail;
 	}
 	if (trace_start(kb, why, sizeof(why))) {
@@ -403,7 +567,15 @@ void kvm_backend_destroy(struct kvm_backend *kb)
 {
 	if (!kb)
 		return;
+	vm_destroy(kb);
 	trace_stop(kb);
+	if (kb->has_timer)
+		timer_delete(kb->timer);
+	free(kb->xsave0);
+	free(kb->msrs0);
+	if (kb->dec)
+		insn_decoder_fini(kb->dec);
+	free(kb->dec);
 	if (kb->resv != MAP_FAILED)
 		munmap(kb->resv, KB_RESV_SIZE);
 	if (kb->frames != MAP_FAILED)
@@ -419,7 +591,7 @@ bool kvm_backend_traced(const struct kvm_backend *kb)
 	return kb && kb->traced;
 }
 
-/* ---- one VM per case ---- */
+/* ---- the reused VM ---- */
 
 static void vm_destroy(struct kvm_backend *kb)
 {
@@ -431,6 +603,9 @@ static void vm_destroy(struct kvm_backend *kb)
 	if (kb->vm_fd >= 0)
 		close(kb->vm_fd);
 	kb->vcpu_fd = kb->vm_fd = -1;
+	memset(kb->frame_used, 0, sizeof(kb->frame_used));
+	kb->vm_stale = false;
+	kb->dirty = false;
 }
 
 static int set_slot(struct kvm_backend *kb, u32 slot, u64 gpa, u64 size, void *hva, bool ro)
@@ -446,8 +621,81 @@ static int set_slot(struct kvm_backend *kb, u32 slot, u64 gpa, u64 size, void *h
 	return ioctl(kb->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
 }
 
+static int del_slot(struct kvm_backend *kb, u32 slot)
+{
+	struct kvm_userspace_memory_region mr = { .slot = slot };
+
+	return ioctl(kb->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
+}
+
+static int set_pool_slot(struct kvm_backend *kb)
+{
+	return set_slot(kb, KB_SLOT_PT_POOL, SCN_PT_POOL_GPA, KB_PT_POOL_SIZE,
+			resv_ptr(kb, SCN_PT_POOL_GPA), false);
+}
+
+/*
+ * The MSRs of kb_msr_list this KVM reads back, with a fresh vCPU's values.
+ * KVM_GET_MSRS stops at the first MSR it does not know: drop it, retry.
+ */
+static int save_msrs(struct kvm_backend *kb)
+{
+	struct kvm_msr_entry *e = kb->msrs0->entries;
+	unsigned int i, n = 0;
+	int got;
+
+	for (i = 0; i < ARRAY_SIZE(kb_msr_list) && i < KB_MAX_MSRS; i++)
+		e[n++] = (struct kvm_msr_entry){ .index = kb_msr_list[i] };
+	for (;;) {
+		kb->msrs0->nmsrs = n;
+		got = ioctl(kb->vcpu_fd, KVM_GET_MSRS, kb->msrs0);
+		if (got < 0)
+			return -errno;
+		if ((unsigned int)got >= n)
+			return 0;
+		memmove(&e[got], &e[got + 1], (n - got - 1) * sizeof(*e));
+		n--;
+	}
+}
+
+/* What a case may have changed beyond registers and events: back to fresh. */
+static int restore_extended(struct kvm_backend *kb)
+{
+	if (kb->has_xsave ? ioctl(kb->vcpu_fd, KVM_SET_XSAVE, kb->xsave0) < 0 :
+			    ioctl(kb->vcpu_fd, KVM_SET_FPU, &kb->fpu0) < 0)
+		return -errno;
+	if (kb->has_debugregs && ioctl(kb->vcpu_fd, KVM_SET_DEBUGREGS, &kb->debugregs0) < 0)
+		return -errno;
+	if (kb->has_xcrs && ioctl(kb->vcpu_fd, KVM_SET_XCRS, &kb->xcrs0) < 0)
+		return -errno;
+	if (kb->msrs0->nmsrs &&
+	    ioctl(kb->vcpu_fd, KVM_SET_MSRS, kb->msrs0) != (int)kb->msrs0->nmsrs)
+		return errno ? -errno : -EIO;
+	kb->dirty = false;
+	return 0;
+}
+
+/* Record a fresh vCPU's state: what restore_extended() and set_state() use. */
+static int save_fresh_state(struct kvm_backend *kb)
+{
+	if (ioctl(kb->vcpu_fd, KVM_GET_SREGS, &kb->sregs0) < 0 ||
+	    ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &kb->events0) < 0)
+		return -errno;
+	if (kb->has_xsave ? ioctl(kb->vcpu_fd, KVM_GET_XSAVE, kb->xsave0) < 0 :
+			    ioctl(kb->vcpu_fd, KVM_GET_FPU, &kb->fpu0) < 0)
+		return -errno;
+	if (kb->has_debugregs && ioctl(kb->vcpu_fd, KVM_GET_DEBUGREGS, &kb->debugregs0) < 0)
+		return -errno;
+	if (kb->has_xcrs && ioctl(kb->vcpu_fd, KVM_GET_XCRS, &kb->xcrs0) < 0)
+		return -errno;
+	return save_msrs(kb);
+}
+
 static int vm_create(struct kvm_backend *kb)
 {
+	int r;
+
+	kb->vm_creates++;
 	kb->vm_fd = ioctl(kb->kvm_fd, KVM_CREATE_VM, 0);
 	if (kb->vm_fd < 0)
 		return -errno;
@@ -465,13 +713,22 @@ static int vm_create(struct kvm_backend *kb)
 	 * parts of the reserved region get memory (small slots are cheaper
 	 * to create); the rest of it is never touched.
 	 */
-	int r = set_slot(kb, KB_SLOT_HARNESS, KB_RESV_GPA, KB_HARNESS_END - KB_RESV_GPA,
-			 kb->resv, false);
-
+	r = set_slot(kb, KB_SLOT_HARNESS, KB_RESV_GPA, KB_HARNESS_END - KB_RESV_GPA,
+		     kb->resv, false);
+	if (!r)
+		r = set_pool_slot(kb);
 	if (r)
 		return r;
-	return set_slot(kb, KB_SLOT_PT_POOL, SCN_PT_POOL_GPA, KB_PT_POOL_SIZE,
-			resv_ptr(kb, SCN_PT_POOL_GPA), false);
+
+	kb->vcpu_fd = ioctl(kb->vm_fd, KVM_CREATE_VCPU, 0);
+	if (kb->vcpu_fd < 0)
+		return -errno;
+	kb->run = mmap(NULL, kb->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kb->vcpu_fd, 0);
+	if (kb->run == MAP_FAILED)
+		return -errno;
+	if (ioctl(kb->vcpu_fd, KVM_SET_CPUID2, kb->cpuid) < 0)
+		return -errno;
+	return save_fresh_state(kb);
 }
 
 /* ---- guest memory ---- */
@@ -484,33 +741,71 @@ static void fill_ram_frame(u8 *page, u64 gpa)
 		page[i] = ram_pattern_byte((gpa & PAGE_MASK) + i);
 }
 
-/* One memslot per distinct RAM/ROM frame; MMIO frames get none. */
+/*
+ * One memslot per distinct RAM/ROM frame (the first map of a GPA says
+ * which); MMIO frames get none.  Slots the case shares with the last one
+ * stay, the others are deleted or created; every frame is refilled.  Then
+ * at least one slot has been deleted in this case (see the top of the
+ * file): if no frame slot was, the page-table pool's is deleted and made
+ * again.
+ */
 static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsigned int nr)
 {
-	unsigned int i, j;
+	u64 gpa[SCN_MAX_MAPS];
+	bool ro[SCN_MAX_MAPS], placed[SCN_MAX_MAPS] = { false }, zapped = false;
+	unsigned int i, j, n = 0;
 	int r;
 
-	kb->nr_frames = 0;
 	for (i = 0; i < nr; i++) {
-		const struct scn_map *m = &maps[i];
-		u8 *page;
-
-		if (m->kind != SCN_KIND_RAM && m->kind != SCN_KIND_ROM)
+		if (maps[i].kind != SCN_KIND_RAM && maps[i].kind != SCN_KIND_ROM)
 			continue;
-		for (j = 0; j < kb->nr_frames; j++)
-			if (kb->frame_gpa[j] == m->gpa)
+		for (j = 0; j < n; j++)
+			if (gpa[j] == maps[i].gpa)
 				break;
-		if (j < kb->nr_frames)
+		if (j < n)
 			continue;
-		page = kb->frames + kb->nr_frames * PAGE_SIZE;
-		fill_ram_frame(page, m->gpa);
-		r = set_slot(kb, KB_SLOT_FRAME0 + kb->nr_frames, m->gpa, PAGE_SIZE, page,
-			     m->kind == SCN_KIND_ROM);
+		gpa[n] = maps[i].gpa;
+		ro[n++] = maps[i].kind == SCN_KIND_ROM;
+	}
+	/* keep the slots this case has too, delete the rest */
+	for (i = 0; i < SCN_MAX_MAPS; i++) {
+		if (!kb->frame_used[i])
+			continue;
+		for (j = 0; j < n; j++)
+			if (!placed[j] && gpa[j] == kb->frame_gpa[i] && ro[j] == kb->frame_ro[i])
+				break;
+		if (j < n) {
+			placed[j] = true;
+			fill_ram_frame(kb->frames + i * PAGE_SIZE, gpa[j]);
+			continue;
+		}
+		r = del_slot(kb, KB_SLOT_FRAME0 + i);
 		if (r)
 			return r;
-		kb->frame_gpa[kb->nr_frames++] = m->gpa;
+		kb->frame_used[i] = false;
+		zapped = true;
 	}
-	return 0;
+	/* new frames into free slots */
+	for (j = 0; j < n; j++) {
+		u8 *page;
+
+		if (placed[j])
+			continue;
+		for (i = 0; i < SCN_MAX_MAPS - 1 && kb->frame_used[i]; i++)
+			;
+		page = kb->frames + i * PAGE_SIZE;
+		fill_ram_frame(page, gpa[j]);
+		r = set_slot(kb, KB_SLOT_FRAME0 + i, gpa[j], PAGE_SIZE, page, ro[j]);
+		if (r)
+			return r;
+		kb->frame_gpa[i] = gpa[j];
+		kb->frame_ro[i] = ro[j];
+		kb->frame_used[i] = true;
+	}
+	if (zapped)
+		return 0;
+	r = del_slot(kb, KB_SLOT_PT_POOL);
+	return r ? r : set_pool_slot(kb);
 }
 
 static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
@@ -601,13 +896,49 @@ static u64 code_linear(const struct scenario *s)
 	return (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)rip);
 }
 
+/*
+ * The model runs the first instruction of s->insn and nothing else; the
+ * guest gets the bytes of that one instruction, then the sentinel.  Its
+ * length is the model decoder's (KVM's rules, else Capstone's).  When the
+ * first instruction stops the guest whatever follows (#UD at decode, not
+ * in KVM's tables) all the bytes go in.  Bytes that are no whole
+ * instruction are not run: the guest would take the sentinel's bytes as
+ * the rest of it, where the model has none.
+ */
+static int code_length(struct kvm_backend *kb, const struct scenario *s)
+{
+	struct insn_decoded d;
+	unsigned int len;
+
+	insn_decode(kb->dec, s->mode == SCN_MODE_LONG64 ? X86EMUL_MODE_PROT64 :
+		    X86EMUL_MODE_PROT32, s->insn, s->insn_len, &d);
+	switch (d.status) {
+	case INSN_EXCEPTION:
+	case INSN_NOT_EMULATED:
+		len = s->insn_len;
+		break;
+	case INSN_OK:
+		len = d.len ? d.len : d.cs_len;
+		break;
+	default:
+		len = d.cs_len;
+		break;
+	}
+	if (!len || len > s->insn_len) {
+		snprintf(kb->why, sizeof(kb->why), "the bytes are no whole instruction");
+		return -EOPNOTSUPP;
+	}
+	kb->code_len = len;
+	return 0;
+}
+
 static void setup_code(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
 	u8 *code = resv_ptr(kb, KB_CODE_GPA);
 
 	/* hlt everywhere: the sentinel after the bytes, wherever RIP stops */
 	memset(code, 0xf4, KB_CODE_PAGES * PAGE_SIZE);
-	memcpy(code + (la & ~PAGE_MASK), s->insn, s->insn_len);
+	memcpy(code + (la & ~PAGE_MASK), s->insn, kb->code_len);
 }
 
 static bool gva_mapped(const struct scn_map *maps, unsigned int nr, u64 gva)
@@ -692,64 +1023,59 @@ static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigne
 	};
 }
 
-static int setup_vcpu(struct kvm_backend *kb, const struct scenario *s)
+/*
+ * Registers, segments, control registers and events for @s, on top of a
+ * fresh vCPU's: through the kvm_run sync area (loaded by the next
+ * KVM_RUN), or by ioctl.
+ */
+static int set_state(struct kvm_backend *kb, const struct scenario *s)
 {
-	static const u8 seg_of[] = {
-		VCPU_SREG_ES, VCPU_SREG_CS, VCPU_SREG_SS, VCPU_SREG_DS, VCPU_SREG_FS,
-		VCPU_SREG_GS,
-	};
 	bool long64 = s->mode == SCN_MODE_LONG64;
-	struct kvm_segment *segs[6];
-	struct kvm_sregs sr;
-	struct kvm_regs regs;
-	unsigned int i;
+	struct kvm_sregs *sr, sr_buf;
+	struct kvm_regs *regs, regs_buf;
+	struct kvm_vcpu_events *ev, ev_buf;
 
-	kb->vcpu_fd = ioctl(kb->vm_fd, KVM_CREATE_VCPU, 0);
-	if (kb->vcpu_fd < 0)
-		return -errno;
-	kb->run = mmap(NULL, kb->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kb->vcpu_fd, 0);
-	if (kb->run == MAP_FAILED)
-		return -errno;
-	if (ioctl(kb->vcpu_fd, KVM_SET_CPUID2, kb->cpuid) < 0)
-		return -errno;
-
-	if (ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0)
-		return -errno;
-	segs[0] = &sr.es;
-	segs[1] = &sr.cs;
-	segs[2] = &sr.ss;
-	segs[3] = &sr.ds;
-	segs[4] = &sr.fs;
-	segs[5] = &sr.gs;
-	for (i = 0; i < ARRAY_SIZE(seg_of); i++)
-		set_segment(segs[i], s, seg_of[i]);
-	sr.tr = (struct kvm_segment){
+	if (kb->sync_regs) {
+		sr = &kb->run->s.regs.sregs;
+		regs = &kb->run->s.regs.regs;
+		ev = &kb->run->s.regs.events;
+	} else {
+		sr = &sr_buf;
+		regs = &regs_buf;
+		ev = &ev_buf;
+	}
+	*sr = kb->sregs0;
+	set_segment(&sr->es, s, VCPU_SREG_ES);
+	set_segment(&sr->cs, s, VCPU_SREG_CS);
+	set_segment(&sr->ss, s, VCPU_SREG_SS);
+	set_segment(&sr->ds, s, VCPU_SREG_DS);
+	set_segment(&sr->fs, s, VCPU_SREG_FS);
+	set_segment(&sr->gs, s, VCPU_SREG_GS);
+	sr->tr = (struct kvm_segment){
 		.base = KB_TSS_GPA, .limit = 0x67, .selector = KB_SEL_TSS,
 		.type = 0xb, .present = 1,
 	};
-	sr.ldt = (struct kvm_segment){ .type = 0x2, .unusable = 1 };
-	sr.gdt.base = KB_GDT_GPA;
-	sr.gdt.limit = KB_GDT_ENTRIES * 8 - 1;
-	sr.idt.base = KB_IDT_GPA;
-	sr.idt.limit = long64 ? 256 * 16 - 1 : 256 * 8 - 1;
+	sr->ldt = (struct kvm_segment){ .type = 0x2, .unusable = 1 };
+	sr->gdt.base = KB_GDT_GPA;
+	sr->gdt.limit = KB_GDT_ENTRIES * 8 - 1;
+	sr->idt.base = KB_IDT_GPA;
+	sr->idt.limit = long64 ? 256 * 16 - 1 : 256 * 8 - 1;
 
-	sr.cr0 = X86_CR0_PE | BIT(4);	/* ET */
+	sr->cr0 = X86_CR0_PE | BIT(4);	/* ET */
 	if (long64)
-		sr.cr0 |= X86_CR0_PG;
+		sr->cr0 |= X86_CR0_PG;
 	if (s->ctl & SCN_CTL_CR0_WP)
-		sr.cr0 |= X86_CR0_WP;
-	sr.cr2 = 0;
-	sr.cr3 = long64 ? kb->pt.root : 0;
-	sr.cr4 = (s->ctl & SCN_CTL_CR4_OSFXSR) ? X86_CR4_OSFXSR : 0;
-	sr.efer = (s->ctl & SCN_CTL_EFER_NXE) ? EFER_NX : 0;
+		sr->cr0 |= X86_CR0_WP;
+	sr->cr2 = 0;
+	sr->cr3 = long64 ? kb->pt.root : 0;
+	sr->cr4 = (s->ctl & SCN_CTL_CR4_OSFXSR) ? X86_CR4_OSFXSR : 0;
+	sr->efer = (s->ctl & SCN_CTL_EFER_NXE) ? EFER_NX : 0;
 	if (long64) {
-		sr.cr4 |= X86_CR4_PAE;
-		sr.efer |= EFER_LME | EFER_LMA;
+		sr->cr4 |= X86_CR4_PAE;
+		sr->efer |= EFER_LME | EFER_LMA;
 	}
-	if (ioctl(kb->vcpu_fd, KVM_SET_SREGS, &sr) < 0)
-		return -errno;
 
-	regs = (struct kvm_regs){
+	*regs = (struct kvm_regs){
 		.rax = scenario_reg(s, VCPU_REGS_RAX),
 		.rbx = scenario_reg(s, VCPU_REGS_RBX),
 		.rcx = scenario_reg(s, VCPU_REGS_RCX),
@@ -769,7 +1095,19 @@ static int setup_vcpu(struct kvm_backend *kb, const struct scenario *s)
 		.rip = scenario_reg(s, SCN_REG_RIP),
 		.rflags = scenario_reg(s, SCN_REG_RFLAGS) | X86_EFLAGS_FIXED,
 	};
-	return ioctl(kb->vcpu_fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+	/* nothing pending, no interrupt shadow, as in a fresh vCPU */
+	*ev = kb->events0;
+
+	if (kb->sync_regs) {
+		kb->run->kvm_valid_regs = KB_SYNC_ALL;
+		kb->run->kvm_dirty_regs = KB_SYNC_ALL;
+		return 0;
+	}
+	if (ioctl(kb->vcpu_fd, KVM_SET_SREGS, sr) < 0 ||
+	    ioctl(kb->vcpu_fd, KVM_SET_REGS, regs) < 0 ||
+	    ioctl(kb->vcpu_fd, KVM_SET_VCPU_EVENTS, ev) < 0)
+		return -errno;
+	return 0;
 }
 
 static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
@@ -796,16 +1134,26 @@ static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
 
 /* ---- running ---- */
 
-/* Play userspace, as model_userspace_loop() does. */
+/*
+ * Play userspace, as model_userspace_loop() does.  Only a case that ends
+ * on HLT leaves the vCPU clean (the instruction, or the exception stub,
+ * completed): after any other end the VM is made anew for the next case.
+ */
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct kvm_run *run = kb->run;
 	unsigned int pos = 0, n = 0, i;
 
+	kb->vm_stale = true;
 	while (n < KB_MAX_RUNS) {
 		struct run_exit *x;
 
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR && kb_timer_fired) {
+				/* out of time: the VM goes, as at the exit budget */
+				r->outcome = OUTCOME_BUDGET;
+				return;
+			}
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			r->kvm_errno = errno;
@@ -817,6 +1165,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 		case KVM_EXIT_MMIO:
 			break;
 		case KVM_EXIT_HLT:
+			kb->vm_stale = false;
 			r->outcome = OUTCOME_RETIRED;	/* or an exception: see below */
 			return;
 		case KVM_EXIT_INTERNAL_ERROR:
@@ -861,8 +1210,8 @@ static u8 *guest_ram(struct kvm_backend *kb, u64 gpa, unsigned int len)
 
 	if (gpa >= KB_RESV_GPA && gpa + len <= KB_HARNESS_END)
 		return resv_ptr(kb, gpa);
-	for (i = 0; i < kb->nr_frames; i++)
-		if ((gpa & PAGE_MASK) == kb->frame_gpa[i] &&
+	for (i = 0; i < SCN_MAX_MAPS; i++)
+		if (kb->frame_used[i] && (gpa & PAGE_MASK) == kb->frame_gpa[i] &&
 		    (gpa & ~PAGE_MASK) + len <= PAGE_SIZE)
 			return kb->frames + i * PAGE_SIZE + (gpa & ~PAGE_MASK);
 	return NULL;
@@ -896,10 +1245,15 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 	struct kvm_regs regs;
 	u32 marker;
 
-	if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
-	    ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+	if (kb->sync_regs && r->outcome != OUTCOME_KVM_ERROR) {
+		/* KVM stored them into the sync area at the last exit */
+		regs = kb->run->s.regs.regs;
+		sr = kb->run->s.regs.sregs;
+	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
 		r->kvm_errno = errno;
 		r->outcome = OUTCOME_KVM_ERROR;
+		kb->vm_stale = true;
 		return;
 	}
 	regs_to_result(&regs, r);
@@ -963,6 +1317,11 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		snprintf(kb->why, sizeof(kb->why), "mode %s", scenario_mode_name(s->mode));
 		return -EOPNOTSUPP;
 	}
+	if (!s->insn_len) {
+		/* the vCPU would run the harness's hlt, not the case's bytes */
+		snprintf(kb->why, sizeof(kb->why), "no instruction bytes");
+		return -EOPNOTSUPP;
+	}
 	if (s->cpl != 0) {
 		snprintf(kb->why, sizeof(kb->why), "CPL %u", s->cpl);
 		return -EOPNOTSUPP;
@@ -990,6 +1349,35 @@ const char *kvm_backend_why(const struct kvm_backend *kb)
 	return kb->why;
 }
 
+/*
+ * Could the case have changed vCPU state that set_state() does not set
+ * (FPU/SSE, debug registers, XCR0, MSRs)?  Only two-byte (0f), VEX/EVEX/XOP
+ * or x87 opcodes can, unless the guest ran more than the instruction: then
+ * RIP did not end right after it (retired) or on it (exception).  Errs on
+ * the side of yes: a bytes match anywhere in the instruction counts.
+ */
+static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
+			 const struct run_result *r)
+{
+	u64 rip = scenario_reg(s, SCN_REG_RIP), end = rip + kb->code_len;
+	unsigned int i;
+
+	for (i = 0; i < s->insn_len; i++) {
+		u8 b = s->insn[i];
+
+		if (b == 0x0f || b == 0xc4 || b == 0xc5 || b == 0x62 || b == 0x8f ||
+		    (b >= 0xd8 && b <= 0xdf))
+			return true;
+	}
+	if (s->mode != SCN_MODE_LONG64)
+		end = (u32)end;
+	if (r->outcome == OUTCOME_RETIRED)
+		return r->rip != end;
+	if (r->outcome == OUTCOME_EXCEPTION)
+		return r->rip != rip;
+	return true;
+}
+
 int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct scn_map maps[SCN_MAX_MAPS];
@@ -1000,6 +1388,8 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	result_reset(r);
 	kb->why[0] = 0;
 	ret = case_supported(kb, s, maps, nr, la);
+	if (!ret)
+		ret = code_length(kb, s);
 	if (ret)
 		return ret;
 	if (kb->traced && gettid() != kb->traced_tid)
@@ -1016,11 +1406,17 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 			return ret;
 		}
 	}
-	ret = vm_create(kb);
+	if (kb->vm_stale)
+		vm_destroy(kb);
+	ret = 0;
+	if (kb->vm_fd < 0)
+		ret = vm_create(kb);
+	else if (kb->dirty)
+		ret = restore_extended(kb);
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
-		ret = setup_vcpu(kb, s);
+		ret = set_state(kb, s);
 	if (ret) {
 		snprintf(kb->why, sizeof(kb->why), "KVM: %s", strerror(-ret));
 		vm_destroy(kb);
@@ -1028,12 +1424,22 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	}
 
 	trace_read(kb, NULL);	/* nothing from before this case */
+	if (gettid() != kb->timer_tid)
+		timer_setup(kb);
+	kb_timer_fired = 0;
+	timer_arm(kb, KB_RUN_TIMEOUT_NS);
 	run_loop(kb, s, r);
+	timer_arm(kb, 0);
 	trace_read(kb, &r->trace);
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
-	vm_destroy(kb);
+	kb->dirty = case_dirties(kb, s, r);
 	return 0;
+}
+
+unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb)
+{
+	return kb->vm_creates;
 }
 
 /* ---- model against kernel ---- */

@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The real-KVM backend: runs a scenario on /dev/kvm in a fresh VM and fills
- * the same struct run_result as the model backend, answering MMIO reads by
- * the shared rule of backend.h.  The kvm_mmio events of the case come from
- * a private tracefs instance filtered to the calling thread.
+ * The real-KVM backend: runs a scenario on /dev/kvm and fills the same
+ * struct run_result as the model backend, answering MMIO reads by the
+ * shared rule of backend.h.  One VM and vCPU are reused from case to case
+ * with everything a case can change set afresh, so a case's result does
+ * not depend on the cases before it.  The kvm_mmio events of the case come
+ * from a private tracefs instance filtered to the calling thread.
  *
  * First version: modes prot32 (paging off) and long64 at CPL 0 with RAM,
  * ROM and MMIO frames.  Everything else (real16, prot16, prot32-paging,
- * CPL 3, in-kernel IOAPIC/LAPIC, ioeventfd, coalesced frames) makes
- * kvm_backend_run() return -EOPNOTSUPP with the result OUTCOME_NOT_RUN.
+ * CPL 3, in-kernel IOAPIC/LAPIC, ioeventfd, coalesced frames, no
+ * instruction bytes at all) makes kvm_backend_run() return -EOPNOTSUPP with
+ * the result OUTCOME_NOT_RUN.
+ *
+ * Registers go through KVM_CAP_SYNC_REGS where KVM has it;
+ * FRAGFUZZ_KVM_NO_SYNC_REGS=1 in the environment uses the ioctls instead.
  *
  * This header does not include <linux/kvm.h>, so it can sit next to the
  * model's headers (which reuse some uapi names).
@@ -43,13 +49,21 @@ void kvm_backend_destroy(struct kvm_backend *kb);
 bool kvm_backend_traced(const struct kvm_backend *kb);
 
 /*
- * Run @s.  Returns 0 (outcome in @r), -EOPNOTSUPP for cases this version
- * cannot set up, or another -errno if KVM failed while setting up; in both
+ * Run @s: the first instruction of s->insn (bytes that are no whole
+ * instruction are -EOPNOTSUPP), until the guest halts; OUTCOME_BUDGET
+ * after RESULT_MAX_EXITS exits or 50 ms.  The calling thread gets a
+ * real-time signal (SIGRTMAX - 3) for the time limit.  Returns 0 (outcome
+ * in @r), -EOPNOTSUPP for cases this version cannot set up, or another -errno if KVM failed while setting up; in both
  * error cases r->outcome is OUTCOME_NOT_RUN.
  */
 int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r);
 /* After an error from kvm_backend_run(): why, in a few words. */
 const char *kvm_backend_why(const struct kvm_backend *kb);
+/*
+ * How many VMs @kb has made: one for the first case, one more after each
+ * case that did not end cleanly (exit budget, emulation failure...).
+ */
+unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb);
 
 /*
  * Model against kernel: one V_FIDELITY violation in @out per aspect that

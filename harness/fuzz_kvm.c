@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fragfuzz_kvm: libFuzzer target running each input (a scenario, binary
+ * form) on the real kernel through /dev/kvm and on the model.  The kernel's
+ * result is judged by the oracle (with the model's list of emulator memory
+ * calls), and the two results are compared (V_FIDELITY).  Scenarios the
+ * kvm backend cannot set up are skipped at once.
+ *
+ * Environment:
+ *   FRAGFUZZ_KERNEL=V           model profile (default: this host's,
+ *                               KVM_BACKEND_HOST_PROFILE)
+ *   FRAGFUZZ_MMU=shadow|tdp|scenario
+ *                               the MMU the model assumes (default shadow:
+ *                               these hosts run KVM with shadow paging;
+ *                               "scenario" keeps each input's own choice)
+ *   FRAGFUZZ_REPORT_KNOWN=1     also stop on known upstream behaviour
+ *   FRAGFUZZ_IGNORE=k1,k2|all   never stop on these violation kinds
+ *
+ * As in fragfuzz_model, every violation kind stops at its own function and
+ * nothing is printed unless an input is about to be reported.  Without
+ * /dev/kvm the target refuses to start with one line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "kvm/backend_kvm.h"
+#include "oracle.h"
+#include "report.h"
+
+enum kvm_fuzz_mmu { KF_MMU_SHADOW, KF_MMU_TDP, KF_MMU_SCENARIO };
+
+struct kvm_fuzz {
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	const struct kvm_profile *profile;
+	enum kvm_fuzz_mmu mmu;
+	bool traced;
+	bool report_known;
+	bool stop[NR_VIOLATION_KINDS];	/* stop on this kind (not ignored) */
+	unsigned int setup_errors;	/* kvm set-up failures other than -EOPNOTSUPP */
+	struct scenario s;
+	struct run_result model, kernel;
+	struct violation_list model_vl, kernel_vl;
+};
+
+static struct kvm_fuzz *kf;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_stack_use_after_return=1:detect_leaks=0";
+}
+#endif
+#endif
+
+static void kf_ignore_kinds(struct kvm_fuzz *f, const char *list)
+{
+	char buf[512], *tok, *save = NULL;
+	int kind;
+
+	for (kind = 0; kind < NR_VIOLATION_KINDS; kind++)
+		f->stop[kind] = true;
+	if (!list)
+		return;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			memset(f->stop, 0, sizeof(f->stop));
+			continue;
+		}
+		kind = violation_from_name(tok);
+		if (kind < 0) {
+			fprintf(stderr, "fragfuzz_kvm: unknown violation kind '%s' in "
+				"FRAGFUZZ_IGNORE\n", tok);
+			exit(2);
+		}
+		f->stop[kind] = false;
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	const char *kernel = getenv("FRAGFUZZ_KERNEL");
+	const char *mmu = getenv("FRAGFUZZ_MMU");
+	const char *known = getenv("FRAGFUZZ_REPORT_KNOWN");
+	struct kvm_fuzz *f;
+	char why[256];
+
+	if (!kvm_backend_available(why, sizeof(why))) {
+		fprintf(stderr, "fragfuzz_kvm: %s: this target needs real KVM\n", why);
+		exit(1);
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		abort();
+	f->profile = kvm_profile_find(kernel ? kernel : KVM_BACKEND_HOST_PROFILE);
+	if (!f->profile) {
+		fprintf(stderr, "fragfuzz_kvm: unknown FRAGFUZZ_KERNEL '%s'\n", kernel);
+		exit(2);
+	}
+	if (!mmu || !strcmp(mmu, "shadow")) {
+		f->mmu = KF_MMU_SHADOW;
+	} else if (!strcmp(mmu, "tdp")) {
+		f->mmu = KF_MMU_TDP;
+	} else if (!strcmp(mmu, "scenario")) {
+		f->mmu = KF_MMU_SCENARIO;
+	} else {
+		fprintf(stderr, "fragfuzz_kvm: FRAGFUZZ_MMU must be shadow, tdp or scenario\n");
+		exit(2);
+	}
+	f->report_known = known && strcmp(known, "0");
+	kf_ignore_kinds(f, getenv("FRAGFUZZ_IGNORE"));
+	f->mb = model_backend_create();
+	if (!f->mb) {
+		fprintf(stderr, "fragfuzz_kvm: cannot create the model backend\n");
+		exit(2);
+	}
+	f->kb = kvm_backend_create(why, sizeof(why));
+	if (!f->kb) {
+		fprintf(stderr, "fragfuzz_kvm: kvm backend: %s\n", why);
+		exit(1);
+	}
+	f->traced = kvm_backend_traced(f->kb);
+	kf = f;
+	return 0;
+}
+
+/* One crash site per violation kind (ClusterFuzz keeps frames by name). */
+#define KVM_VIOLATION_SITE(fn)						\
+	__attribute__((noinline)) static void fn(void)			\
+	{								\
+		__asm__ volatile("");					\
+		abort();						\
+	}
+
+KVM_VIOLATION_SITE(kvm_violation_unsatisfied_read_trace)
+KVM_VIOLATION_SITE(kvm_violation_completion_read_trace)
+KVM_VIOLATION_SITE(kvm_violation_completion_read_gpa)
+KVM_VIOLATION_SITE(kvm_violation_inkernel_read_trace)
+KVM_VIOLATION_SITE(kvm_violation_write_trace)
+KVM_VIOLATION_SITE(kvm_violation_phantom_trace)
+KVM_VIOLATION_SITE(kvm_violation_exit_chunking)
+KVM_VIOLATION_SITE(kvm_violation_exit_sequence)
+KVM_VIOLATION_SITE(kvm_violation_exit_write_data)
+KVM_VIOLATION_SITE(kvm_violation_read_data)
+KVM_VIOLATION_SITE(kvm_violation_replay_mismatch)
+KVM_VIOLATION_SITE(kvm_violation_write_dropped)
+KVM_VIOLATION_SITE(kvm_violation_translation)
+KVM_VIOLATION_SITE(kvm_violation_noncanonical_access)
+KVM_VIOLATION_SITE(kvm_violation_pending_mmio)
+KVM_VIOLATION_SITE(kvm_violation_kvm_warn)
+KVM_VIOLATION_SITE(kvm_violation_kvm_bug)
+KVM_VIOLATION_SITE(kvm_violation_fidelity)
+
+static void (*const kvm_violation_sites[NR_VIOLATION_KINDS])(void) = {
+	[V_UNSATISFIED_READ_TRACE] = kvm_violation_unsatisfied_read_trace,
+	[V_COMPLETION_READ_TRACE] = kvm_violation_completion_read_trace,
+	[V_COMPLETION_READ_GPA] = kvm_violation_completion_read_gpa,
+	[V_INKERNEL_READ_TRACE] = kvm_violation_inkernel_read_trace,
+	[V_WRITE_TRACE] = kvm_violation_write_trace,
+	[V_PHANTOM_TRACE] = kvm_violation_phantom_trace,
+	[V_EXIT_CHUNKING] = kvm_violation_exit_chunking,
+	[V_EXIT_SEQUENCE] = kvm_violation_exit_sequence,
+	[V_EXIT_WRITE_DATA] = kvm_violation_exit_write_data,
+	[V_READ_DATA] = kvm_violation_read_data,
+	[V_REPLAY_MISMATCH] = kvm_violation_replay_mismatch,
+	[V_WRITE_DROPPED] = kvm_violation_write_dropped,
+	[V_TRANSLATION] = kvm_violation_translation,
+	[V_NONCANONICAL_ACCESS] = kvm_violation_noncanonical_access,
+	[V_PENDING_MMIO] = kvm_violation_pending_mmio,
+	[V_KVM_WARN] = kvm_violation_kvm_warn,
+	[V_KVM_BUG] = kvm_violation_kvm_bug,
+	[V_FIDELITY] = kvm_violation_fidelity,
+};
+
+/* The scenario, then both sides: the kernel's (with the oracle) and the model's. */
+static void kf_report(struct kvm_fuzz *f, const struct violation *v)
+{
+	fprintf(stderr, "==fragfuzz== VIOLATION %s%s (kvm, model kernel %s%s): %s\n",
+		violation_name(v->kind), v->known ? " (known)" : "", f->profile->name,
+		f->traced ? "" : ", traces not compared: no tracefs", v->detail);
+	fprintf(stderr, "==fragfuzz== scenario:\n");
+	scenario_format_text(&f->s, stderr);
+	fprintf(stderr, "==fragfuzz== kvm result:\n");
+	report_text(stderr, "input [kvm]", f->profile, &f->kernel, &f->kernel_vl);
+	fprintf(stderr, "==fragfuzz== model result:\n");
+	report_text(stderr, "input [model]", f->profile, &f->model, &f->model_vl);
+	fflush(stderr);
+	/* no tracefs instance is left behind by the abort */
+	kvm_backend_destroy(f->kb);
+	f->kb = NULL;
+	kvm_violation_sites[v->kind]();
+}
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+{
+	struct kvm_fuzz *f = kf;
+	unsigned int i;
+	int r;
+
+	if (scenario_decode(&f->s, data, size, NULL, 0))
+		return 0;	/* "fz" header with an unknown version */
+	if (f->mmu != KF_MMU_SCENARIO) {
+		f->s.ctl &= ~SCN_CTL_TDP;
+		if (f->mmu == KF_MMU_TDP)
+			f->s.ctl |= SCN_CTL_TDP;
+	}
+	/* the kernel first: what it cannot run is refused before any work */
+	r = kvm_backend_run(f->kb, &f->s, &f->kernel);
+	if (r) {
+		if (r != -EOPNOTSUPP && f->setup_errors++ < 5)
+			fprintf(stderr, "fragfuzz_kvm: case not run: %s (%s)\n", strerror(-r),
+				kvm_backend_why(f->kb));
+		return 0;
+	}
+	if (model_backend_run(f->mb, &f->s, f->profile, &f->model))
+		return 0;
+
+	memset(&f->kernel_vl, 0, sizeof(f->kernel_vl));
+	memset(&f->model_vl, 0, sizeof(f->model_vl));
+	oracle_check(&f->s, f->profile, &f->kernel, &f->model.accesses, &f->kernel_vl);
+	kvm_fidelity_check(f->profile, &f->model, &f->kernel, f->traced, &f->kernel_vl);
+	for (i = 0; i < f->kernel_vl.nr; i++) {
+		const struct violation *v = &f->kernel_vl.v[i];
+
+		if ((!v->known || f->report_known) && f->stop[v->kind]) {
+			/* the model's own verdict, for the report only */
+			oracle_check(&f->s, f->profile, &f->model, &f->model.accesses,
+				     &f->model_vl);
+			kf_report(f, v);
+		}
+	}
+	return 0;
+}
