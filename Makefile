@@ -46,7 +46,7 @@ FUZZ_NOCOV_SRCS := $(HARNESS_SRCS) harness/pagetable.c \
 	$(filter-out $(FUZZ_CMP_SRCS) $(FUZZ_EDGE_SRCS),$(sort $(wildcard emulator/*.c)))
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES)
 FUZZ_COV_CMP := -fsanitize=fuzzer-no-link
-FUZZ_COV_EDGE := -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
+FUZZ_COV_EDGE := -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp,indirect-calls
 
 $(O)/fuzz-asan/cmp/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
