@@ -40,7 +40,7 @@ FUZZ_CC ?= clang-19
 FUZZ_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_ASAN_FLAGS := -O1 -g $(FUZZ_ASAN) -fsanitize=fuzzer
 FUZZ_PLAIN_FLAGS := -O2 -g -fsanitize=fuzzer
-FUZZ_CMP_SRCS := harness/fuzz_model.c harness/scenario.c emulator/decode.c
+FUZZ_CMP_SRCS := harness/fuzz_model.c harness/scenario.c emulator/decode.c harness/fuzz_common.c
 FUZZ_EDGE_SRCS := emulator/x86.c emulator/emulate.c emulator/handlers.c
 FUZZ_NOCOV_SRCS := $(HARNESS_SRCS) harness/pagetable.c \
 	$(filter-out $(FUZZ_CMP_SRCS) $(FUZZ_EDGE_SRCS),$(sort $(wildcard emulator/*.c)))

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "fuzz_common.h"
 #include "kvm/backend_kvm.h"
 #include "oracle.h"
 #include "report.h"
@@ -39,7 +40,7 @@ struct kvm_fuzz {
 	enum kvm_fuzz_mmu mmu;
 	bool traced;
 	bool report_known;
-	bool stop[NR_VIOLATION_KINDS];	/* stop on this kind (not ignored) */
+	bool ignore[NR_VIOLATION_KINDS];	/* FRAGFUZZ_IGNORE */
 	unsigned int setup_errors;	/* kvm set-up failures other than -EOPNOTSUPP */
 	struct scenario s;
 	struct run_result model, kernel;
@@ -50,41 +51,6 @@ static struct kvm_fuzz *kf;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "detect_stack_use_after_return=1:detect_leaks=0";
-}
-#endif
-#endif
-
-static void kf_ignore_kinds(struct kvm_fuzz *f, const char *list)
-{
-	char buf[512], *tok, *save = NULL;
-	int kind;
-
-	for (kind = 0; kind < NR_VIOLATION_KINDS; kind++)
-		f->stop[kind] = true;
-	if (!list)
-		return;
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "all")) {
-			memset(f->stop, 0, sizeof(f->stop));
-			continue;
-		}
-		kind = violation_from_name(tok);
-		if (kind < 0) {
-			fprintf(stderr, "fragfuzz_kvm: unknown violation kind '%s' in "
-				"FRAGFUZZ_IGNORE\n", tok);
-			exit(2);
-		}
-		f->stop[kind] = false;
-	}
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -117,7 +83,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(2);
 	}
 	f->report_known = known && strcmp(known, "0");
-	kf_ignore_kinds(f, getenv("FRAGFUZZ_IGNORE"));
+	fuzz_parse_ignore("fragfuzz_kvm", getenv("FRAGFUZZ_IGNORE"), f->ignore);
 	f->mb = model_backend_create();
 	if (!f->mb) {
 		fprintf(stderr, "fragfuzz_kvm: cannot create the model backend\n");
@@ -132,54 +98,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	kf = f;
 	return 0;
 }
-
-/* One crash site per violation kind (ClusterFuzz keeps frames by name). */
-#define KVM_VIOLATION_SITE(fn)						\
-	__attribute__((noinline)) static void fn(void)			\
-	{								\
-		__asm__ volatile("");					\
-		abort();						\
-	}
-
-KVM_VIOLATION_SITE(kvm_violation_unsatisfied_read_trace)
-KVM_VIOLATION_SITE(kvm_violation_completion_read_trace)
-KVM_VIOLATION_SITE(kvm_violation_completion_read_gpa)
-KVM_VIOLATION_SITE(kvm_violation_inkernel_read_trace)
-KVM_VIOLATION_SITE(kvm_violation_write_trace)
-KVM_VIOLATION_SITE(kvm_violation_phantom_trace)
-KVM_VIOLATION_SITE(kvm_violation_exit_chunking)
-KVM_VIOLATION_SITE(kvm_violation_exit_sequence)
-KVM_VIOLATION_SITE(kvm_violation_exit_write_data)
-KVM_VIOLATION_SITE(kvm_violation_read_data)
-KVM_VIOLATION_SITE(kvm_violation_replay_mismatch)
-KVM_VIOLATION_SITE(kvm_violation_write_dropped)
-KVM_VIOLATION_SITE(kvm_violation_translation)
-KVM_VIOLATION_SITE(kvm_violation_noncanonical_access)
-KVM_VIOLATION_SITE(kvm_violation_pending_mmio)
-KVM_VIOLATION_SITE(kvm_violation_kvm_warn)
-KVM_VIOLATION_SITE(kvm_violation_kvm_bug)
-KVM_VIOLATION_SITE(kvm_violation_fidelity)
-
-static void (*const kvm_violation_sites[NR_VIOLATION_KINDS])(void) = {
-	[V_UNSATISFIED_READ_TRACE] = kvm_violation_unsatisfied_read_trace,
-	[V_COMPLETION_READ_TRACE] = kvm_violation_completion_read_trace,
-	[V_COMPLETION_READ_GPA] = kvm_violation_completion_read_gpa,
-	[V_INKERNEL_READ_TRACE] = kvm_violation_inkernel_read_trace,
-	[V_WRITE_TRACE] = kvm_violation_write_trace,
-	[V_PHANTOM_TRACE] = kvm_violation_phantom_trace,
-	[V_EXIT_CHUNKING] = kvm_violation_exit_chunking,
-	[V_EXIT_SEQUENCE] = kvm_violation_exit_sequence,
-	[V_EXIT_WRITE_DATA] = kvm_violation_exit_write_data,
-	[V_READ_DATA] = kvm_violation_read_data,
-	[V_REPLAY_MISMATCH] = kvm_violation_replay_mismatch,
-	[V_WRITE_DROPPED] = kvm_violation_write_dropped,
-	[V_TRANSLATION] = kvm_violation_translation,
-	[V_NONCANONICAL_ACCESS] = kvm_violation_noncanonical_access,
-	[V_PENDING_MMIO] = kvm_violation_pending_mmio,
-	[V_KVM_WARN] = kvm_violation_kvm_warn,
-	[V_KVM_BUG] = kvm_violation_kvm_bug,
-	[V_FIDELITY] = kvm_violation_fidelity,
-};
 
 /* The scenario, then both sides: the kernel's (with the oracle) and the model's. */
 static void kf_report(struct kvm_fuzz *f, const struct violation *v)
@@ -197,7 +115,7 @@ static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 	/* no tracefs instance is left behind by the abort */
 	kvm_backend_destroy(f->kb);
 	f->kb = NULL;
-	kvm_violation_sites[v->kind]();
+	fuzz_violation_site(v->kind);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -231,7 +149,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	for (i = 0; i < f->kernel_vl.nr; i++) {
 		const struct violation *v = &f->kernel_vl.v[i];
 
-		if ((!v->known || f->report_known) && f->stop[v->kind]) {
+		if ((!v->known || f->report_known) && !f->ignore[v->kind]) {
 			/* the model's own verdict, for the report only */
 			oracle_check(&f->s, f->profile, &f->model, &f->model.accesses,
 				     &f->model_vl);

@@ -21,6 +21,7 @@
 
 #include "backend.h"
 #include "oracle.h"
+#include "fuzz_common.h"
 #include "report.h"
 
 struct fuzz_ctx {
@@ -39,39 +40,6 @@ static struct fuzz_ctx *fuzz_ctx;
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "detect_stack_use_after_return=1:detect_leaks=0";
-}
-#endif
-#endif
-
-static void fuzz_parse_ignore(struct fuzz_ctx *ctx, const char *list)
-{
-	char buf[512], *tok, *save = NULL;
-	int kind;
-
-	if (!list)
-		return;
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "all")) {
-			memset(ctx->ignore, 1, sizeof(ctx->ignore));
-			continue;
-		}
-		kind = violation_from_name(tok);
-		if (kind < 0) {
-			fprintf(stderr, "fragfuzz_model: unknown violation kind '%s' in "
-				"FRAGFUZZ_IGNORE\n", tok);
-			exit(2);
-		}
-		ctx->ignore[kind] = true;
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *kernel = getenv("FRAGFUZZ_KERNEL");
@@ -88,7 +56,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	ctx->mmu_override = !mmu ? -1 : !strcmp(mmu, "tdp") ? 1 : 0;
 	ctx->report_known = known && strcmp(known, "0");
-	fuzz_parse_ignore(ctx, getenv("FRAGFUZZ_IGNORE"));
+	fuzz_parse_ignore("fragfuzz_model", getenv("FRAGFUZZ_IGNORE"), ctx->ignore);
 	ctx->mb = model_backend_create();
 	if (!ctx->mb) {
 		fprintf(stderr, "fragfuzz_model: cannot create the model backend\n");
@@ -97,54 +65,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_ctx = ctx;
 	return 0;
 }
-
-/* One crash site per violation kind (ClusterFuzz keeps frames by name). */
-#define VIOLATION_SITE(fn)						\
-	__attribute__((noinline)) static void fn(void)			\
-	{								\
-		__asm__ volatile("");					\
-		abort();						\
-	}
-
-VIOLATION_SITE(violation_unsatisfied_read_trace)
-VIOLATION_SITE(violation_completion_read_trace)
-VIOLATION_SITE(violation_completion_read_gpa)
-VIOLATION_SITE(violation_inkernel_read_trace)
-VIOLATION_SITE(violation_write_trace)
-VIOLATION_SITE(violation_phantom_trace)
-VIOLATION_SITE(violation_exit_chunking)
-VIOLATION_SITE(violation_exit_sequence)
-VIOLATION_SITE(violation_exit_write_data)
-VIOLATION_SITE(violation_read_data)
-VIOLATION_SITE(violation_replay_mismatch)
-VIOLATION_SITE(violation_write_dropped)
-VIOLATION_SITE(violation_translation)
-VIOLATION_SITE(violation_noncanonical_access)
-VIOLATION_SITE(violation_pending_mmio)
-VIOLATION_SITE(violation_kvm_warn)
-VIOLATION_SITE(violation_kvm_bug)
-VIOLATION_SITE(violation_fidelity)
-
-static void (*const violation_sites[NR_VIOLATION_KINDS])(void) = {
-	[V_UNSATISFIED_READ_TRACE] = violation_unsatisfied_read_trace,
-	[V_COMPLETION_READ_TRACE] = violation_completion_read_trace,
-	[V_COMPLETION_READ_GPA] = violation_completion_read_gpa,
-	[V_INKERNEL_READ_TRACE] = violation_inkernel_read_trace,
-	[V_WRITE_TRACE] = violation_write_trace,
-	[V_PHANTOM_TRACE] = violation_phantom_trace,
-	[V_EXIT_CHUNKING] = violation_exit_chunking,
-	[V_EXIT_SEQUENCE] = violation_exit_sequence,
-	[V_EXIT_WRITE_DATA] = violation_exit_write_data,
-	[V_READ_DATA] = violation_read_data,
-	[V_REPLAY_MISMATCH] = violation_replay_mismatch,
-	[V_WRITE_DROPPED] = violation_write_dropped,
-	[V_TRANSLATION] = violation_translation,
-	[V_NONCANONICAL_ACCESS] = violation_noncanonical_access,
-	[V_PENDING_MMIO] = violation_pending_mmio,
-	[V_KVM_WARN] = violation_kvm_warn,
-	[V_KVM_BUG] = violation_kvm_bug,
-	[V_FIDELITY] = violation_fidelity,
-};
 
 static void fuzz_report(struct fuzz_ctx *ctx, const struct violation *v)
 {
@@ -156,7 +76,7 @@ static void fuzz_report(struct fuzz_ctx *ctx, const struct violation *v)
 	fprintf(stderr, "==fragfuzz== result:\n");
 	report_text(stderr, "input", ctx->profile, &ctx->r, &ctx->vl);
 	fflush(stderr);
-	violation_sites[v->kind]();
+	fuzz_violation_site(v->kind);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
