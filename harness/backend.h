@@ -26,6 +26,14 @@ static inline u8 mmio_default_byte(u64 gpa)
 	return (u8)(0xa0 ^ (gpa & 0xff) ^ ((gpa >> 8) & 0x0f));
 }
 
+/*
+ * Record one KVM_EXIT_MMIO in @r; for a read, fill @data (kvm_run's
+ * mmio.data) with the answer.  @pos walks the scenario's mmio-data.
+ * The caller makes sure r->nr_exits < RESULT_MAX_EXITS.
+ */
+void mmio_exit_record(struct run_result *r, const struct scenario *s, unsigned int *pos,
+		      u64 gpa, u32 len, bool write, u8 data[8]);
+
 /* Everything the model backend needs besides the scenario. */
 struct model_backend;
 

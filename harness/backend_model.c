@@ -244,8 +244,6 @@ static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s
 	unsigned int pos = 0, n;
 
 	for (n = 0; n < MODEL_MAX_KVM_RUNS; n++) {
-		struct run_exit *x;
-		unsigned int i;
 		int rc = kvm_arch_vcpu_ioctl_run(vcpu);
 
 		if (rc) {
@@ -270,16 +268,8 @@ static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s
 			r->outcome = OUTCOME_BUDGET;
 			return;
 		}
-		x = &r->exits[r->nr_exits++];
-		x->gpa = run->mmio.phys_addr;
-		x->len = run->mmio.len;
-		x->write = run->mmio.is_write;
-		if (!x->write) {
-			for (i = 0; i < x->len && i < 8; i++)
-				run->mmio.data[i] = pos < s->mmio_data_len ? s->mmio_data[pos++] :
-						    mmio_default_byte(x->gpa + i);
-		}
-		memcpy(x->data, run->mmio.data, min_t(u32, x->len, 8));
+		mmio_exit_record(r, s, &pos, run->mmio.phys_addr, run->mmio.len,
+				 run->mmio.is_write, run->mmio.data);
 	}
 	r->exits_lost = true;
 	r->outcome = OUTCOME_BUDGET;

@@ -1142,12 +1142,10 @@ static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct kvm_run *run = kb->run;
-	unsigned int pos = 0, n = 0, i;
+	unsigned int pos = 0, n = 0;
 
 	kb->vm_stale = true;
 	while (n < KB_MAX_RUNS) {
-		struct run_exit *x;
-
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
 				/* out of time: the VM goes, as at the exit budget */
@@ -1187,16 +1185,8 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			r->outcome = OUTCOME_BUDGET;
 			return;
 		}
-		x = &r->exits[r->nr_exits++];
-		x->gpa = run->mmio.phys_addr;
-		x->len = run->mmio.len;
-		x->write = run->mmio.is_write;
-		if (!x->write) {
-			for (i = 0; i < x->len && i < 8; i++)
-				run->mmio.data[i] = pos < s->mmio_data_len ? s->mmio_data[pos++] :
-						    mmio_default_byte(x->gpa + i);
-		}
-		memcpy(x->data, run->mmio.data, min_t(u32, x->len, 8));
+		mmio_exit_record(r, s, &pos, run->mmio.phys_addr, run->mmio.len,
+				 run->mmio.is_write, run->mmio.data);
 	}
 	/* the last exchange is never completed: the VM goes away with it */
 	r->exits_lost = true;
