@@ -162,16 +162,7 @@ static int model_setup_paging(struct model_backend *mb, const struct scenario *s
 	if (r)
 		return r;
 	for (i = 0; i < nr_maps; i++) {
-		const struct scn_map *m = &maps[i];
-		u64 flags = 0;
-
-		if (m->flags & SCN_MAP_WRITE)
-			flags |= PT_WRITABLE;
-		if (m->flags & SCN_MAP_USER)
-			flags |= PT_USER;
-		if ((m->flags & SCN_MAP_NX) && fmt == PT_4LEVEL)
-			flags |= PT64_NX;
-		r = pt_map(&mb->pt, m->gva, m->gpa, flags, m->flags & SCN_MAP_NOT_PRESENT);
+		r = pt_map_scenario(&mb->pt, &maps[i]);
 		if (r)
 			return r;
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pagetable.h"
+#include "scenario.h"
 
 static u64 get_le(const u8 *p, unsigned int size)
 {
@@ -119,4 +120,17 @@ int pt_map(struct pt_builder *b, gva_t gva, gpa_t gpa, u64 flags, bool not_prese
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int pt_map_scenario(struct pt_builder *b, const struct scn_map *m)
+{
+	u64 flags = 0;
+
+	if (m->flags & SCN_MAP_WRITE)
+		flags |= PT_WRITABLE;
+	if (m->flags & SCN_MAP_USER)
+		flags |= PT_USER;
+	if ((m->flags & SCN_MAP_NX) && b->format != PT_2LEVEL)
+		flags |= PT64_NX;
+	return pt_map(b, m->gva, m->gpa, flags, m->flags & SCN_MAP_NOT_PRESENT);
 }

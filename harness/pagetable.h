@@ -34,4 +34,11 @@ int pt_init(struct pt_builder *b, enum pt_format format, u8 *pool, gpa_t pool_gp
  */
 int pt_map(struct pt_builder *b, gva_t gva, gpa_t gpa, u64 flags, bool not_present);
 
+struct scn_map;
+/*
+ * Map a scenario map's page with its SCN_MAP_* permissions (NX only where
+ * the format has it).  Both backends build their tables with this.
+ */
+int pt_map_scenario(struct pt_builder *b, const struct scn_map *m);
+
 #endif

@@ -964,16 +964,7 @@ static int setup_paging64(struct kvm_backend *kb, const struct scenario *s,
 	if (r)
 		return r;
 	for (i = 0; i < nr; i++) {
-		const struct scn_map *m = &maps[i];
-		u64 flags = 0;
-
-		if (m->flags & SCN_MAP_WRITE)
-			flags |= PT_WRITABLE;
-		if (m->flags & SCN_MAP_USER)
-			flags |= PT_USER;
-		if (m->flags & SCN_MAP_NX)
-			flags |= PT64_NX;
-		r = pt_map(&kb->pt, m->gva, m->gpa, flags, m->flags & SCN_MAP_NOT_PRESENT);
+		r = pt_map_scenario(&kb->pt, &maps[i]);
 		if (r)
 			return r;
 	}
