@@ -216,12 +216,19 @@ struct kvm_vcpu {
 	const struct kvm_guest_ops *guest;
 	void *guest_priv;
 	u64 insn_rip;
-	unsigned int entry_budget;
+	unsigned int entry_budget;	/* guest entries per case */
+	/*
+	 * x86_emulate_insn() passes per case, a fragfuzz limit KVM lacks: a
+	 * rep string over RAM restarts in the kernel up to 1024 times per
+	 * entry, so entry_budget alone lets a case loop a million times.
+	 */
+	unsigned int pass_budget;
 
 	/* observations */
 	u64 stat_mmio_exits;
 	u64 stat_insn_emulation;
 	u64 guest_entries;
+	u64 passes;		/* x86_emulate_insn() calls, for pass_budget */
 	u32 warnings;		/* enum kvm_model_warn */
 	bool vm_bugged;		/* KVM_BUG_ON hit: KVM_RUN returns -EIO */
 	bool host_bug;		/* BUG_ON hit: the host would have crashed */

@@ -8,6 +8,7 @@
  * same name as the spec describes it, for the switches of vcpu->profile.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -685,6 +686,7 @@ restart:
 		ctxt->gpa_val = cr2_or_gpa;
 	}
 
+	vcpu->passes++;
 	r = x86_emulate_insn(ctxt);
 
 	if (r == EMULATION_FAILED) {
@@ -711,7 +713,10 @@ restart:
 		r = 0;
 		vcpu->complete_userspace_io = complete_emulated_mmio;
 	} else if (r == EMULATION_RESTART) {
-		goto restart;
+		if (vcpu->passes < vcpu->pass_budget)
+			goto restart;
+		/* out of passes: stop as at the kernel's re-entry point */
+		r = 1;
 	} else {
 		r = 1;
 	}
@@ -766,7 +771,8 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			vcpu->run->exit_reason = KVM_EXIT_HLT;
 			return 0;
 		}
-		if (vcpu->guest_entries++ >= vcpu->entry_budget) {
+		if (vcpu->guest_entries++ >= vcpu->entry_budget ||
+		    vcpu->passes >= vcpu->pass_budget) {
 			vcpu->run->exit_reason = KVM_EXIT_INTR;
 			return 0;
 		}
@@ -829,6 +835,7 @@ int kvm_vcpu_create(struct kvm_vcpu *vcpu, struct kvm *kvm,
 	vcpu->emulate_ctxt->vcpu = vcpu;
 	vcpu->emulate_ctxt->ops = &emulate_ops;
 	vcpu->entry_budget = 4096;
+	vcpu->pass_budget = UINT_MAX;
 	kvm_lapic_reset(&vcpu->lapic);
 	vcpu->lapic.hw_enabled = host->irqchip_in_kernel;
 	return 0;
@@ -852,6 +859,7 @@ void kvm_vcpu_reset_observations(struct kvm_vcpu *vcpu)
 	vcpu->stat_mmio_exits = 0;
 	vcpu->stat_insn_emulation = 0;
 	vcpu->guest_entries = 0;
+	vcpu->passes = 0;
 	vcpu->exception_pending = false;
 	vcpu->exception_delivered = false;
 	vcpu->invocations = 0;

@@ -34,11 +34,27 @@ static inline u8 mmio_default_byte(u64 gpa)
 void mmio_exit_record(struct run_result *r, const struct scenario *s, unsigned int *pos,
 		      u64 gpa, u32 len, bool write, u8 data[8]);
 
+/*
+ * Per-case limits of a backend run; a case that reaches one ends as
+ * OUTCOME_BUDGET.  `fragfuzz run` uses RUN_LIMITS_DEFAULT; the fuzz targets
+ * lower them (FRAGFUZZ_MAX_EXITS, FRAGFUZZ_MAX_PASSES, fuzz_common.h) so a
+ * rep string with a huge RCX costs microseconds instead of milliseconds.
+ */
+struct run_limits {
+	unsigned int max_exits;		/* KVM_RUN returns to userspace */
+	unsigned int max_passes;	/* x86_emulate_insn() passes (model) */
+};
+
+#define RUN_LIMITS_DEFAULT ((struct run_limits){ \
+	.max_exits = RESULT_MAX_EXITS, .max_passes = 1u << 20 })
+
 /* Everything the model backend needs besides the scenario. */
 struct model_backend;
 
 struct model_backend *model_backend_create(void);
 void model_backend_destroy(struct model_backend *mb);
+/* Limits for the next runs (clamped to 1..RESULT_MAX_EXITS exits). */
+void model_backend_set_limits(struct model_backend *mb, struct run_limits lim);
 /*
  * Run @s on the model with @profile (NULL: the scenario's own, else 7.1).
  * Returns 0, or -errno if the case cannot be set up (the result then says

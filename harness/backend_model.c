@@ -17,7 +17,6 @@
 #include "decode.h"
 #include "pagetable.h"
 
-#define MODEL_MAX_KVM_RUNS	RESULT_MAX_EXITS
 #define MODEL_ENTRY_BUDGET	1024
 
 struct model_backend {
@@ -27,6 +26,7 @@ struct model_backend {
 	struct kvm_vcpu vcpu;
 	struct pt_builder pt;
 	struct emul_access_log log;
+	struct run_limits limits;
 	/* ram_pattern_byte() of frame 0: other frames XOR one byte into it */
 	u8 pattern[PAGE_SIZE] __attribute__((aligned(8)));
 	u8 frames[SCN_MAX_MAPS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
@@ -67,11 +67,18 @@ struct model_backend *model_backend_create(void)
 	memset(mb, 0, sizeof(*mb));
 	for (unsigned int i = 0; i < PAGE_SIZE; i++)
 		mb->pattern[i] = ram_pattern_byte(i);
+	mb->limits = RUN_LIMITS_DEFAULT;
 	if (insn_decoder_init(&mb->dec)) {
 		free(mb);
 		return NULL;
 	}
 	return mb;
+}
+
+void model_backend_set_limits(struct model_backend *mb, struct run_limits lim)
+{
+	mb->limits.max_exits = clamp_t(unsigned int, lim.max_exits, 1, RESULT_MAX_EXITS);
+	mb->limits.max_passes = max_t(unsigned int, lim.max_passes, 1);
 }
 
 void model_backend_destroy(struct model_backend *mb)
@@ -229,12 +236,12 @@ static void model_record(struct run_result *r, const struct kvm_vcpu *vcpu)
 
 /* Play userspace: answer reads from mmio-data, then the default pattern. */
 static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s,
-				 struct run_result *r)
+				 unsigned int max_exits, struct run_result *r)
 {
 	struct kvm_run *run = vcpu->run;
 	unsigned int pos = 0, n;
 
-	for (n = 0; n < MODEL_MAX_KVM_RUNS; n++) {
+	for (n = 0; n < max_exits; n++) {
 		int rc = kvm_arch_vcpu_ioctl_run(vcpu);
 
 		if (rc) {
@@ -309,10 +316,11 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 	vcpu->guest_priv = &mb->src;
 	vcpu->insn_rip = vcpu->rip;
 	vcpu->entry_budget = MODEL_ENTRY_BUDGET;
+	vcpu->pass_budget = mb->limits.max_passes;
 	vcpu->access_log = &mb->log;
 	kvm_vcpu_reset_observations(vcpu);
 
-	model_userspace_loop(vcpu, s, r);
+	model_userspace_loop(vcpu, s, mb->limits.max_exits, r);
 	model_record(r, vcpu);
 	r->has_accesses = true;
 	r->accesses.nr = mb->log.nr;

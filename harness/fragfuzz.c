@@ -2,7 +2,8 @@
 /*
  * fragfuzz: command-line front end.
  *
- *   fragfuzz run [--backend model|kvm|both] [--kernel V] [--json] [--known] FILE...
+ *   fragfuzz run [--backend model|kvm|both] [--kernel V] [--json] [--known]
+ *                [--max-exits N] [--max-passes N] FILE...
  *   fragfuzz encode [TEXT [BIN]]      text scenario -> binary
  *   fragfuzz decode [BIN]             binary (or text) scenario -> text
  *   fragfuzz stats [-n N] [--seed S] [--kernel V]
@@ -31,7 +32,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fragfuzz run [--backend model|kvm|both] [--kernel V] [--json] [--known] FILE...\n"
+		"usage: fragfuzz run [--backend model|kvm|both] [--kernel V] [--json] [--known]\n"
+		"                    [--max-exits N] [--max-passes N] FILE...\n"
 		"       fragfuzz encode [TEXT [BIN]]\n"
 		"       fragfuzz decode [BIN]\n"
 		"       fragfuzz stats [-n N] [--seed S] [--kernel V] [--insn]\n"
@@ -139,6 +141,21 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 	return vk.nr_unknown || vm.nr_unknown ? 1 : 0;
 }
 
+/* A per-case limit: 1..@max, as the fuzz targets' FRAGFUZZ_MAX_* take. */
+static int parse_limit(const char *opt, const char *arg, unsigned int max, unsigned int *out)
+{
+	unsigned long n;
+	char *end;
+
+	n = strtoul(arg, &end, 0);
+	if (*end || !*arg || n < 1 || n > max) {
+		fprintf(stderr, "fragfuzz: %s wants 1..%u, got '%s'\n", opt, max, arg);
+		return -EINVAL;
+	}
+	*out = (unsigned int)n;
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -146,8 +163,11 @@ static int cmd_run(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "known", no_argument, NULL, 'K' },
+		{ "max-exits", required_argument, NULL, 'E' },
+		{ "max-passes", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct run_limits limits = RUN_LIMITS_DEFAULT;
 	const struct kvm_profile *override = NULL;
 	enum run_backend which = RUN_MODEL;
 	struct kvm_backend *kb = NULL;
@@ -155,7 +175,7 @@ static int cmd_run(int argc, char **argv)
 	bool json = false;
 	int c, i, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "b:k:jK", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:k:jKE:P:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (!strcmp(optarg, "model")) {
@@ -178,6 +198,13 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'K':
 			break;	/* known violations are always listed by run */
+		case 'E':
+		case 'P':
+			if (parse_limit(c == 'E' ? "--max-exits" : "--max-passes", optarg,
+					c == 'E' ? RESULT_MAX_EXITS : RUN_LIMITS_DEFAULT.max_passes,
+					c == 'E' ? &limits.max_exits : &limits.max_passes))
+				return 2;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -200,6 +227,7 @@ static int cmd_run(int argc, char **argv)
 		kvm_backend_destroy(kb);
 		return 2;
 	}
+	model_backend_set_limits(mb, limits);
 	for (i = optind; i < argc || (i == optind && argc == optind); i++) {
 		const char *path = i < argc ? argv[i] : "-";
 		static struct scenario s;

@@ -44,6 +44,33 @@ void fuzz_parse_ignore(const char *target, const char *list,
 	}
 }
 
+static unsigned int fuzz_env_uint(const char *target, const char *name,
+				  unsigned int def, unsigned int max)
+{
+	const char *v = getenv(name);
+	unsigned long n;
+	char *end;
+
+	if (!v || !*v)
+		return def;
+	n = strtoul(v, &end, 0);
+	if (*end || n < 1 || n > max) {
+		fprintf(stderr, "%s: %s wants 1..%u, got '%s'\n", target, name, max, v);
+		exit(2);
+	}
+	return (unsigned int)n;
+}
+
+struct run_limits fuzz_parse_limits(const char *target)
+{
+	return (struct run_limits){
+		.max_exits = fuzz_env_uint(target, "FRAGFUZZ_MAX_EXITS", FUZZ_MAX_EXITS,
+					   RESULT_MAX_EXITS),
+		.max_passes = fuzz_env_uint(target, "FRAGFUZZ_MAX_PASSES", FUZZ_MAX_PASSES,
+					    RUN_LIMITS_DEFAULT.max_passes),
+	};
+}
+
 /* One crash site per violation kind (ClusterFuzz keeps frames by name). */
 #define VIOLATION_SITE(fn)						\
 	__attribute__((noinline, noreturn)) static void fn(void)	\

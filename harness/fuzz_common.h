@@ -7,7 +7,21 @@
 #ifndef FRAGFUZZ_FUZZ_COMMON_H
 #define FRAGFUZZ_FUZZ_COMMON_H
 
+#include "backend.h"
 #include "violation.h"
+
+/*
+ * Per-input limits of the fuzz targets: FRAGFUZZ_MAX_EXITS (default 64)
+ * and FRAGFUZZ_MAX_PASSES (default 256) override them.  Far below what
+ * `fragfuzz run` allows (RUN_LIMITS_DEFAULT), so that one rep string with
+ * a huge RCX does not cost as much as a thousand ordinary inputs; every
+ * access pattern the oracle checks (two fragments, 8-byte chunks, the
+ * page split) still fits.  Exits with a message naming @target on a bad
+ * value.
+ */
+#define FUZZ_MAX_EXITS		64
+#define FUZZ_MAX_PASSES		256
+struct run_limits fuzz_parse_limits(const char *target);
 
 /*
  * Parse "kind,kind,..." or "all" into @ignore.  Exits with a message

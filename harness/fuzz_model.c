@@ -9,6 +9,9 @@
  *   FRAGFUZZ_REPORT_KNOWN=1     also stop on known upstream behaviour
  *   FRAGFUZZ_IGNORE=k1,k2|all   never stop on these violation kinds (the
  *                               oracle still runs; sanitizers still stop)
+ *   FRAGFUZZ_MAX_EXITS=n        exits per input (default 64; `fragfuzz run`
+ *                               allows 512: --max-exits reproduces)
+ *   FRAGFUZZ_MAX_PASSES=n       emulator passes per input (default 256)
  *
  * Every violation kind stops at its own function, so crash dedupe by top
  * frames keeps distinct bugs apart.  The per-run state lives in one
@@ -27,6 +30,7 @@
 struct fuzz_ctx {
 	struct model_backend *mb;
 	const struct kvm_profile *profile;
+	struct run_limits limits;
 	int mmu_override;	/* -1 none, 0 shadow, 1 tdp */
 	bool report_known;
 	bool ignore[NR_VIOLATION_KINDS];
@@ -57,11 +61,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ctx->mmu_override = !mmu ? -1 : !strcmp(mmu, "tdp") ? 1 : 0;
 	ctx->report_known = known && strcmp(known, "0");
 	fuzz_parse_ignore("fragfuzz_model", getenv("FRAGFUZZ_IGNORE"), ctx->ignore);
+	ctx->limits = fuzz_parse_limits("fragfuzz_model");
 	ctx->mb = model_backend_create();
 	if (!ctx->mb) {
 		fprintf(stderr, "fragfuzz_model: cannot create the model backend\n");
 		exit(2);
 	}
+	model_backend_set_limits(ctx->mb, ctx->limits);
 	fuzz_ctx = ctx;
 	return 0;
 }
@@ -71,6 +77,8 @@ static void fuzz_report(struct fuzz_ctx *ctx, const struct violation *v)
 	fprintf(stderr, "==fragfuzz== VIOLATION %s%s (kernel %s): %s\n",
 		violation_name(v->kind), v->known ? " (known)" : "", ctx->profile->name,
 		v->detail);
+	fprintf(stderr, "==fragfuzz== limits: --max-exits %u --max-passes %u\n",
+		ctx->limits.max_exits, ctx->limits.max_passes);
 	fprintf(stderr, "==fragfuzz== scenario:\n");
 	scenario_format_text(&ctx->s, stderr);
 	fprintf(stderr, "==fragfuzz== result:\n");

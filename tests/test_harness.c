@@ -311,3 +311,61 @@ __attribute__((constructor)) static void register_cli_tests(void)
 	for (i = 0; i < sizeof(cli_cases) / sizeof(cli_cases[0]); i++)
 		test_register(cli_cases[i].name, test_cli, &cli_cases[i]);
 }
+
+/*
+ * Per-case limits (struct run_limits): a rep string stops after max_passes
+ * emulator passes or max_exits exits as OUTCOME_BUDGET, with the state of
+ * the iterations done so far; the defaults let both cases finish.
+ */
+TEST(harness_run_limits_stop_rep_strings)
+{
+	static const struct {
+		const char *text;
+		struct run_limits lim;
+		enum run_outcome outcome;
+		u64 rcx;
+		unsigned int exits;
+	} cases[] = {
+		/* rep movsb RAM to RAM: one element per pass, no exit */
+		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\n"
+		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
+		  { RESULT_MAX_EXITS, 1u << 20 }, OUTCOME_RETIRED, 0, 0 },
+		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\n"
+		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
+		  { RESULT_MAX_EXITS, 100 }, OUTCOME_BUDGET, 2900, 0 },
+		/* rep movsb MMIO to RAM: one read exit per element */
+		{ "mode long64\ninsn f3 a4\nreg rcx 50\nreg rsi 0x40000000\n"
+		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 ram\n",
+		  { RESULT_MAX_EXITS, 1u << 20 }, OUTCOME_RETIRED, 0, 50 },
+		{ "mode long64\ninsn f3 a4\nreg rcx 50\nreg rsi 0x40000000\n"
+		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 ram\n",
+		  { 10, 1u << 20 }, OUTCOME_BUDGET, 41, 10 },
+	};
+	struct model_backend *mb = model_backend_create();
+	static struct harness_run hr;
+	unsigned int i;
+
+	TEST_ASSERT(mb, "model_backend_create failed");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char err[256];
+
+		memset(&hr, 0, sizeof(hr));
+		TEST_ASSERT(!scenario_parse_text(&hr.s, cases[i].text, err, sizeof(err)),
+			    "case %u: %s", i, err);
+		model_backend_set_limits(mb, cases[i].lim);
+		TEST_ASSERT(!model_backend_run(mb, &hr.s, kvm_profile_find("7.1"), &hr.r),
+			    "case %u: model_backend_run failed", i);
+		if (hr.r.outcome != cases[i].outcome || hr.r.regs[VCPU_REGS_RCX] != cases[i].rcx ||
+		    hr.r.nr_exits != cases[i].exits) {
+			model_backend_destroy(mb);
+			TEST_FAIL("case %u: wanted %s, rcx %llu, %u exits; got %s, rcx %llu, %u exits",
+				  i, run_outcome_name(cases[i].outcome),
+				  (unsigned long long)cases[i].rcx, cases[i].exits,
+				  run_outcome_name(hr.r.outcome),
+				  (unsigned long long)hr.r.regs[VCPU_REGS_RCX], hr.r.nr_exits);
+		}
+		oracle_check(&hr.s, kvm_profile_find("7.1"), &hr.r, &hr.r.accesses, &hr.vl);
+		TEST_ASSERT(!hr.vl.nr_unknown, "case %u: %s", i, hr.vl.v[0].detail);
+	}
+	model_backend_destroy(mb);
+}
