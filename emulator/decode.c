@@ -735,31 +735,70 @@ static enum insn_cs_mode cs_mode_of(enum x86emul_mode mode)
 	return mode == X86EMUL_MODE_PROT32 ? INSN_CS_32 : INSN_CS_16;
 }
 
-static bool cs_decode(struct insn_decoder *dec, enum insn_cs_mode m, const u8 *b,
-		      unsigned int n)
+static void cs_summarise(const cs_insn *insn, struct insn_cs_facts *f)
 {
+	const cs_x86 *x = &insn->detail->x86;
+	int i;
+
+	*f = (struct insn_cs_facts){ .ok = true, .size = (u8)insn->size, .id = insn->id };
+	for (i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+
+		if (op->type != X86_OP_MEM)
+			continue;
+		f->has_mem = true;
+		f->mem_size = op->size;
+		f->mem_base = op->mem.base;
+		f->mem_index = op->mem.index;
+		f->mem_scale = op->mem.scale;
+		f->mem_disp = op->mem.disp;
+		break;
+	}
+	if (x->op_count && x->operands[0].type == X86_OP_REG) {
+		f->op0_reg = true;
+		f->op0_size = x->operands[0].size;
+	}
+}
+
+static u32 cs_cache_slot(enum insn_cs_mode m, const u8 *b, unsigned int n)
+{
+	u32 h = 2166136261u ^ (m * 16 + n);	/* FNV-1a */
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return (h ^ (h >> 15)) & (INSN_CS_CACHE_SIZE - 1);
+}
+
+/* Capstone's facts for @b[0..n), from the cache or from Capstone. */
+static const struct insn_cs_facts *cs_decode(struct insn_decoder *dec, enum insn_cs_mode m,
+					     const u8 *b, unsigned int n)
+{
+	struct insn_cs_cache_entry *e = &dec->cs_cache[cs_cache_slot(m, b, n)];
 	const u8 *code = b;
 	size_t size = n;
 	u64 addr = 0;
 
-	return cs_disasm_iter(dec->cs[m], &code, &size, &addr, dec->insn[m]);
+	dec->cs_calls++;
+	if (n && e->n == n && e->mode == m && !memcmp(e->bytes, b, n)) {
+		dec->cs_hits++;
+		return &e->facts;
+	}
+	e->facts = (struct insn_cs_facts){ 0 };
+	if (cs_disasm_iter(dec->cs[m], &code, &size, &addr, dec->insn[m]))
+		cs_summarise(dec->insn[m], &e->facts);
+	e->n = (u8)n;
+	e->mode = (u8)m;
+	memcpy(e->bytes, b, n);
+	return &e->facts;
 }
 
-static void cs_crosscheck(struct insn_decoded *d, const cs_insn *insn)
+static void cs_crosscheck(struct insn_decoded *d, const struct insn_cs_facts *f)
 {
-	const cs_x86 *x = &insn->detail->x86;
 	u64 amask = d->ad_bytes == 8 ? ~0ULL : BIT(d->ad_bytes * 8) - 1;
-	const cs_x86_op *mem = NULL;
-	int i;
 
-	for (i = 0; i < x->op_count; i++) {
-		if (x->operands[i].type == X86_OP_MEM) {
-			mem = &x->operands[i];
-			break;
-		}
-	}
-	if (mem)
-		d->cs_mem_bytes = mem->size;
+	if (f->has_mem)
+		d->cs_mem_bytes = f->mem_size;
 	if (d->row->flags & R_STK_ACCESS)
 		d->fixups |= INSN_FIX_IMPLICIT_STACK;
 	if (d->row->src == O_SI || d->row->dst == O_DI || d->row->src == O_XLAT)
@@ -769,20 +808,19 @@ static void cs_crosscheck(struct insn_decoded *d, const cs_insn *insn)
 
 	if (!d->has_modrm || !d->mem || d->row->d & NoAccess)
 		return;
-	if (!mem) {
+	if (!f->has_mem) {
 		d->status = INSN_DISAGREE;
 		return;
 	}
-	if (cs_gpr(mem->mem.base) != d->base || cs_gpr(mem->mem.index) != d->index ||
-	    (d->index >= 0 && mem->mem.scale != d->scale) ||
-	    ((u64)mem->mem.disp & amask) != ((u64)d->disp & amask)) {
+	if (cs_gpr(f->mem_base) != d->base || cs_gpr(f->mem_index) != d->index ||
+	    (d->index >= 0 && f->mem_scale != d->scale) ||
+	    ((u64)f->mem_disp & amask) != ((u64)d->disp & amask)) {
 		d->status = INSN_DISAGREE;
 		return;
 	}
-	if (d->mem_bytes != mem->size)
+	if (d->mem_bytes != f->mem_size)
 		d->fixups |= INSN_FIX_SIZE;
-	if (x->op_count && x->operands[0].type == X86_OP_REG && d->row->dst == O_G &&
-	    x->operands[0].size != kind_bytes(d, O_G))
+	if (f->op0_reg && d->row->dst == O_G && f->op0_size != kind_bytes(d, O_G))
 		d->fixups |= INSN_FIX_PREFIX;
 	if (d->row->flags & R_BITOP && d->row->src == O_G)
 		d->fixups |= INSN_FIX_BIT_OFFSET;
@@ -795,6 +833,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 {
 	bool mode64 = is_mode64(mode);
 	enum insn_cs_mode csm = cs_mode_of(mode);
+	const struct insn_cs_facts *cs;
 	const struct insn_row *row;
 	struct prefix_scan ps;
 	unsigned int p, map = 0, i, end;
@@ -829,15 +868,17 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 
 	/* VEX (c4/c5 in 64-bit mode or with mod == 3) is NotImpl in KVM */
 	if (map == 0 && (op == 0xc4 || op == 0xc5) && (mode64 || (modrm >> 6) == 3)) {
-		d->status = cs_decode(dec, csm, bytes, n) ? INSN_NOT_EMULATED : INSN_UNDECODABLE;
+		d->status = cs_decode(dec, csm, bytes, n)->ok ? INSN_NOT_EMULATED
+							      : INSN_UNDECODABLE;
 		return d->status;
 	}
 	row = find_row(dec, d, map, op, have_modrm, modrm, mode64);
 
 	/* Capstone must accept it: with LOCK removed, KVM decodes a stray LOCK */
-	if (cs_decode(dec, csm, bytes, n)) {
-		d->cs_len = (u8)dec->insn[csm]->size;
-		d->cs_id = dec->insn[csm]->id;
+	cs = cs_decode(dec, csm, bytes, n);
+	if (cs->ok) {
+		d->cs_len = cs->size;
+		d->cs_id = cs->id;
 	} else if (ps.nr_lock) {
 		u8 tmp[INSN_MAX_LEN];
 		unsigned int k = 0, j = 0;
@@ -849,9 +890,10 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 			}
 			tmp[k++] = bytes[i];
 		}
-		if (cs_decode(dec, csm, tmp, k)) {
-			d->cs_len = (u8)(dec->insn[csm]->size + ps.nr_lock);
-			d->cs_id = dec->insn[csm]->id;
+		cs = cs_decode(dec, csm, tmp, k);
+		if (cs->ok) {
+			d->cs_len = (u8)(cs->size + ps.nr_lock);
+			d->cs_id = cs->id;
 			d->fixups |= INSN_FIX_CS_REJECTS;
 		}
 	}
@@ -964,7 +1006,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 
 	d->status = INSN_OK;
 	if (d->cs_len)
-		cs_crosscheck(d, dec->insn[csm]);
+		cs_crosscheck(d, cs);
 	else
 		d->fixups |= INSN_FIX_LENGTH;
 	if (d->status != INSN_OK)

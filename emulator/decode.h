@@ -28,12 +28,44 @@ enum insn_cs_mode { INSN_CS_16, INSN_CS_32, INSN_CS_64, INSN_NR_CS_MODES };
 #define INSN_MAX_CANDIDATES	12
 #define INSN_CANDIDATES_ALL	0xff	/* too many: scan the whole table */
 
+/* What a decode takes from Capstone's answer for some bytes. */
+struct insn_cs_facts {
+	bool ok;			/* Capstone accepts the bytes */
+	u8 size;			/* its instruction length */
+	unsigned int id;		/* its instruction id */
+	bool has_mem;			/* it lists a memory operand: */
+	u8 mem_size;
+	int mem_base, mem_index;	/* x86_reg */
+	int mem_scale;
+	s64 mem_disp;
+	bool op0_reg;			/* its first operand is a register */
+	u8 op0_size;
+};
+
+/*
+ * Capstone answers by (mode, bytes), direct-mapped.  A fuzzer mutates the
+ * layout and registers far more often than the instruction bytes, and a
+ * Capstone decode with detail costs as much as the rest of a model run.
+ * An entry is a pure function of its key, so a hit gives exactly what a
+ * miss computes and runs stay deterministic.
+ */
+#define INSN_CS_CACHE_SIZE	1024	/* a power of two */
+
+struct insn_cs_cache_entry {
+	u8 n;				/* key length; 0: empty */
+	u8 mode;			/* enum insn_cs_mode */
+	u8 bytes[INSN_MAX_LEN];
+	struct insn_cs_facts facts;
+};
+
 struct insn_decoder {
 	csh cs[INSN_NR_CS_MODES];
 	cs_insn *insn[INSN_NR_CS_MODES];	/* preallocated, reused */
 	/* table rows that can match each (map, opcode), in table order */
 	u16 cand[INSN_NR_MAPS][256][INSN_MAX_CANDIDATES];
 	u8 nr_cand[INSN_NR_MAPS][256];
+	struct insn_cs_cache_entry cs_cache[INSN_CS_CACHE_SIZE];
+	u64 cs_calls, cs_hits;			/* statistics only */
 };
 
 int insn_decoder_init(struct insn_decoder *dec);
