@@ -32,18 +32,23 @@ HARNESS_OBJS := $(HARNESS_SRCS:%.c=$(O)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.c=$(O)/%.o)
 
 # libFuzzer targets need clang with the fuzzer runtime (libclang-rt-19-dev).
-# Coverage goes to the code under test: the input decoders with comparison
-# tracing (scenario.c, decode.c: they parse bytes), the emulator core with
-# edge counters only (x86.c, emulate.c, handlers.c).  The page walker,
-# memslots, devices, oracle and backend plumbing carry no coverage, which
-# roughly doubles exec/s (make bench); sanitizers still cover everything.
+# Coverage goes to the code under test only: the emulator core that
+# mirrors KVM's path (x86.c, emulate.c, handlers.c), edge counters without
+# comparison tracing.  libFuzzer's cost is per covered edge per run, and the
+# input parser (scenario.c) and decoder (decode.c) executed three edges for
+# every two of the core while the core's edges already tell instruction
+# families, operand kinds and page splits apart.  Measured on 2M runs from
+# the seed corpus (7.1, seed 7): 2.5x the exec/s of instrumenting them too,
+# and the corpus reaches 92% of the edges that build's corpus reaches.
+# The targets' own input handling keeps comparison tracing; sanitizers
+# still cover everything.
 FUZZ_CC ?= clang-19
 FUZZ_ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_ASAN_FLAGS := -O1 -g $(FUZZ_ASAN) -fsanitize=fuzzer
 FUZZ_PLAIN_FLAGS := -O2 -g -fsanitize=fuzzer
-FUZZ_CMP_SRCS := harness/fuzz_model.c harness/scenario.c emulator/decode.c harness/fuzz_common.c
+FUZZ_CMP_SRCS := harness/fuzz_model.c
 FUZZ_EDGE_SRCS := emulator/x86.c emulator/emulate.c emulator/handlers.c
-FUZZ_NOCOV_SRCS := $(HARNESS_SRCS) harness/pagetable.c \
+FUZZ_NOCOV_SRCS := $(HARNESS_SRCS) harness/pagetable.c harness/scenario.c harness/fuzz_common.c \
 	$(filter-out $(FUZZ_CMP_SRCS) $(FUZZ_EDGE_SRCS),$(sort $(wildcard emulator/*.c)))
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(INCLUDES)
 FUZZ_COV_CMP := -fsanitize=fuzzer-no-link
