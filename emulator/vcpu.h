@@ -244,6 +244,14 @@ int kvm_vcpu_create(struct kvm_vcpu *vcpu, struct kvm *kvm,
 		    const struct kvm_profile *profile,
 		    const struct kvm_host_config *host);
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu);
+/*
+ * Make a created @vcpu what kvm_vcpu_create() makes, keeping its
+ * allocations (kvm_run, the 2-entry fragment array, the emulator context):
+ * a fresh vCPU per case without an allocator round trip per case.
+ */
+void kvm_vcpu_reset(struct kvm_vcpu *vcpu, struct kvm *kvm,
+		    const struct kvm_profile *profile,
+		    const struct kvm_host_config *host);
 /* Reset exchange state, trace and observations for a new case. */
 void kvm_vcpu_reset_observations(struct kvm_vcpu *vcpu);
 

@@ -822,23 +822,41 @@ int kvm_vcpu_create(struct kvm_vcpu *vcpu, struct kvm *kvm,
 		    const struct kvm_host_config *host)
 {
 	memset(vcpu, 0, sizeof(*vcpu));
-	vcpu->kvm = kvm;
-	vcpu->profile = profile;
-	vcpu->host = *host;
-	vcpu->run = calloc(1, sizeof(*vcpu->run));
-	vcpu->mmio_fragments = calloc(KVM_MAX_MMIO_FRAGMENTS, sizeof(*vcpu->mmio_fragments));
-	vcpu->emulate_ctxt = calloc(1, sizeof(*vcpu->emulate_ctxt));
+	vcpu->run = malloc(sizeof(*vcpu->run));
+	vcpu->mmio_fragments = malloc(KVM_MAX_MMIO_FRAGMENTS * sizeof(*vcpu->mmio_fragments));
+	vcpu->emulate_ctxt = malloc(sizeof(*vcpu->emulate_ctxt));
 	if (!vcpu->run || !vcpu->mmio_fragments || !vcpu->emulate_ctxt) {
 		kvm_vcpu_destroy(vcpu);
 		return -ENOMEM;
 	}
-	vcpu->emulate_ctxt->vcpu = vcpu;
-	vcpu->emulate_ctxt->ops = &emulate_ops;
+	kvm_vcpu_reset(vcpu, kvm, profile, host);
+	return 0;
+}
+
+void kvm_vcpu_reset(struct kvm_vcpu *vcpu, struct kvm *kvm,
+		    const struct kvm_profile *profile,
+		    const struct kvm_host_config *host)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_mmio_fragment *frags = vcpu->mmio_fragments;
+	struct x86_emulate_ctxt *ctxt = vcpu->emulate_ctxt;
+
+	memset(vcpu, 0, sizeof(*vcpu));
+	memset(run, 0, sizeof(*run));
+	memset(frags, 0, KVM_MAX_MMIO_FRAGMENTS * sizeof(*frags));
+	memset(ctxt, 0, sizeof(*ctxt));
+	vcpu->run = run;
+	vcpu->mmio_fragments = frags;
+	vcpu->emulate_ctxt = ctxt;
+	vcpu->kvm = kvm;
+	vcpu->profile = profile;
+	vcpu->host = *host;
+	ctxt->vcpu = vcpu;
+	ctxt->ops = &emulate_ops;
 	vcpu->entry_budget = 4096;
 	vcpu->pass_budget = UINT_MAX;
 	kvm_lapic_reset(&vcpu->lapic);
 	vcpu->lapic.hw_enabled = host->irqchip_in_kernel;
-	return 0;
 }
 
 void kvm_vcpu_destroy(struct kvm_vcpu *vcpu)

@@ -27,6 +27,7 @@ struct model_backend {
 	struct pt_builder pt;
 	struct emul_access_log log;
 	struct run_limits limits;
+	bool vcpu_made;		/* vcpu allocated: reset it per case */
 	/* ram_pattern_byte() of frame 0: other frames XOR one byte into it */
 	u8 pattern[PAGE_SIZE] __attribute__((aligned(8)));
 	u8 frames[SCN_MAX_MAPS][PAGE_SIZE] __attribute__((aligned(PAGE_SIZE)));
@@ -86,6 +87,8 @@ void model_backend_destroy(struct model_backend *mb)
 	if (!mb)
 		return;
 	insn_decoder_fini(&mb->dec);
+	if (mb->vcpu_made)
+		kvm_vcpu_destroy(&mb->vcpu);
 	free(mb);
 }
 
@@ -305,9 +308,14 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 		ret = model_setup_paging(mb, s, maps, nr_maps);
 	if (ret)
 		return ret;
-	ret = kvm_vcpu_create(vcpu, &mb->kvm, profile, &host);
-	if (ret)
-		return ret;
+	if (!mb->vcpu_made) {
+		ret = kvm_vcpu_create(vcpu, &mb->kvm, profile, &host);
+		if (ret)
+			return ret;
+		mb->vcpu_made = true;
+	} else {
+		kvm_vcpu_reset(vcpu, &mb->kvm, profile, &host);
+	}
 	model_setup_cpu(vcpu, s, &mb->pt);
 
 	mb->src = (struct insn_source){ .dec = &mb->dec, .len = s->insn_len };
@@ -328,6 +336,5 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 	r->accesses.exception_invocation = mb->log.exception_invocation;
 	r->accesses.failure_invocation = mb->log.failure_invocation;
 	memcpy(r->accesses.a, mb->log.a, mb->log.nr * sizeof(mb->log.a[0]));
-	kvm_vcpu_destroy(vcpu);
 	return 0;
 }
