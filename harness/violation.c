@@ -115,6 +115,9 @@ void violation_add(struct violation_list *l, const struct kvm_profile *p,
 	v->known = violation_is_known(kind, p, NULL);
 	if (!v->known)
 		l->nr_unknown++;
+	v->detail[0] = 0;
+	if (l->terse)
+		return;
 	va_start(ap, fmt);
 	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
 	va_end(ap);

@@ -44,6 +44,7 @@ struct violation_list {
 	struct violation v[MAX_VIOLATIONS];
 	unsigned int nr;
 	unsigned int nr_unknown;
+	bool terse;		/* kinds only, no detail text (fuzz hot path) */
 };
 
 const char *violation_name(enum violation_kind kind);
