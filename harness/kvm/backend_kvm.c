@@ -39,7 +39,8 @@
  *   0x603000  IDT (256 gates)
  *   0x604000  exception stubs, 16 bytes each: record the vector, sentinel
  *   0x605000  TSS; 0x605080 the exception record
- *   0x606000  exception stack (long mode: IST1 of every gate), top 0x610000
+ *   0x606000  kvm_devices.c's scratch page
+ *   0x607000  exception stack (long mode: IST1 of every gate), top 0x610000
  *   0x800000  page-table pool (SCN_PT_POOL_GPA, long mode)
  *
  * In long mode 0x602000-0x60ffff are identity-mapped supervisor pages and
@@ -102,6 +103,7 @@
 #define KB_STUB_SIZE		16
 #define KB_TSS_GPA		0x605000ULL
 #define KB_REC_GPA		0x605080ULL
+#define KB_DEV_SCRATCH_GPA	0x606000ULL
 #define KB_STACK_TOP		0x610000ULL
 #define KB_HARNESS_START	KB_GDT_GPA	/* identity-mapped in long mode */
 #define KB_HARNESS_END		KB_STACK_TOP
@@ -749,7 +751,9 @@ static int vm_create(struct kvm_backend *kb)
 		return -errno;
 	r = save_fresh_state(kb);
 	/* devices: LAPIC, fresh device state, coalesced ring */
-	return r ? r : kvm_devices_vcpu_init(kb->dev, kb->vcpu_fd, kb->run, kb->run_size);
+	return r ? r : kvm_devices_vcpu_init(kb->dev, kb->vcpu_fd, kb->run, kb->run_size,
+					     resv_ptr(kb, KB_DEV_SCRATCH_GPA),
+					     KB_DEV_SCRATCH_GPA);
 }
 
 /* ---- guest memory ---- */
@@ -1462,7 +1466,7 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
-		ret = kvm_devices_setup(kb->dev, maps, nr);	/* devices: */
+		ret = kvm_devices_setup(kb->dev, s, maps, nr);	/* devices: */
 	if (!ret)
 		ret = set_state(kb, s);
 	if (ret) {

@@ -27,6 +27,17 @@
 #define KD_NR_CHIPS		3	/* PIC master, PIC slave, IOAPIC */
 #define KD_RING_MAX		KVM_COALESCED_MMIO_MAX
 
+/*
+ * Priming the read cache: at the scratch page's start "popa; out 0xe6, al"
+ * (the backend's sentinel), run in flat 32-bit protected mode with ESP on
+ * KD_PRIME_BYTES zero bytes of the page.
+ */
+#define KD_PRIME_STACK		0x100
+#define KD_PRIME_BYTES		32
+#define KD_SENTINEL_PORT	0xe6
+#define KD_CR0_PE		BIT(0)
+#define KD_CR0_ET		BIT(4)
+
 struct kd_ioeventfd {
 	u64 addr;
 	u32 len;
@@ -49,6 +60,10 @@ struct kvm_devices {
 	struct kvm_lapic_state lapic0;
 	struct kvm_irqchip chip0[KD_NR_CHIPS];
 	struct kvm_coalesced_mmio_ring *ring;
+	struct kvm_run *run;
+	struct kvm_sregs sregs0;	/* the fresh vCPU's, for priming */
+	u8 *scratch;			/* host view of the scratch page */
+	u64 scratch_gpa;
 	struct kd_ioeventfd ev[SCN_MAX_MAPS];
 	unsigned int nr_ev;
 	u64 zone[SCN_MAX_MAPS];		/* coalesced zones, a frame each */
@@ -185,17 +200,23 @@ static int set_apic_base(struct kvm_devices *kd)
 	return r == 1 ? 0 : r < 0 ? -errno : -EIO;
 }
 
-int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t run_size)
+int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t run_size,
+			  u8 *scratch, u64 scratch_gpa)
 {
 	size_t off = (size_t)kd->ring_page * PAGE_SIZE;
 	unsigned int i;
 	int r;
 
 	kd->vcpu_fd = vcpu_fd;
+	kd->run = run;
+	kd->scratch = scratch;
+	kd->scratch_gpa = scratch_gpa;
 	if (kd->ring_page && off + PAGE_SIZE <= run_size)
 		kd->ring = (struct kvm_coalesced_mmio_ring *)((u8 *)run + off);
 	if (!kd->vm_irqchip)
 		return 0;
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &kd->sregs0) < 0)
+		return -errno;
 	/* xAPIC, enabled, at the default base: what the model has */
 	r = set_apic_base(kd);
 	if (r)
@@ -219,6 +240,7 @@ void kvm_devices_vm_gone(struct kvm_devices *kd)
 	kd->nr_ev = 0;
 	kd->nr_zones = 0;
 	kd->ring = NULL;
+	kd->run = NULL;
 	kd->vm_fd = kd->vcpu_fd = -1;
 	kd->vm_irqchip = false;
 	kd->reset_needed = false;
@@ -398,7 +420,68 @@ static u64 eventfds_drain(struct kvm_devices *kd)
 	return sum;
 }
 
-int kvm_devices_setup(struct kvm_devices *kd, const struct scn_map *maps, unsigned int nr)
+/*
+ * Can the case reach the APIC page or the IOAPIC window?  With paging off
+ * every GPA is reachable; with paging only the mapped frames.
+ */
+static bool reaches_devices(const struct scenario *s, const struct scn_map *maps,
+			    unsigned int nr)
+{
+	unsigned int i;
+
+	if (s->mode != SCN_MODE_LONG64 && s->mode != SCN_MODE_PROT32_PAGING)
+		return true;
+	for (i = 0; i < nr; i++)
+		if (maps[i].gpa == KD_APIC_BASE || maps[i].gpa == KD_IOAPIC_BASE)
+			return true;
+	return false;
+}
+
+/*
+ * The LAPIC and IOAPIC leave the read buffer untouched for some reads
+ * (kvm_devices.h), and that buffer is the emulator's read cache, which
+ * keeps the bytes of earlier emulated reads, earlier cases' too.  Zero its
+ * first KD_PRIME_BYTES (more than one instruction reads) with an emulated
+ * popa of zeros, as a fresh vCPU (and the model) has them.
+ */
+static int prime_read_cache(struct kvm_devices *kd)
+{
+	static const u8 code[] = { 0x61, 0xe6, KD_SENTINEL_PORT };	/* popa; out */
+	struct kvm_segment seg = {
+		.limit = 0xffffffff, .selector = 0x10, .type = 0x3, .present = 1, .s = 1,
+		.db = 1, .g = 1,
+	};
+	struct kvm_sregs sr = kd->sregs0;
+	struct kvm_regs regs = {
+		.rip = kd->scratch_gpa,
+		.rsp = kd->scratch_gpa + KD_PRIME_STACK,
+		.rflags = 2,
+	};
+	int r;
+
+	memcpy(kd->scratch, code, sizeof(code));
+	memset(kd->scratch + KD_PRIME_STACK, 0, KD_PRIME_BYTES);
+	sr.ds = sr.es = sr.ss = sr.fs = sr.gs = seg;
+	seg.selector = 0x08;
+	seg.type = 0xb;
+	sr.cs = seg;
+	sr.cr0 = KD_CR0_PE | KD_CR0_ET;
+	sr.cr3 = sr.cr4 = sr.efer = 0;
+	if (ioctl(kd->vcpu_fd, KVM_SET_SREGS, &sr) < 0 ||
+	    ioctl(kd->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	do {
+		r = ioctl(kd->vcpu_fd, KVM_RUN, 0);
+	} while (r < 0 && (errno == EINTR || errno == EAGAIN));
+	if (r < 0)
+		return -errno;
+	if (kd->run->exit_reason != KVM_EXIT_IO || kd->run->io.port != KD_SENTINEL_PORT)
+		return -EIO;
+	return 0;
+}
+
+int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
+		      const struct scn_map *maps, unsigned int nr)
 {
 	int r = drop_unwanted(kd, maps, nr);
 
@@ -406,6 +489,8 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scn_map *maps, unsign
 		r = add_wanted(kd, maps, nr);
 	if (!r && kd->vm_irqchip && kd->reset_needed)
 		r = reset_state(kd);
+	if (!r && kd->vm_irqchip && kd->scratch && reaches_devices(s, maps, nr))
+		r = prime_read_cache(kd);
 	if (r)
 		return r;
 	eventfds_drain(kd);

@@ -17,6 +17,12 @@
  *    emptied at every exit, as a VMM does and as the model backend does,
  *    and its entries are logged for the case.
  *
+ * With an irqchip some LAPIC and IOAPIC reads are handled but leave the
+ * read buffer as it was; on real KVM that buffer is the emulator's read
+ * cache, which keeps earlier instructions' bytes.  Before a case that can
+ * reach those devices, an emulated popa of zeros in the scratch page clears
+ * it, so the case sees zeros like a fresh vCPU (and the model) does.
+ *
  * Registrations stay from case to case while the next case has them too.
  * A case that may have changed LAPIC, IOAPIC or PIC state (a write traced
  * into the APIC page or the IOAPIC window, a case that may have written
@@ -79,14 +85,20 @@ int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd);
 /*
  * Its vCPU, after KVM_SET_CPUID2, with the vCPU mmap (@run, @run_size
  * bytes): xAPIC at the default base; the fresh LAPIC, IOAPIC and PIC
- * state; the coalesced ring.
+ * state; the coalesced ring.  @scratch (host) at @scratch_gpa is a RAM
+ * page for kvm_devices alone, reachable with paging off.
  */
-int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t run_size);
+int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t run_size,
+			  u8 *scratch, u64 scratch_gpa);
 /* The VM is going: forget its registrations (closes the eventfds). */
 void kvm_devices_vm_gone(struct kvm_devices *kd);
 
-/* Before the case runs: registrations, device state, empty ring and log. */
-int kvm_devices_setup(struct kvm_devices *kd, const struct scn_map *maps, unsigned int nr);
+/*
+ * Before the case runs, before its registers are set (this may run the
+ * vCPU): registrations, device state, read cache, empty ring and log.
+ */
+int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
+		      const struct scn_map *maps, unsigned int nr);
 /* After every return from KVM_RUN: empty the ring into the log. */
 void kvm_devices_exit(struct kvm_devices *kd);
 /*
