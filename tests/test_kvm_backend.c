@@ -748,6 +748,8 @@ TEST(kvm_devices_split_reads_ioapic_lapic)
  */
 TEST(kvm_devices_irqchip_switch)
 {
+	static const char *const ymm =
+		"mode long64\ninsn c5 fe 6f 07\nreg rdi 0x40000000\nmap 0x40000000 0x5000 mmio\n";
 	struct dev_ctx *d;
 	unsigned long vms;
 
@@ -767,6 +769,11 @@ TEST(kvm_devices_irqchip_switch)
 	TEST_ASSERT(dev_run(d, "d02-lapic-read.txt", NULL, false), "%s", d->msg);
 	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 2, "VMs after off -> on");
 	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "d02 exits after the switch back");
+	/* a case that leaves the VM stale (emulation failure), then irqchip off */
+	TEST_ASSERT(dev_run(d, "ymm", ymm, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.outcome, OUTCOME_EMULATION_FAILURE, "vmovdqu ymm outcome");
+	TEST_ASSERT(dev_run(d, "d12-lapic-irqchip-off.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "d12 exits after a stale case with irqchip on");
 	dev_close(d);
 }
 

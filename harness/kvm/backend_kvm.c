@@ -1455,8 +1455,8 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 			return ret;
 		}
 	}
-	/* devices: a VM with another irqchip setting goes too */
-	if (kb->vm_stale || !kvm_devices_vm_fits(kb->dev, s))
+	/* devices: a VM with another irqchip setting goes too (always ask) */
+	if (!kvm_devices_vm_fits(kb->dev, s) || kb->vm_stale)
 		vm_destroy(kb);
 	ret = 0;
 	if (kb->vm_fd < 0)

@@ -26,6 +26,7 @@
 #define KD_APIC_BASE_ENABLE	BIT(11)
 #define KD_NR_CHIPS		3	/* PIC master, PIC slave, IOAPIC */
 #define KD_RING_MAX		KVM_COALESCED_MMIO_MAX
+#define KD_MAX_REGS		32	/* ioeventfds, and zones, a VM keeps */
 
 /*
  * Priming the read cache: at the scratch page's start "popa; out 0xe6, al"
@@ -64,9 +65,9 @@ struct kvm_devices {
 	struct kvm_sregs sregs0;	/* the fresh vCPU's, for priming */
 	u8 *scratch;			/* host view of the scratch page */
 	u64 scratch_gpa;
-	struct kd_ioeventfd ev[SCN_MAX_MAPS];
+	struct kd_ioeventfd ev[KD_MAX_REGS];
 	unsigned int nr_ev;
-	u64 zone[SCN_MAX_MAPS];		/* coalesced zones, a frame each */
+	u64 zone[KD_MAX_REGS];		/* coalesced zones, a frame each */
 	unsigned int nr_zones;
 
 	struct kvm_devices_log log;
@@ -305,8 +306,32 @@ static bool zone_wanted(const struct scn_map *maps, unsigned int nr, u64 gpa)
 	return false;
 }
 
-/* Drop the registrations @maps does not have. */
-static int drop_unwanted(struct kvm_devices *kd, const struct scn_map *maps, unsigned int nr)
+static bool frame_mapped(const struct scn_map *maps, unsigned int nr, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].gpa == (gpa & PAGE_MASK))
+			return true;
+	return false;
+}
+
+/*
+ * May a registration @s does not want stay in the VM?  Where the case
+ * cannot reach it: with paging, outside the frames it maps.  A change of
+ * KVM's MMIO bus is cheap itself but makes the next memslot deletion wait
+ * 3-10 ms here, so registrations stay parked while they harm nobody.
+ */
+static bool can_park(const struct scenario *s, const struct scn_map *maps, unsigned int nr,
+		     u64 addr, u32 len)
+{
+	return scenario_paging(s) && !frame_mapped(maps, nr, addr) &&
+	       !frame_mapped(maps, nr, addr + (len ? len - 1 : 0));
+}
+
+/* Drop the registrations @maps does not have (@all: parked ones too). */
+static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
+			 const struct scn_map *maps, unsigned int nr, bool all)
 {
 	unsigned int i;
 	int r;
@@ -314,7 +339,8 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scn_map *maps, uns
 	for (i = 0; i < kd->nr_ev;) {
 		struct kd_ioeventfd *e = &kd->ev[i];
 
-		if (ev_wanted(maps, nr, e->addr, e->len)) {
+		if (ev_wanted(maps, nr, e->addr, e->len) ||
+		    (!all && can_park(s, maps, nr, e->addr, e->len))) {
 			i++;
 			continue;
 		}
@@ -325,7 +351,8 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scn_map *maps, uns
 		*e = kd->ev[--kd->nr_ev];
 	}
 	for (i = 0; i < kd->nr_zones;) {
-		if (zone_wanted(maps, nr, kd->zone[i])) {
+		if (zone_wanted(maps, nr, kd->zone[i]) ||
+		    (!all && can_park(s, maps, nr, kd->zone[i], PAGE_SIZE))) {
 			i++;
 			continue;
 		}
@@ -337,7 +364,7 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scn_map *maps, uns
 	return 0;
 }
 
-/* Register what @maps has and the VM does not yet. */
+/* Register what @maps has and the VM does not yet; -ENOSPC: no room. */
 static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsigned int nr)
 {
 	unsigned int i, j;
@@ -351,8 +378,10 @@ static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsign
 			for (j = 0; j < kd->nr_ev; j++)
 				if (kd->ev[j].addr == addr && kd->ev[j].len == m->ev_len)
 					break;
-			if (j < kd->nr_ev || kd->nr_ev == SCN_MAX_MAPS)
+			if (j < kd->nr_ev)
 				continue;
+			if (kd->nr_ev == KD_MAX_REGS)
+				return -ENOSPC;
 			fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 			if (fd < 0)
 				return -errno;
@@ -368,8 +397,10 @@ static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsign
 			for (j = 0; j < kd->nr_zones; j++)
 				if (kd->zone[j] == m->gpa)
 					break;
-			if (j < kd->nr_zones || kd->nr_zones == SCN_MAX_MAPS)
+			if (j < kd->nr_zones)
 				continue;
+			if (kd->nr_zones == KD_MAX_REGS)
+				return -ENOSPC;
 			r = zone_register(kd, m->gpa, false);
 			if (r)
 				return r;
@@ -483,10 +514,15 @@ static int prime_read_cache(struct kvm_devices *kd)
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 		      const struct scn_map *maps, unsigned int nr)
 {
-	int r = drop_unwanted(kd, maps, nr);
+	int r = drop_unwanted(kd, s, maps, nr, false);
 
 	if (!r)
 		r = add_wanted(kd, maps, nr);
+	if (r == -ENOSPC) {
+		r = drop_unwanted(kd, s, maps, nr, true);
+		if (!r)
+			r = add_wanted(kd, maps, nr);
+	}
 	if (!r && kd->vm_irqchip && kd->reset_needed)
 		r = reset_state(kd);
 	if (!r && kd->vm_irqchip && kd->scratch && reaches_devices(s, maps, nr))

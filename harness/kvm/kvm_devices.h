@@ -23,7 +23,9 @@
  * reach those devices, an emulated popa of zeros in the scratch page clears
  * it, so the case sees zeros like a fresh vCPU (and the model) does.
  *
- * Registrations stay from case to case while the next case has them too.
+ * Registrations stay from case to case while the next case has them too,
+ * or cannot reach them (paging on, frame not mapped): changing KVM's MMIO
+ * bus makes the next memslot deletion wait for milliseconds.
  * A case that may have changed LAPIC, IOAPIC or PIC state (a write traced
  * into the APIC page or the IOAPIC window, a case that may have written
  * MSRs, or any case when there is no trace) has that state put back to a
