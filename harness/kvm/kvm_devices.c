@@ -488,7 +488,7 @@ static int prime_read_cache(struct kvm_devices *kd)
 		.rsp = kd->scratch_gpa + KD_PRIME_STACK,
 		.rflags = 2,
 	};
-	int r;
+	int r, tries = 0;
 
 	memcpy(kd->scratch, code, sizeof(code));
 	memset(kd->scratch + KD_PRIME_STACK, 0, KD_PRIME_BYTES);
@@ -501,9 +501,10 @@ static int prime_read_cache(struct kvm_devices *kd)
 	if (ioctl(kd->vcpu_fd, KVM_SET_SREGS, &sr) < 0 ||
 	    ioctl(kd->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
+	/* two instructions: a signal may interrupt, nothing loops */
 	do {
 		r = ioctl(kd->vcpu_fd, KVM_RUN, 0);
-	} while (r < 0 && (errno == EINTR || errno == EAGAIN));
+	} while (r < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 3);
 	if (r < 0)
 		return -errno;
 	if (kd->run->exit_reason != KVM_EXIT_IO || kd->run->io.port != KD_SENTINEL_PORT)
