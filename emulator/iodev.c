@@ -15,6 +15,8 @@
 
 #include "kvm.h"
 
+#define IOAPIC_RTE_MASKED	BIT(16)
+
 static int kvm_io_bus_register(struct kvm *kvm, struct kvm_io_device dev)
 {
 	if (kvm->nr_iodevs == KVM_MODEL_MAX_IODEVS)
@@ -25,11 +27,17 @@ static int kvm_io_bus_register(struct kvm *kvm, struct kvm_io_device dev)
 
 int kvm_register_ioapic(struct kvm *kvm, gpa_t base)
 {
-	return kvm_io_bus_register(kvm, (struct kvm_io_device){
+	struct kvm_io_device dev = {
 		.type = KVM_IODEV_IOAPIC,
 		.addr = base,
 		.len = IOAPIC_MEM_LENGTH,
-	});
+	};
+	unsigned int i;
+
+	/* at reset every redirection entry is masked */
+	for (i = 0; i < IOAPIC_NUM_PINS; i++)
+		dev.ioapic.redirtbl[i] = IOAPIC_RTE_MASKED;
+	return kvm_io_bus_register(kvm, dev);
 }
 
 int kvm_register_ioeventfd(struct kvm *kvm, gpa_t addr, u32 len,
@@ -131,12 +139,17 @@ static void ioapic_write_indirect(struct kvm_ioapic *ioapic, u32 val)
 
 /*
  * Register window: IOREGSEL at +0, IOWIN at +0x10, everything else reads
- * as 0.  Any length is accepted inside the window (which per-size rules the
- * kernel applies is a spec [U] item; see emulator/README.md).
+ * as 0.  Any length is accepted inside the window; reads of 1, 2, 4 or 8
+ * bytes return the register (8: zero-extended), other lengths leave the
+ * destination untouched, writes of other lengths are ignored (measured on
+ * 6.18.44, emulator/README.md).
  */
 static int ioapic_mmio_read(struct kvm_ioapic *ioapic, gpa_t off, int len, void *val)
 {
 	u64 result = 0;
+
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return 0;
 
 	switch (off) {
 	case 0x00:
@@ -152,7 +165,11 @@ static int ioapic_mmio_read(struct kvm_ioapic *ioapic, gpa_t off, int len, void 
 
 static int ioapic_mmio_write(struct kvm_ioapic *ioapic, gpa_t off, int len, const void *val)
 {
-	u32 data = (u32)load_le(val, len > 4 ? 4 : len);
+	u32 data;
+
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return 0;
+	data = (u32)load_le(val, len > 4 ? 4 : len);
 
 	switch (off) {
 	case 0x00:

@@ -465,3 +465,398 @@ TEST(kvm_backend_endless_loop_is_stopped)
 	TEST_ASSERT_EQ(rk.outcome, OUTCOME_RETIRED, "E1 outcome");
 	TEST_ASSERT_EQ(rk.nr_exits, 2, "E1 exits");
 }
+
+/* ==== in-kernel device frames (kvm_devices.c) ==== */
+
+#include "kvm/kvm_devices.h"
+
+static const char *const dev_corpus[] = {
+	"d01-ioapic-read-16-at-window-end.txt", "d02-lapic-read.txt",
+	"d03-coalesced-split-write.txt", "d04-ioeventfd-split-write.txt",
+	"d06-lapic-reset-dfr.txt", "d07-lapic-read-crossing-dword.txt",
+	"d08-ioapic-split-read-3.txt", "d09-ioapic-rte-masked.txt",
+	"d10-coalesced-sse-store.txt", "d11-ioeventfd-any-length.txt",
+	"d12-lapic-irqchip-off.txt", "d13-lapic-write-qword.txt",
+	"e07-sse-store-ioeventfd.txt", "o01-cmps-lapic-phantom-read.txt",
+};
+
+struct dev_ctx {
+	struct kvm_backend *kb;
+	struct model_backend *mb;
+	const struct kvm_profile *p;
+	bool traced;
+	struct run_result rm, rk;
+	char msg[512];
+};
+
+static struct dev_ctx *dev_open(void)
+{
+	static struct dev_ctx d;
+	char err[256];
+
+	memset(&d, 0, offsetof(struct dev_ctx, rm));
+	d.msg[0] = 0;
+	d.p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	d.kb = kvm_backend_create(err, sizeof(err));
+	d.mb = model_backend_create();
+	if (!d.kb || !d.mb || !d.p) {
+		kvm_backend_destroy(d.kb);
+		model_backend_destroy(d.mb);
+		return NULL;
+	}
+	d.traced = kvm_backend_traced(d.kb);
+	return &d;
+}
+
+static void dev_close(struct dev_ctx *d)
+{
+	kvm_backend_destroy(d->kb);
+	model_backend_destroy(d->mb);
+}
+
+/*
+ * @text (a scenario) or corpus/@name on the kernel (and the model when
+ * @model): false with d->msg set if it could not be run.
+ */
+static bool dev_run(struct dev_ctx *d, const char *name, const char *text, bool model)
+{
+	struct scenario s;
+	char err[256];
+	int r;
+
+	if (text ? scenario_parse_text(&s, text, err, sizeof(err)) : !load_corpus(name, &s)) {
+		snprintf(d->msg, sizeof(d->msg), "%s: cannot load", name);
+		return false;
+	}
+	if (model && model_backend_run(d->mb, &s, d->p, &d->rm)) {
+		snprintf(d->msg, sizeof(d->msg), "%s: model run failed", name);
+		return false;
+	}
+	r = kvm_backend_run(d->kb, &s, &d->rk);
+	if (r) {
+		snprintf(d->msg, sizeof(d->msg), "%s: kvm run: %s (%s)", name, strerror(-r),
+			 kvm_backend_why(d->kb));
+		return false;
+	}
+	return true;
+}
+
+static u32 dev_le32(const u8 *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (u32)p[3] << 24;
+}
+
+static bool dev_exit_is(const struct run_result *r, unsigned int i, u64 gpa, u32 len, bool write)
+{
+	return i < r->nr_exits && r->exits[i].gpa == gpa && r->exits[i].len == len &&
+	       r->exits[i].write == write;
+}
+
+/* Every device case of the corpus: exits, trace, outcome and RIP as the model's. */
+TEST(kvm_devices_corpus_matches_the_model)
+{
+	struct violation_list vl;
+	struct dev_ctx *d;
+	unsigned int i, n;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	for (i = 0; i < ARRAY_SIZE(dev_corpus) && !d->msg[0]; i++) {
+		if (!dev_run(d, dev_corpus[i], NULL, true))
+			break;
+		memset(&vl, 0, sizeof(vl));
+		n = kvm_fidelity_check(d->p, &d->rm, &d->rk, d->traced, &vl);
+		if (n)
+			snprintf(d->msg, sizeof(d->msg), "%s: wanted model == kernel, got %u "
+				 "differences: %s", dev_corpus[i], n, vl.v[0].detail);
+	}
+	dev_close(d);
+	TEST_ASSERT(!d->msg[0], "%s", d->msg);
+}
+
+/*
+ * Coalesced zone (spec 3.3): the piece in the zone is one ring entry, the
+ * piece on the MMIO page exits.  A full ring (KVM_COALESCED_MMIO_MAX - 1
+ * entries) sends the next chunk to userspace; the exit empties the ring.
+ */
+TEST(kvm_devices_coalesced_ring)
+{
+	static const char *const full =
+		"mode long64\ninsn f3 aa\nreg rcx 200\nreg rax 0x5a\nreg rdi 0x40000000\n"
+		"map 0x40000000 0x5000 coalesced\n";
+	const struct kvm_devices_log *log;
+	struct kvm_devices_ring_entry e;
+	struct dev_ctx *d;
+	struct scenario s;
+	u64 rax;
+	unsigned int i;
+	bool ok;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(load_corpus("d03-coalesced-split-write.txt", &s), "cannot load d03");
+	rax = scenario_reg(&s, VCPU_REGS_RAX);
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	ok = dev_run(d, "d03-coalesced-split-write.txt", NULL, false);
+	log = kvm_backend_devices_log(d->kb);
+	e = log->ring[0];
+	TEST_ASSERT(ok, "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.outcome, OUTCOME_RETIRED, "d03 outcome");
+	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "d03 exits");
+	TEST_ASSERT(dev_exit_is(&d->rk, 0, 0x6000, 4, true), "d03: wanted exit W 0x6000/4");
+	TEST_ASSERT_EQ(dev_le32(d->rk.exits[0].data), rax >> 32, "d03 exit data");
+	TEST_ASSERT_EQ(log->nr_ring, 1, "d03 ring entries");
+	TEST_ASSERT_EQ(e.gpa, 0x5ffc, "d03 ring entry gpa");
+	TEST_ASSERT_EQ(e.len, 4, "d03 ring entry len");
+	TEST_ASSERT_EQ(dev_le32(e.data), (u32)rax, "d03 ring entry data");
+
+	ok = dev_run(d, "ring-full", full, false);
+	TEST_ASSERT(ok, "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.outcome, OUTCOME_RETIRED, "ring-full outcome");
+	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "ring-full exits");
+	TEST_ASSERT(dev_exit_is(&d->rk, 0, 0x5000 + 169, 1, true),
+		    "ring-full: wanted the 170th byte to exit, got 0x%llx/%u",
+		    (unsigned long long)d->rk.exits[0].gpa, d->rk.exits[0].len);
+	TEST_ASSERT_EQ(log->nr_ring, 199, "ring-full ring entries");
+	for (i = 0; i < log->nr_ring; i++) {
+		u64 want = 0x5000 + i + (i >= 169);
+
+		TEST_ASSERT(log->ring[i].gpa == want && log->ring[i].len == 1 &&
+			    log->ring[i].data[0] == 0x5a,
+			    "ring entry %u: wanted 0x%llx/1 5a, got 0x%llx/%u %02x", i,
+			    (unsigned long long)want, (unsigned long long)log->ring[i].gpa,
+			    log->ring[i].len, log->ring[i].data[0]);
+	}
+	dev_close(d);
+}
+
+/*
+ * ioeventfd (spec 3.3, E7): exact (addr, len) or any length for len 0;
+ * the first chunk nobody takes sends the rest of the piece to userspace.
+ */
+TEST(kvm_devices_ioeventfd_split_writes)
+{
+	static const struct {
+		const char *name, *text;
+		unsigned int exits;
+		u64 gpa0;
+		u32 len0;
+		u64 signals;
+	} rows[] = {
+		{ "d04-ioeventfd-split-write.txt", NULL, 1, 0x5ffe, 2, 1 },
+		{ "len-mismatch", "mode long64\ninsn 89 07\nreg rdi 0x40000ffe\n"
+		  "map 0x40000000 0x5000 mmio\nmap 0x40001000 0x6000 ioeventfd ev=0x0:4\n",
+		  2, 0x5ffe, 2, 0 },
+		{ "e07-sse-store-ioeventfd.txt", NULL, 1, 0x3008, 8, 1 },
+		{ "e07-reverse", "mode long64\ncr4.osfxsr 1\ninsn f3 0f 7f 07\n"
+		  "reg rdi 0x40000000\nmap 0x40000000 0x3000 ioeventfd ev=0x8:8\n",
+		  2, 0x3000, 8, 0 },
+		{ "d11-ioeventfd-any-length.txt", NULL, 0, 0, 0, 1 },
+	};
+	struct dev_ctx *d;
+	unsigned int i;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	for (i = 0; i < ARRAY_SIZE(rows) && !d->msg[0]; i++) {
+		const struct run_result *r = &d->rk;
+		u64 sig;
+
+		if (!dev_run(d, rows[i].name, rows[i].text, false))
+			break;
+		sig = kvm_backend_devices_log(d->kb)->ioeventfd_signals;
+		if (r->outcome != OUTCOME_RETIRED || r->nr_exits != rows[i].exits ||
+		    (rows[i].exits && !dev_exit_is(r, 0, rows[i].gpa0, rows[i].len0, true)) ||
+		    sig != rows[i].signals)
+			snprintf(d->msg, sizeof(d->msg),
+				 "%s: wanted retired, %u exits (first W 0x%llx/%u), %llu signals; "
+				 "got %s, %u exits (first 0x%llx/%u), %llu signals", rows[i].name,
+				 rows[i].exits, (unsigned long long)rows[i].gpa0, rows[i].len0,
+				 (unsigned long long)rows[i].signals, run_outcome_name(r->outcome),
+				 r->nr_exits, (unsigned long long)(r->nr_exits ? r->exits[0].gpa : 0),
+				 r->nr_exits ? r->exits[0].len : 0, (unsigned long long)sig);
+	}
+	dev_close(d);
+	TEST_ASSERT(!d->msg[0], "%s", d->msg);
+}
+
+/* Index of the first trace event (type, len, gpa), or -1. */
+static int dev_find_event(const struct run_result *r, int type, u32 len, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->trace.nr; i++)
+		if (r->trace.ev[i].type == type && r->trace.ev[i].len == len &&
+		    r->trace.ev[i].gpa == gpa)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Split reads over the IOAPIC window and the APIC page: the in-kernel
+ * chunks are traced (T1) and do not exit, the rest exits.
+ */
+TEST(kvm_devices_split_reads_ioapic_lapic)
+{
+	static const char *const lapic_split =
+		"mode long64\ninsn 48 8b 07\nreg rdi 0x40000ffc\nmap 0x40000000 0x5000 mmio\n"
+		"map 0x40001000 0xfee00000 lapic\nmmio-data 11 22 33 44\n";
+	struct dev_ctx *d;
+	int ev;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+
+	/* 16 bytes at the window's last 8: chunk 1 in the kernel, chunk 2 exits */
+	TEST_ASSERT(dev_run(d, "d01-ioapic-read-16-at-window-end.txt", NULL, false), "%s",
+		    d->msg);
+	TEST_ASSERT_EQ(d->rk.outcome, OUTCOME_RETIRED, "d01 outcome");
+	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "d01 exits");
+	TEST_ASSERT(dev_exit_is(&d->rk, 0, 0xfec00100, 8, false), "d01: wanted exit R 0xfec00100/8");
+	ev = dev_find_event(&d->rk, KVM_TRACE_MMIO_READ, 8, 0xfec000f8);
+	TEST_ASSERT(!d->traced || ev >= 0, "d01: no T1 'read len 8 gpa 0xfec000f8'");
+
+	/* 1 + 3 over MMIO|IOAPIC: the 3-byte IOAPIC piece is handled */
+	TEST_ASSERT(dev_run(d, "d08-ioapic-split-read-3.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "d08 exits");
+	TEST_ASSERT(dev_exit_is(&d->rk, 0, 0x5fff, 1, false), "d08: wanted exit R 0x5fff/1");
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0x11, "d08 EAX (nothing from the IOAPIC)");
+
+	/* 4 + 4 over MMIO|LAPIC: APIC offset 0 is handled and reads nothing */
+	TEST_ASSERT(dev_run(d, "lapic-split", lapic_split, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.outcome, OUTCOME_RETIRED, "lapic-split outcome");
+	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "lapic-split exits");
+	TEST_ASSERT(dev_exit_is(&d->rk, 0, 0x5ffc, 4, false), "lapic-split: wanted exit R 0x5ffc/4");
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0x44332211, "lapic-split RAX");
+	ev = dev_find_event(&d->rk, KVM_TRACE_MMIO_READ, 4, 0xfee00000);
+	TEST_ASSERT(!d->traced || ev >= 0, "lapic-split: no T1 'read len 4 gpa 0xfee00000'");
+
+	/* RTE 0 read through IOREGSEL/IOWIN: masked at reset */
+	TEST_ASSERT(dev_run(d, "d09-ioapic-rte-masked.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 61, "d09 exits");
+	TEST_ASSERT(dev_exit_is(&d->rk, 60, 0xfebfff10, 4, true), "d09: wanted exit 60 W 0xfebfff10/4");
+	TEST_ASSERT_EQ(dev_le32(d->rk.exits[60].data), 0x10000, "d09 RTE 0 low");
+	dev_close(d);
+}
+
+/*
+ * The irqchip setting is per VM: a change makes a new VM, the same
+ * setting keeps it.  Without an irqchip the APIC page is userspace MMIO.
+ */
+TEST(kvm_devices_irqchip_switch)
+{
+	static const char *const ymm =
+		"mode long64\ninsn c5 fe 6f 07\nreg rdi 0x40000000\nmap 0x40000000 0x5000 mmio\n";
+	struct dev_ctx *d;
+	unsigned long vms;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	TEST_ASSERT(dev_run(d, "d02-lapic-read.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "d02 exits (irqchip on)");
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0x50014, "d02 EAX (LAPIC version)");
+	vms = kvm_backend_vm_creates(d->kb);
+	TEST_ASSERT(dev_run(d, "d12-lapic-irqchip-off.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 1, "VMs after irqchip on -> off");
+	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "d12 exits (irqchip off)");
+	TEST_ASSERT(dev_exit_is(&d->rk, 0, 0xfee00030, 4, false), "d12: wanted exit R 0xfee00030/4");
+	TEST_ASSERT(dev_run(d, "d12-lapic-irqchip-off.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 1, "VMs after off -> off");
+	TEST_ASSERT(dev_run(d, "d02-lapic-read.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 2, "VMs after off -> on");
+	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "d02 exits after the switch back");
+	/* a case that leaves the VM stale (emulation failure), then irqchip off */
+	TEST_ASSERT(dev_run(d, "ymm", ymm, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.outcome, OUTCOME_EMULATION_FAILURE, "vmovdqu ymm outcome");
+	TEST_ASSERT(dev_run(d, "d12-lapic-irqchip-off.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "d12 exits after a stale case with irqchip on");
+	dev_close(d);
+}
+
+/*
+ * Nothing of a case's device state reaches the next case: an LDR or
+ * IOREGSEL written by one case reads as reset in the next, and bytes an
+ * earlier case read do not show through reads the LAPIC leaves untouched.
+ */
+TEST(kvm_devices_no_state_between_cases)
+{
+	/* the LDR: the TPR is CR8, which the registers of each case set anyway */
+	static const char *const w_ldr =
+		"mode long64\ninsn 89 07\nreg rdi 0x400000d0\nreg rax 0x3000000\n"
+		"map 0x40000000 0xfee00000 lapic\n";
+	static const char *const r_ldr =
+		"mode long64\ninsn 87 07\nreg rdi 0x400000d0\nreg rax 0x5000000\n"
+		"map 0x40000000 0xfee00000 lapic\n";
+	static const char *const w_sel =
+		"mode long64\ninsn 89 07\nreg rdi 0x40000000\nreg rax 0x10\n"
+		"map 0x40000000 0xfec00000 ioapic\n";
+	static const char *const r_sel =
+		"mode long64\ninsn 8b 07\nreg rdi 0x40000000\nreg rax 0x1111\n"
+		"map 0x40000000 0xfec00000 ioapic\n";
+	static const char *const mmio_read =
+		"mode long64\ninsn 48 8b 07\nreg rdi 0x40000000\nmap 0x40000000 0x5000 mmio\n"
+		"mmio-data 11 22 33 44 55 66 77 88\n";
+	static const char *const r_rsvd =
+		"mode long64\ninsn 48 8b 07\nreg rdi 0x40000000\nreg rax 0x1111\n"
+		"map 0x40000000 0xfee00000 lapic\n";
+	struct dev_ctx *d;
+	int ev;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	TEST_ASSERT(dev_run(d, "w_ldr", w_ldr, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "LDR write exits");
+	/* xchg: reads the LDR, then writes 0x5000000 */
+	TEST_ASSERT(dev_run(d, "r_ldr", r_ldr, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0, "LDR in the next case");
+	TEST_ASSERT(dev_run(d, "r_ldr", r_ldr, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0, "LDR after an xchg in the case before");
+	TEST_ASSERT(dev_run(d, "w_sel", w_sel, false), "%s", d->msg);
+	TEST_ASSERT(dev_run(d, "r_sel", r_sel, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0, "IOREGSEL in the next case");
+	TEST_ASSERT(dev_run(d, "mmio_read", mmio_read, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0x8877665544332211ULL, "MMIO read RAX");
+	TEST_ASSERT(dev_run(d, "r_rsvd", r_rsvd, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0, "8-byte LAPIC read after an MMIO read");
+	ev = dev_find_event(&d->rk, KVM_TRACE_MMIO_READ, 8, 0xfee00000);
+	TEST_ASSERT(!d->traced || (ev >= 0 && d->rk.trace.ev[ev].val == 0),
+		    "8-byte LAPIC read: wanted a T1 trace with val 0");
+	dev_close(d);
+}
+
+/*
+ * The host's split-lock detection cannot be switched per VM: exactly one
+ * of the two settings runs, the other is refused and says why.
+ */
+TEST(kvm_devices_split_lock_setting)
+{
+	static const char *const base = "mode long64\ninsn 8b 07\nreg rdi 0x40000000\n"
+					"map 0x40000000 0x5000 mmio\n";
+	static struct run_result rk;
+	char text[256], err[256];
+	struct kvm_backend *kb;
+	struct scenario s;
+	int r[2], i;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	for (i = 0; i < 2; i++) {
+		snprintf(text, sizeof(text), "split-lock %s\n%s", i ? "on" : "off", base);
+		if (scenario_parse_text(&s, text, err, sizeof(err)))
+			break;
+		r[i] = kvm_backend_run(kb, &s, &rk);
+		if (r[i] == -EOPNOTSUPP && !strstr(kvm_backend_why(kb), "split-lock"))
+			r[i] = -EINVAL;
+	}
+	kvm_backend_destroy(kb);
+	TEST_ASSERT_EQ(i, 2, "scenarios parse");
+	TEST_ASSERT((!r[0] && r[1] == -EOPNOTSUPP) || (r[0] == -EOPNOTSUPP && !r[1]),
+		    "wanted one setting run, the other refused for split-lock; got off %d, on %d",
+		    r[0], r[1]);
+}

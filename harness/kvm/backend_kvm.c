@@ -16,10 +16,16 @@
  *    instruction could have changed them (see case_dirties()).
  *
  * The guest gets the bytes of the first instruction only (code_length()),
- * as the model runs one instruction; a guest that does not halt within
- * KB_RUN_TIMEOUT_NS ends as OUTCOME_BUDGET.
+ * as the model runs one instruction, followed by the sentinel; a guest that
+ * does not reach a sentinel within KB_RUN_TIMEOUT_NS ends as OUTCOME_BUDGET.
+ * The sentinel is "out 0xe6, al" (e6 e6: it decodes the same at any byte),
+ * not hlt: with an in-kernel irqchip HLT halts the vCPU inside KVM_RUN
+ * until an interrupt or a signal, while port 0xe6 always exits.
  *
- * A case that does not end on HLT (exit budget, time limit, emulation
+ * In-kernel devices (irqchip, ioeventfds, coalesced zones) are kvm_devices.c's;
+ * its hooks here are marked "devices:".
+ *
+ * A case that does not end on the sentinel (exit budget, time limit, emulation
  * failure, shutdown, port I/O, a failed KVM_RUN) may leave an MMIO or I/O exchange
  * or other state half done inside KVM: the VM and vCPU are then dropped and
  * the next case makes new ones (about 0.3 ms), so no exchange is ever left
@@ -27,13 +33,14 @@
  *
  * Guest-physical layout, all inside the scenario's reserved region:
  *
- *   0x600000  code page 0 (all hlt, the instruction bytes at the RIP offset)
- *   0x601000  code page 1 (all hlt: the sentinel may land here)
+ *   0x600000  code page 0 (all sentinel, the instruction bytes at the RIP offset)
+ *   0x601000  code page 1 (all sentinel: the guest may get here)
  *   0x602000  GDT
  *   0x603000  IDT (256 gates)
- *   0x604000  exception stubs, 16 bytes each: record the vector, halt
+ *   0x604000  exception stubs, 16 bytes each: record the vector, sentinel
  *   0x605000  TSS; 0x605080 the exception record
- *   0x606000  exception stack (long mode: IST1 of every gate), top 0x610000
+ *   0x606000  kvm_devices.c's scratch page
+ *   0x607000  exception stack (long mode: IST1 of every gate), top 0x610000
  *   0x800000  page-table pool (SCN_PT_POOL_GPA, long mode)
  *
  * In long mode 0x602000-0x60ffff are identity-mapped supervisor pages and
@@ -77,6 +84,7 @@
 #include "decode.h"
 #include "pagetable.h"
 #include "kvm/backend_kvm.h"
+#include "kvm/kvm_devices.h"
 #undef kvm_run
 #undef kvm_segment
 #undef kvm_sregs
@@ -95,6 +103,7 @@
 #define KB_STUB_SIZE		16
 #define KB_TSS_GPA		0x605000ULL
 #define KB_REC_GPA		0x605080ULL
+#define KB_DEV_SCRATCH_GPA	0x606000ULL
 #define KB_STACK_TOP		0x610000ULL
 #define KB_HARNESS_START	KB_GDT_GPA	/* identity-mapped in long mode */
 #define KB_HARNESS_END		KB_STACK_TOP
@@ -114,6 +123,10 @@
 #define KB_PT_POOL_SIZE		(SCN_PT_POOL_PAGES * PAGE_SIZE)
 #define KB_SYNC_ALL		(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
 #define KB_MAX_MSRS		16
+/* the sentinel: out 0xe6, al */
+#define KB_SENTINEL_BYTE	0xe6
+#define KB_SENTINEL_LEN		2
+#define KB_SENTINEL_PORT	0xe6
 
 /* MSRs an emulated instruction may write that matter to later cases */
 static const u32 kb_msr_list[] = {
@@ -130,7 +143,7 @@ static const u32 kb_msr_list[] = {
 #define TRACEFS			"/sys/kernel/tracing"
 
 /*
- * Guest time per case.  The guest runs until HLT, so a branch to itself
+ * Guest time per case.  The guest runs until the sentinel, so a branch to itself
  * (eb fe) would keep KVM_RUN busy for ever: a timer signal to the running
  * thread makes KVM_RUN return -EINTR, and the case ends as OUTCOME_BUDGET.
  */
@@ -149,8 +162,10 @@ struct kvm_backend {
 	bool sync_regs;			/* KVM_CAP_SYNC_REGS has all of KB_SYNC_ALL */
 	bool has_xsave, has_xcrs, has_debugregs;
 	char why[96];			/* why the last case was not run */
+	struct kvm_devices *dev;	/* in-kernel device frames */
 	struct insn_decoder *dec;	/* the model's decoder: instruction lengths */
 	unsigned int code_len;		/* bytes of the case's code the guest gets */
+	bool on_sentinel;		/* the case stopped on the sentinel */
 
 	/*
 	 * The reused VM: vm_fd < 0 until the first case, and again after a
@@ -524,7 +539,8 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	if (kb->has_xsave)
 		kb->xsave0 = calloc(1, sizeof(*kb->xsave0));
 	kb->dec = calloc(1, sizeof(*kb->dec));
-	if (!kb->msrs0 || (kb->has_xsave && !kb->xsave0) || !kb->dec) {
+	kb->dev = kvm_devices_create(kb->kvm_fd);
+	if (!kb->msrs0 || (kb->has_xsave && !kb->xsave0) || !kb->dec || !kb->dev) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -568,6 +584,7 @@ void kvm_backend_destroy(struct kvm_backend *kb)
 	if (!kb)
 		return;
 	vm_destroy(kb);
+	kvm_devices_destroy(kb->dev);
 	trace_stop(kb);
 	if (kb->has_timer)
 		timer_delete(kb->timer);
@@ -603,6 +620,8 @@ static void vm_destroy(struct kvm_backend *kb)
 	if (kb->vm_fd >= 0)
 		close(kb->vm_fd);
 	kb->vcpu_fd = kb->vm_fd = -1;
+	if (kb->dev)
+		kvm_devices_vm_gone(kb->dev);	/* devices: */
 	memset(kb->frame_used, 0, sizeof(kb->frame_used));
 	kb->vm_stale = false;
 	kb->dirty = false;
@@ -708,10 +727,12 @@ static int vm_create(struct kvm_backend *kb)
 		if (ioctl(kb->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 			return -errno;
 	}
+	r = kvm_devices_vm_init(kb->dev, kb->vm_fd);	/* devices: irqchip */
+	if (r)
+		return r;
 	/*
-	 * No in-kernel irqchip: HLT must exit to userspace.  Only the used
-	 * parts of the reserved region get memory (small slots are cheaper
-	 * to create); the rest of it is never touched.
+	 * Only the used parts of the reserved region get memory (small slots
+	 * are cheaper to create); the rest of it is never touched.
 	 */
 	r = set_slot(kb, KB_SLOT_HARNESS, KB_RESV_GPA, KB_HARNESS_END - KB_RESV_GPA,
 		     kb->resv, false);
@@ -728,7 +749,11 @@ static int vm_create(struct kvm_backend *kb)
 		return -errno;
 	if (ioctl(kb->vcpu_fd, KVM_SET_CPUID2, kb->cpuid) < 0)
 		return -errno;
-	return save_fresh_state(kb);
+	r = save_fresh_state(kb);
+	/* devices: LAPIC, fresh device state, coalesced ring */
+	return r ? r : kvm_devices_vcpu_init(kb->dev, kb->vcpu_fd, kb->run, kb->run_size,
+					     resv_ptr(kb, KB_DEV_SCRATCH_GPA),
+					     KB_DEV_SCRATCH_GPA);
 }
 
 /* ---- guest memory ---- */
@@ -817,7 +842,7 @@ static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
 
 /*
  * GDT, IDT, TSS and stubs.  A stub stores KB_MARKER_VALID | vector at
- * KB_REC_GPA and halts; the frame tells the rest.  CR2 comes from
+ * KB_REC_GPA and runs the sentinel; the frame tells the rest.  CR2 comes from
  * KVM_GET_SREGS, so the stubs touch no register.
  */
 static void setup_tables(struct kvm_backend *kb, bool long64)
@@ -850,7 +875,7 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 		u8 *code = resv_ptr(kb, stub);
 		unsigned int k = 0;
 
-		memset(code, 0xf4, KB_STUB_SIZE);
+		memset(code, KB_SENTINEL_BYTE, KB_STUB_SIZE);
 		code[k++] = 0xc7;			/* mov dword [abs32], imm32 */
 		if (long64) {
 			code[k++] = 0x04;		/* SIB, no base: absolute */
@@ -861,9 +886,10 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 		put_u32(code + k, (u32)KB_REC_GPA);
 		put_u32(code + k + 4, KB_MARKER_VALID | vec);
 		k += 8;
-		code[k++] = 0xf4;			/* hlt */
-		code[k++] = 0xeb;			/* jmp back to the hlt */
-		code[k++] = 0xfd;
+		code[k++] = KB_SENTINEL_BYTE;		/* out 0xe6, al */
+		code[k++] = KB_SENTINEL_BYTE;
+		code[k++] = 0xeb;			/* jmp back to the out */
+		code[k++] = 0xfc;
 
 		if (long64) {
 			u8 *g = idt + vec * 16;
@@ -936,8 +962,8 @@ static void setup_code(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
 	u8 *code = resv_ptr(kb, KB_CODE_GPA);
 
-	/* hlt everywhere: the sentinel after the bytes, wherever RIP stops */
-	memset(code, 0xf4, KB_CODE_PAGES * PAGE_SIZE);
+	/* the sentinel everywhere: after the bytes, wherever RIP stops */
+	memset(code, KB_SENTINEL_BYTE, KB_CODE_PAGES * PAGE_SIZE);
 	memcpy(code + (la & ~PAGE_MASK), s->insn, kb->code_len);
 }
 
@@ -1126,9 +1152,41 @@ static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
 /* ---- running ---- */
 
 /*
+ * Is this KVM_EXIT_IO the sentinel?  An "out 0xe6, al" that is not the
+ * case's own instruction: the exit comes with RIP after it (KVM emulates
+ * CPL0 code here), so the OUT began KB_SENTINEL_LEN bytes before.
+ */
+static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s)
+{
+	struct kvm_run *run = kb->run;
+	struct kvm_regs regs;
+	struct kvm_sregs sr;
+	u64 rip, cs_base, out_la;
+
+	if (run->io.port != KB_SENTINEL_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
+	    run->io.size != 1 || run->io.count != 1)
+		return false;
+	if (kb->sync_regs) {
+		rip = run->s.regs.regs.rip;
+		cs_base = run->s.regs.sregs.cs.base;
+	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		return false;
+	} else {
+		rip = regs.rip;
+		cs_base = sr.cs.base;
+	}
+	out_la = cs_base + rip - KB_SENTINEL_LEN;
+	if (s->mode != SCN_MODE_LONG64)
+		out_la = (u32)out_la;
+	return out_la - code_linear(s) >= kb->code_len;
+}
+
+/*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
- * on HLT leaves the vCPU clean (the instruction, or the exception stub,
- * completed): after any other end the VM is made anew for the next case.
+ * on the sentinel leaves the vCPU clean (the instruction, or the exception
+ * stub, completed): after any other end the VM is made anew for the next
+ * case.
  */
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
@@ -1136,6 +1194,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 	unsigned int pos = 0, n = 0;
 
 	kb->vm_stale = true;
+	kb->on_sentinel = false;
 	while (n < KB_MAX_RUNS) {
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
@@ -1150,10 +1209,18 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			return;
 		}
 		n++;
+		kvm_devices_exit(kb->dev);	/* devices: empty the coalesced ring */
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
 			break;
-		case KVM_EXIT_HLT:
+		case KVM_EXIT_IO:
+			if (!sentinel_exit(kb, s)) {
+				r->outcome = OUTCOME_BUDGET;	/* as the model */
+				return;
+			}
+			kb->on_sentinel = true;
+			/* fall through */
+		case KVM_EXIT_HLT:	/* the case's own hlt, without irqchip */
 			kb->vm_stale = false;
 			r->outcome = OUTCOME_RETIRED;	/* or an exception: see below */
 			return;
@@ -1243,8 +1310,8 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 
 	memcpy(&marker, resv_ptr(kb, KB_REC_GPA), sizeof(marker));
 	if (!(marker & KB_MARKER_VALID)) {
-		/* halted on a sentinel: RIP is one past it */
-		r->rip = regs.rip - 1;
+		/* stopped on a sentinel (RIP is past it) or the case's hlt */
+		r->rip = regs.rip - (kb->on_sentinel ? KB_SENTINEL_LEN : 0);
 		return;
 	}
 	r->outcome = OUTCOME_EXCEPTION;
@@ -1299,7 +1366,7 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		return -EOPNOTSUPP;
 	}
 	if (!s->insn_len) {
-		/* the vCPU would run the harness's hlt, not the case's bytes */
+		/* the vCPU would run the harness's sentinel, not the case's bytes */
 		snprintf(kb->why, sizeof(kb->why), "no instruction bytes");
 		return -EOPNOTSUPP;
 	}
@@ -1308,14 +1375,15 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		return -EOPNOTSUPP;
 	}
 	for (i = 0; i < nr; i++) {
-		if ((maps[i].kind == SCN_KIND_ROM && !kb->readonly_mem) ||
-		    (maps[i].kind != SCN_KIND_RAM && maps[i].kind != SCN_KIND_ROM &&
-		     maps[i].kind != SCN_KIND_MMIO)) {
+		if (maps[i].kind == SCN_KIND_ROM && !kb->readonly_mem) {
 			snprintf(kb->why, sizeof(kb->why), "%s frames",
 				 scenario_kind_name(maps[i].kind));
 			return -EOPNOTSUPP;
 		}
 	}
+	/* devices: irqchip, split-lock, device frames */
+	if (kvm_devices_supported(kb->dev, s, maps, nr, kb->why, sizeof(kb->why)))
+		return -EOPNOTSUPP;
 	/* paging off: the code must sit in the code pages themselves */
 	if (s->mode == SCN_MODE_PROT32 &&
 	    (la < KB_CODE_GPA || la + s->insn_len + 1 > KB_CODE_GPA + KB_CODE_PAGES * PAGE_SIZE)) {
@@ -1387,7 +1455,8 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 			return ret;
 		}
 	}
-	if (kb->vm_stale)
+	/* devices: a VM with another irqchip setting goes too (always ask) */
+	if (!kvm_devices_vm_fits(kb->dev, s) || kb->vm_stale)
 		vm_destroy(kb);
 	ret = 0;
 	if (kb->vm_fd < 0)
@@ -1396,6 +1465,8 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 		ret = restore_extended(kb);
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
+	if (!ret)
+		ret = kvm_devices_setup(kb->dev, s, maps, nr);	/* devices: */
 	if (!ret)
 		ret = set_state(kb, s);
 	if (ret) {
@@ -1415,12 +1486,19 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
 	kb->dirty = case_dirties(kb, s, r);
+	/* devices: ring and eventfds into the log; device state to reset? */
+	kvm_devices_collect(kb->dev, kb->traced ? &r->trace : NULL, kb->dirty);
 	return 0;
 }
 
 unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb)
 {
 	return kb->vm_creates;
+}
+
+const struct kvm_devices_log *kvm_backend_devices_log(const struct kvm_backend *kb)
+{
+	return kvm_devices_log(kb->dev);
 }
 
 /* ---- model against kernel ---- */

@@ -8,8 +8,9 @@
  * from a private tracefs instance filtered to the calling thread.
  *
  * First version: modes prot32 (paging off) and long64 at CPL 0 with RAM,
- * ROM and MMIO frames.  Everything else (real16, prot16, prot32-paging,
- * CPL 3, in-kernel IOAPIC/LAPIC, ioeventfd, coalesced frames, no
+ * ROM, MMIO and in-kernel device frames (IOAPIC/LAPIC with the irqchip,
+ * ioeventfd, coalesced: kvm_devices.h).  Everything else (real16, prot16,
+ * prot32-paging, CPL 3, a split-lock setting the host CPU does not have, no
  * instruction bytes at all) makes kvm_backend_run() return -EOPNOTSUPP with
  * the result OUTCOME_NOT_RUN.
  *
@@ -64,6 +65,10 @@ const char *kvm_backend_why(const struct kvm_backend *kb);
  * case that did not end cleanly (exit budget, emulation failure...).
  */
 unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb);
+
+/* The coalesced ring entries and ioeventfd signals of the last case. */
+struct kvm_devices_log;
+const struct kvm_devices_log *kvm_backend_devices_log(const struct kvm_backend *kb);
 
 /*
  * Model against kernel: one V_FIDELITY violation in @out per aspect that

@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * In-kernel device frames on real KVM (see kvm_devices.h).
+ *
+ * Only uapi types here: this file includes no model header that reuses a
+ * uapi name (scenario.h and trace.h are plain).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "kvm/kvm_devices.h"
+
+#define KD_APIC_BASE		0xfee00000ULL
+#define KD_IOAPIC_BASE		0xfec00000ULL
+#define KD_IOAPIC_LEN		0x100
+#define KD_MSR_APIC_BASE	0x1b
+#define KD_APIC_BASE_BSP	BIT(8)
+#define KD_APIC_BASE_ENABLE	BIT(11)
+#define KD_NR_CHIPS		3	/* PIC master, PIC slave, IOAPIC */
+#define KD_RING_MAX		KVM_COALESCED_MMIO_MAX
+#define KD_MAX_REGS		32	/* ioeventfds, and zones, a VM keeps */
+
+/*
+ * Priming the read cache: at the scratch page's start "popa; out 0xe6, al"
+ * (the backend's sentinel), run in flat 32-bit protected mode with ESP on
+ * KD_PRIME_BYTES zero bytes of the page.
+ */
+#define KD_PRIME_STACK		0x100
+#define KD_PRIME_BYTES		32
+#define KD_SENTINEL_PORT	0xe6
+#define KD_CR0_PE		BIT(0)
+#define KD_CR0_ET		BIT(4)
+
+struct kd_ioeventfd {
+	u64 addr;
+	u32 len;
+	int fd;
+};
+
+struct kvm_devices {
+	/* what the kernel offers */
+	bool has_irqchip;
+	bool has_ioeventfd;
+	int ring_page;			/* KVM_CAP_COALESCED_MMIO: page offset, 0: none */
+	bool host_split_lock;		/* the host CPU detects split locks */
+
+	bool want_irqchip;		/* the next case's setting */
+
+	/* the current VM */
+	int vm_fd, vcpu_fd;
+	bool vm_irqchip;
+	bool reset_needed;		/* LAPIC/IOAPIC/PIC state to be put back */
+	struct kvm_lapic_state lapic0;
+	struct kvm_irqchip chip0[KD_NR_CHIPS];
+	struct kvm_coalesced_mmio_ring *ring;
+	struct kvm_run *run;
+	struct kvm_sregs sregs0;	/* the fresh vCPU's, for priming */
+	u8 *scratch;			/* host view of the scratch page */
+	u64 scratch_gpa;
+	struct kd_ioeventfd ev[KD_MAX_REGS];
+	unsigned int nr_ev;
+	u64 zone[KD_MAX_REGS];		/* coalesced zones, a frame each */
+	unsigned int nr_zones;
+
+	struct kvm_devices_log log;
+};
+
+/* The "split_lock_detect" CPU flag of /proc/cpuinfo. */
+static bool host_has_split_lock_detect(void)
+{
+	char line[4096];
+	bool found = false;
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (strncmp(line, "flags", 5))
+			continue;
+		for (p = strtok(line, " \t\n"); p; p = strtok(NULL, " \t\n"))
+			if (!strcmp(p, "split_lock_detect"))
+				found = true;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+struct kvm_devices *kvm_devices_create(int kvm_fd)
+{
+	struct kvm_devices *kd = calloc(1, sizeof(*kd));
+	int n;
+
+	if (!kd)
+		return NULL;
+	kd->vm_fd = kd->vcpu_fd = -1;
+	kd->has_irqchip = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) > 0;
+	kd->has_ioeventfd = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
+	n = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	kd->ring_page = n > 0 ? n : 0;
+	kd->host_split_lock = host_has_split_lock_detect();
+	kd->want_irqchip = true;
+	return kd;
+}
+
+void kvm_devices_destroy(struct kvm_devices *kd)
+{
+	if (!kd)
+		return;
+	kvm_devices_vm_gone(kd);
+	free(kd);
+}
+
+static bool wants_irqchip(const struct scenario *s)
+{
+	return !(s->ctl & SCN_CTL_NO_IRQCHIP);
+}
+
+int kvm_devices_supported(const struct kvm_devices *kd, const struct scenario *s,
+			  const struct scn_map *maps, unsigned int nr, char *why, size_t whylen)
+{
+	bool irqchip = wants_irqchip(s);
+	unsigned int i;
+
+	if (irqchip && !kd->has_irqchip) {
+		snprintf(why, whylen, "irqchip on: KVM has no in-kernel irqchip");
+		return -EOPNOTSUPP;
+	}
+	if (!(s->ctl & SCN_CTL_SPLIT_LOCK) != !kd->host_split_lock) {
+		snprintf(why, whylen, "split-lock %s: the host CPU %s split-lock detection",
+			 kd->host_split_lock ? "off" : "on", kd->host_split_lock ? "has" : "has no");
+		return -EOPNOTSUPP;
+	}
+	for (i = 0; i < nr; i++) {
+		const struct scn_map *m = &maps[i];
+
+		if (m->kind >= SCN_NR_KINDS) {
+			snprintf(why, whylen, "map kind %u", m->kind);
+			return -EOPNOTSUPP;
+		}
+		if ((m->kind == SCN_KIND_IOEVENTFD && !kd->has_ioeventfd) ||
+		    (m->kind == SCN_KIND_COALESCED && !kd->ring_page)) {
+			snprintf(why, whylen, "%s frames: KVM lacks them",
+				 scenario_kind_name(m->kind));
+			return -EOPNOTSUPP;
+		}
+		/*
+		 * Two devices on the IOAPIC's bus range: KVM's bus sorts
+		 * ranges with the same start as equal, so which one sees a
+		 * write first is not defined (the model: the IOAPIC).
+		 */
+		if (irqchip && m->gpa == KD_IOAPIC_BASE &&
+		    (m->kind == SCN_KIND_IOEVENTFD || m->kind == SCN_KIND_COALESCED)) {
+			snprintf(why, whylen, "%s frame over the IOAPIC window",
+				 scenario_kind_name(m->kind));
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+bool kvm_devices_vm_fits(struct kvm_devices *kd, const struct scenario *s)
+{
+	kd->want_irqchip = wants_irqchip(s);
+	return kd->vm_fd < 0 || kd->vm_irqchip == kd->want_irqchip;
+}
+
+int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd)
+{
+	kvm_devices_vm_gone(kd);
+	kd->vm_fd = vm_fd;
+	if (kd->want_irqchip) {
+		if (ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+			return -errno;
+		kd->vm_irqchip = true;
+	}
+	return 0;
+}
+
+static int set_apic_base(struct kvm_devices *kd)
+{
+	u64 buf[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / sizeof(u64)] = { 0 };
+	struct kvm_msrs *m = (struct kvm_msrs *)buf;
+	int r;
+
+	m->nmsrs = 1;
+	m->entries[0].index = KD_MSR_APIC_BASE;
+	m->entries[0].data = KD_APIC_BASE | KD_APIC_BASE_ENABLE | KD_APIC_BASE_BSP;
+	r = ioctl(kd->vcpu_fd, KVM_SET_MSRS, m);
+
+	return r == 1 ? 0 : r < 0 ? -errno : -EIO;
+}
+
+int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t run_size,
+			  u8 *scratch, u64 scratch_gpa)
+{
+	size_t off = (size_t)kd->ring_page * PAGE_SIZE;
+	unsigned int i;
+	int r;
+
+	kd->vcpu_fd = vcpu_fd;
+	kd->run = run;
+	kd->scratch = scratch;
+	kd->scratch_gpa = scratch_gpa;
+	if (kd->ring_page && off + PAGE_SIZE <= run_size)
+		kd->ring = (struct kvm_coalesced_mmio_ring *)((u8 *)run + off);
+	if (!kd->vm_irqchip)
+		return 0;
+	if (ioctl(vcpu_fd, KVM_GET_SREGS, &kd->sregs0) < 0)
+		return -errno;
+	/* xAPIC, enabled, at the default base: what the model has */
+	r = set_apic_base(kd);
+	if (r)
+		return r;
+	if (ioctl(vcpu_fd, KVM_GET_LAPIC, &kd->lapic0) < 0)
+		return -errno;
+	for (i = 0; i < KD_NR_CHIPS; i++) {
+		kd->chip0[i] = (struct kvm_irqchip){ .chip_id = i };
+		if (ioctl(kd->vm_fd, KVM_GET_IRQCHIP, &kd->chip0[i]) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+void kvm_devices_vm_gone(struct kvm_devices *kd)
+{
+	unsigned int i;
+
+	for (i = 0; i < kd->nr_ev; i++)
+		close(kd->ev[i].fd);
+	kd->nr_ev = 0;
+	kd->nr_zones = 0;
+	kd->ring = NULL;
+	kd->run = NULL;
+	kd->vm_fd = kd->vcpu_fd = -1;
+	kd->vm_irqchip = false;
+	kd->reset_needed = false;
+}
+
+/* The device state of a fresh vCPU and VM. */
+static int reset_state(struct kvm_devices *kd)
+{
+	unsigned int i;
+	int r = set_apic_base(kd);
+
+	if (r)
+		return r;
+	if (ioctl(kd->vcpu_fd, KVM_SET_LAPIC, &kd->lapic0) < 0)
+		return -errno;
+	for (i = 0; i < KD_NR_CHIPS; i++)
+		if (ioctl(kd->vm_fd, KVM_SET_IRQCHIP, &kd->chip0[i]) < 0)
+			return -errno;
+	kd->reset_needed = false;
+	return 0;
+}
+
+static int ioeventfd_assign(struct kvm_devices *kd, u64 addr, u32 len, int fd, bool deassign)
+{
+	struct kvm_ioeventfd io = {
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0,
+	};
+
+	return ioctl(kd->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
+static int zone_register(struct kvm_devices *kd, u64 gpa, bool unregister)
+{
+	struct kvm_coalesced_mmio_zone z = { .addr = gpa, .size = PAGE_SIZE };
+
+	return ioctl(kd->vm_fd, unregister ? KVM_UNREGISTER_COALESCED_MMIO :
+			 KVM_REGISTER_COALESCED_MMIO, &z) < 0 ? -errno : 0;
+}
+
+/* The frame's first map decides its kind, so equal frames are equal maps. */
+static bool ev_wanted(const struct scn_map *maps, unsigned int nr, u64 addr, u32 len)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].kind == SCN_KIND_IOEVENTFD &&
+		    maps[i].gpa + maps[i].ev_offset == addr && maps[i].ev_len == len)
+			return true;
+	return false;
+}
+
+static bool zone_wanted(const struct scn_map *maps, unsigned int nr, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].kind == SCN_KIND_COALESCED && maps[i].gpa == gpa)
+			return true;
+	return false;
+}
+
+static bool frame_mapped(const struct scn_map *maps, unsigned int nr, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].gpa == (gpa & PAGE_MASK))
+			return true;
+	return false;
+}
+
+/*
+ * May a registration @s does not want stay in the VM?  Where the case
+ * cannot reach it: with paging, outside the frames it maps.  A change of
+ * KVM's MMIO bus is cheap itself but makes the next memslot deletion wait
+ * 3-10 ms here, so registrations stay parked while they harm nobody.
+ */
+static bool can_park(const struct scenario *s, const struct scn_map *maps, unsigned int nr,
+		     u64 addr, u32 len)
+{
+	return scenario_paging(s) && !frame_mapped(maps, nr, addr) &&
+	       !frame_mapped(maps, nr, addr + (len ? len - 1 : 0));
+}
+
+/* Drop the registrations @maps does not have (@all: parked ones too). */
+static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
+			 const struct scn_map *maps, unsigned int nr, bool all)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < kd->nr_ev;) {
+		struct kd_ioeventfd *e = &kd->ev[i];
+
+		if (ev_wanted(maps, nr, e->addr, e->len) ||
+		    (!all && can_park(s, maps, nr, e->addr, e->len))) {
+			i++;
+			continue;
+		}
+		r = ioeventfd_assign(kd, e->addr, e->len, e->fd, true);
+		if (r)
+			return r;
+		close(e->fd);
+		*e = kd->ev[--kd->nr_ev];
+	}
+	for (i = 0; i < kd->nr_zones;) {
+		if (zone_wanted(maps, nr, kd->zone[i]) ||
+		    (!all && can_park(s, maps, nr, kd->zone[i], PAGE_SIZE))) {
+			i++;
+			continue;
+		}
+		r = zone_register(kd, kd->zone[i], true);
+		if (r)
+			return r;
+		kd->zone[i] = kd->zone[--kd->nr_zones];
+	}
+	return 0;
+}
+
+/* Register what @maps has and the VM does not yet; -ENOSPC: no room. */
+static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsigned int nr)
+{
+	unsigned int i, j;
+	int r, fd;
+
+	for (i = 0; i < nr; i++) {
+		const struct scn_map *m = &maps[i];
+		u64 addr = m->gpa + m->ev_offset;
+
+		if (m->kind == SCN_KIND_IOEVENTFD) {
+			for (j = 0; j < kd->nr_ev; j++)
+				if (kd->ev[j].addr == addr && kd->ev[j].len == m->ev_len)
+					break;
+			if (j < kd->nr_ev)
+				continue;
+			if (kd->nr_ev == KD_MAX_REGS)
+				return -ENOSPC;
+			fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			if (fd < 0)
+				return -errno;
+			r = ioeventfd_assign(kd, addr, m->ev_len, fd, false);
+			if (r) {
+				close(fd);
+				return r;
+			}
+			kd->ev[kd->nr_ev++] = (struct kd_ioeventfd){
+				.addr = addr, .len = m->ev_len, .fd = fd,
+			};
+		} else if (m->kind == SCN_KIND_COALESCED) {
+			for (j = 0; j < kd->nr_zones; j++)
+				if (kd->zone[j] == m->gpa)
+					break;
+			if (j < kd->nr_zones)
+				continue;
+			if (kd->nr_zones == KD_MAX_REGS)
+				return -ENOSPC;
+			r = zone_register(kd, m->gpa, false);
+			if (r)
+				return r;
+			kd->zone[kd->nr_zones++] = m->gpa;
+		}
+	}
+	return 0;
+}
+
+/* Empty the ring; into the log when @log. */
+static void ring_drain(struct kvm_devices *kd, bool log)
+{
+	struct kvm_coalesced_mmio_ring *ring = kd->ring;
+	struct kvm_devices_log *l = &kd->log;
+	u32 first, last;
+
+	if (!ring)
+		return;
+	first = __atomic_load_n(&ring->first, __ATOMIC_RELAXED);
+	last = __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
+	while (first != last && first < KD_RING_MAX) {
+		const struct kvm_coalesced_mmio *c = &ring->coalesced_mmio[first];
+
+		if (log && l->nr_ring < KVM_DEVICES_MAX_RING) {
+			struct kvm_devices_ring_entry *e = &l->ring[l->nr_ring++];
+
+			e->gpa = c->phys_addr;
+			e->len = c->len;
+			memset(e->data, 0, sizeof(e->data));
+			memcpy(e->data, c->data, min_t(u32, c->len, sizeof(e->data)));
+		} else if (log) {
+			l->ring_lost = true;
+		}
+		first = (first + 1) % KD_RING_MAX;
+	}
+	__atomic_store_n(&ring->first, last, __ATOMIC_RELEASE);
+}
+
+/* Read (and so reset) every eventfd counter. */
+static u64 eventfds_drain(struct kvm_devices *kd)
+{
+	unsigned int i;
+	u64 sum = 0, v;
+
+	for (i = 0; i < kd->nr_ev; i++)
+		if (read(kd->ev[i].fd, &v, sizeof(v)) == sizeof(v))
+			sum += v;
+	return sum;
+}
+
+/*
+ * Can the case reach the APIC page or the IOAPIC window?  With paging off
+ * every GPA is reachable; with paging only the mapped frames.
+ */
+static bool reaches_devices(const struct scenario *s, const struct scn_map *maps,
+			    unsigned int nr)
+{
+	unsigned int i;
+
+	if (s->mode != SCN_MODE_LONG64 && s->mode != SCN_MODE_PROT32_PAGING)
+		return true;
+	for (i = 0; i < nr; i++)
+		if (maps[i].gpa == KD_APIC_BASE || maps[i].gpa == KD_IOAPIC_BASE)
+			return true;
+	return false;
+}
+
+/*
+ * The LAPIC and IOAPIC leave the read buffer untouched for some reads
+ * (kvm_devices.h), and that buffer is the emulator's read cache, which
+ * keeps the bytes of earlier emulated reads, earlier cases' too.  Zero its
+ * first KD_PRIME_BYTES (more than one instruction reads) with an emulated
+ * popa of zeros, as a fresh vCPU (and the model) has them.
+ */
+static int prime_read_cache(struct kvm_devices *kd)
+{
+	static const u8 code[] = { 0x61, 0xe6, KD_SENTINEL_PORT };	/* popa; out */
+	struct kvm_segment seg = {
+		.limit = 0xffffffff, .selector = 0x10, .type = 0x3, .present = 1, .s = 1,
+		.db = 1, .g = 1,
+	};
+	struct kvm_sregs sr = kd->sregs0;
+	struct kvm_regs regs = {
+		.rip = kd->scratch_gpa,
+		.rsp = kd->scratch_gpa + KD_PRIME_STACK,
+		.rflags = 2,
+	};
+	int r, tries = 0;
+
+	memcpy(kd->scratch, code, sizeof(code));
+	memset(kd->scratch + KD_PRIME_STACK, 0, KD_PRIME_BYTES);
+	sr.ds = sr.es = sr.ss = sr.fs = sr.gs = seg;
+	seg.selector = 0x08;
+	seg.type = 0xb;
+	sr.cs = seg;
+	sr.cr0 = KD_CR0_PE | KD_CR0_ET;
+	sr.cr3 = sr.cr4 = sr.efer = 0;
+	if (ioctl(kd->vcpu_fd, KVM_SET_SREGS, &sr) < 0 ||
+	    ioctl(kd->vcpu_fd, KVM_SET_REGS, &regs) < 0)
+		return -errno;
+	/* two instructions: a signal may interrupt, nothing loops */
+	do {
+		r = ioctl(kd->vcpu_fd, KVM_RUN, 0);
+	} while (r < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 3);
+	if (r < 0)
+		return -errno;
+	if (kd->run->exit_reason != KVM_EXIT_IO || kd->run->io.port != KD_SENTINEL_PORT)
+		return -EIO;
+	return 0;
+}
+
+int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
+		      const struct scn_map *maps, unsigned int nr)
+{
+	int r = drop_unwanted(kd, s, maps, nr, false);
+
+	if (!r)
+		r = add_wanted(kd, maps, nr);
+	if (r == -ENOSPC) {
+		r = drop_unwanted(kd, s, maps, nr, true);
+		if (!r)
+			r = add_wanted(kd, maps, nr);
+	}
+	if (!r && kd->vm_irqchip && kd->reset_needed)
+		r = reset_state(kd);
+	if (!r && kd->vm_irqchip && kd->scratch && reaches_devices(s, maps, nr))
+		r = prime_read_cache(kd);
+	if (r)
+		return r;
+	eventfds_drain(kd);
+	ring_drain(kd, false);
+	kd->log.nr_ring = 0;
+	kd->log.ring_lost = false;
+	kd->log.ioeventfd_signals = 0;
+	return 0;
+}
+
+void kvm_devices_exit(struct kvm_devices *kd)
+{
+	ring_drain(kd, true);
+}
+
+static bool in_device_state(u64 gpa)
+{
+	return (gpa & PAGE_MASK) == KD_APIC_BASE ||
+	       (gpa >= KD_IOAPIC_BASE && gpa < KD_IOAPIC_BASE + KD_IOAPIC_LEN);
+}
+
+void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t, bool dirty)
+{
+	unsigned int i;
+
+	ring_drain(kd, true);
+	kd->log.ioeventfd_signals = eventfds_drain(kd);
+	if (!kd->vm_irqchip)
+		return;
+	/* a write reaches the LAPIC or IOAPIC only with a 'write' event */
+	if (dirty || !t || t->lost) {
+		kd->reset_needed = true;
+		return;
+	}
+	for (i = 0; i < t->nr; i++)
+		if (t->ev[i].type == KVM_TRACE_MMIO_WRITE &&
+		    (in_device_state(t->ev[i].gpa) ||
+		     in_device_state(t->ev[i].gpa + t->ev[i].len - 1)))
+			kd->reset_needed = true;
+}
+
+const struct kvm_devices_log *kvm_devices_log(const struct kvm_devices *kd)
+{
+	return &kd->log;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The in-kernel device frames of a scenario on real KVM, for the real-KVM
+ * backend (backend_kvm.c), as the model backend sets them up:
+ *
+ *  - irqchip on (the scenario's default): KVM_CREATE_IRQCHIP before the
+ *    vCPU, so the IOAPIC window (0xfec00000, 0x100 bytes) and the APIC
+ *    page (0xfee00000, xAPIC mode, enabled) are in the kernel whatever the
+ *    maps say.  The APIC base cannot move: the model and the scenario
+ *    format keep the LAPIC at its default GPA.  The irqchip of a VM cannot
+ *    be changed, so a case whose setting differs from the VM's gets a new
+ *    VM (kvm_devices_vm_fits());
+ *  - ioeventfd frames: one KVM_IOEVENTFD (frame + ev_offset, ev_len, no
+ *    datamatch) with its own eventfd, drained at the end of each case;
+ *  - coalesced frames: one KVM_REGISTER_COALESCED_MMIO zone per frame.
+ *    The ring (the vCPU mmap's page KVM_COALESCED_MMIO_PAGE_OFFSET) is
+ *    emptied at every exit, as a VMM does and as the model backend does,
+ *    and its entries are logged for the case.
+ *
+ * With an irqchip some LAPIC and IOAPIC reads are handled but leave the
+ * read buffer as it was; on real KVM that buffer is the emulator's read
+ * cache, which keeps earlier instructions' bytes.  Before a case that can
+ * reach those devices, an emulated popa of zeros in the scratch page clears
+ * it, so the case sees zeros like a fresh vCPU (and the model) does.
+ *
+ * Registrations stay from case to case while the next case has them too,
+ * or cannot reach them (paging on, frame not mapped): changing KVM's MMIO
+ * bus makes the next memslot deletion wait for milliseconds.
+ * A case that may have changed LAPIC, IOAPIC or PIC state (a write traced
+ * into the APIC page or the IOAPIC window, a case that may have written
+ * MSRs, or any case when there is no trace) has that state put back to a
+ * fresh vCPU's before the next case.
+ *
+ * The host switch split-lock cannot be set per VM: KVM falls back to a
+ * plain write for a cache-line-split CMPXCHG only when the host CPU has
+ * split-lock detection.  A scenario asking for the other setting is not
+ * supported.
+ *
+ * This header does not include <linux/kvm.h> (see backend_kvm.h).
+ */
+#ifndef FRAGFUZZ_KVM_DEVICES_H
+#define FRAGFUZZ_KVM_DEVICES_H
+
+#include <stddef.h>
+
+#include "scenario.h"
+#include "trace.h"
+
+#define KVM_DEVICES_MAX_RING	512	/* ring entries logged per case */
+
+/* One coalesced write as the kernel put it in the ring. */
+struct kvm_devices_ring_entry {
+	u64 gpa;
+	u32 len;
+	u8 data[8];		/* len bytes are valid */
+};
+
+/* What the devices saw in the last case. */
+struct kvm_devices_log {
+	struct kvm_devices_ring_entry ring[KVM_DEVICES_MAX_RING];
+	unsigned int nr_ring;
+	bool ring_lost;		/* more than KVM_DEVICES_MAX_RING */
+	u64 ioeventfd_signals;	/* over all ioeventfds of the case */
+};
+
+struct kvm_devices;
+
+/* Checks what @kvm_fd offers; NULL only when out of memory. */
+struct kvm_devices *kvm_devices_create(int kvm_fd);
+void kvm_devices_destroy(struct kvm_devices *kd);
+
+/*
+ * Can this kernel set up @s's devices?  0, or -EOPNOTSUPP with the reason
+ * in @why.
+ */
+int kvm_devices_supported(const struct kvm_devices *kd, const struct scenario *s,
+			  const struct scn_map *maps, unsigned int nr, char *why, size_t whylen);
+
+/*
+ * The case @s is next: remembers its irqchip setting and says whether the
+ * current VM (if any) has it.  false: make a new VM.
+ */
+bool kvm_devices_vm_fits(struct kvm_devices *kd, const struct scenario *s);
+
+/* A new VM, before its vCPU: the irqchip, if the next case wants one. */
+int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd);
+/*
+ * Its vCPU, after KVM_SET_CPUID2, with the vCPU mmap (@run, @run_size
+ * bytes): xAPIC at the default base; the fresh LAPIC, IOAPIC and PIC
+ * state; the coalesced ring.  @scratch (host) at @scratch_gpa is a RAM
+ * page for kvm_devices alone, reachable with paging off.
+ */
+int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t run_size,
+			  u8 *scratch, u64 scratch_gpa);
+/* The VM is going: forget its registrations (closes the eventfds). */
+void kvm_devices_vm_gone(struct kvm_devices *kd);
+
+/*
+ * Before the case runs, before its registers are set (this may run the
+ * vCPU): registrations, device state, read cache, empty ring and log.
+ */
+int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
+		      const struct scn_map *maps, unsigned int nr);
+/* After every return from KVM_RUN: empty the ring into the log. */
+void kvm_devices_exit(struct kvm_devices *kd);
+/*
+ * After the case: the ring and the eventfds into the log; @t (NULL if
+ * there is no trace) and @dirty (the case may have written MSRs) decide
+ * whether the device state must be reset before the next case.
+ */
+void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t, bool dirty);
+
+const struct kvm_devices_log *kvm_devices_log(const struct kvm_devices *kd);
+
+#endif
