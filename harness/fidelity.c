@@ -1,11 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The model-vs-kernel differential (see fidelity.h).
+ * The model-vs-kernel differential (see fidelity.h): the same scenario run
+ * by the model and by real KVM, field by field.  Each difference is one
+ * V_FIDELITY violation "field: model X, kvm Y".
+ *
+ * Compared, always:
+ *  - the KVM_EXIT_MMIO sequence (GPA, length, direction, first 8 data
+ *    bytes): the first exit that differs;
+ *  - the kvm_mmio trace events, when the kernel's were read: the first
+ *    event that differs;
+ *  - the outcome (retired, exception, emulation failure, ...);
+ *  - the final RIP (for an exception: the RIP in the frame, i.e. of the
+ *    faulting instruction).
+ * Compared when both sides end with the same exception:
+ *  - the error code (present or not, and its value) and, for #PF, CR2.
+ * Compared when both sides end the same way (retired, the same exception,
+ * or emulation failure; not after an exit budget, a KVM error or a case
+ * that was not run, where the state is wherever the run stopped):
+ *  - the GPRs: all 16 in long mode, the low 32 bits in the legacy modes
+ *    (the upper halves are not visible there);
+ *  - RFLAGS, all bits (see flags_mask() for what is left out and why).
+ *
+ * The one normalisation, a harness limit of the kvm backend: in a legacy
+ * mode it has no IST, and kvm_pvm does not deliver through task gates, so
+ * an exception frame goes on the guest's own stack at SS:ESP.  When that
+ * stack is not writable RAM the delivery faults, the fault's own delivery
+ * faults the same way, the VM shuts down, and the kvm result says #DF.
+ * The model does not push frames (it records the exception it raised), so
+ * "model raised X in a legacy mode and X's frame cannot land in writable
+ * RAM of the scenario's layout" (fidelity_frame_undeliverable(), computed
+ * from the layout, SS and ESP) is taken as equal to a kvm #DF.  Only the
+ * vector, error code and CR2 are then not compared; the registers and RIP
+ * still are (a shutdown pushes nothing and leaves them as the fault did).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "fidelity.h"
+
+#define DF_VECTOR	8
+
+static const char *const reg_names[NR_VCPU_REGS] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
 static int fmt_exit(char *buf, size_t size, const struct run_result *r, unsigned int i)
 {
 	const struct run_exit *x;
@@ -45,12 +84,107 @@ static bool event_equal(const struct kvm_mmio_event *a, const struct kvm_mmio_ev
 	return a->type == b->type && a->len == b->len && a->gpa == b->gpa && a->val == b->val;
 }
 
-unsigned int fidelity_check(const struct kvm_profile *p, const struct run_result *m,
-			    const struct run_result *k, bool traced,
-			    struct violation_list *out)
+/* Is the byte at linear address @la writable RAM in @s's layout? -1: reserved region */
+static int writable_ram(const struct scenario *s, const struct scn_map *maps, unsigned int nr,
+			u64 la)
+{
+	bool paging = scenario_paging(s);
+	u64 gpa = la;
+	unsigned int i;
+
+	if (paging) {
+		for (i = 0; i < nr; i++)
+			if (maps[i].gva == (la & PAGE_MASK))
+				break;
+		if (i == nr || (maps[i].flags & SCN_MAP_NOT_PRESENT))
+			return 0;
+		/* a supervisor write ignores R/W unless CR0.WP */
+		if (!(maps[i].flags & SCN_MAP_WRITE) && (s->ctl & SCN_CTL_CR0_WP))
+			return 0;
+		gpa = maps[i].gpa | (la & ~PAGE_MASK);
+	}
+	if (gpa >= SCN_RESERVED_START && gpa < SCN_RESERVED_END)
+		return -1;
+	for (i = 0; i < nr; i++)
+		if (maps[i].gpa == (gpa & PAGE_MASK))
+			return maps[i].kind == SCN_KIND_RAM;
+	return 0;	/* no frame: MMIO */
+}
+
+bool fidelity_frame_undeliverable(const struct scenario *s, const struct run_result *r)
+{
+	struct scn_map maps[SCN_MAX_MAPS];
+	unsigned int nr, slot, nr_slots, i;
+	bool real = s->mode == SCN_MODE_REAL16;
+	bool sp16 = real || s->mode == SCN_MODE_PROT16;
+	u32 sp, base;
+	bool bad = false;
+
+	if (s->mode == SCN_MODE_LONG64 || r->outcome != OUTCOME_EXCEPTION)
+		return false;
+	/* a CPL 3 fault switches to the TSS stack, which the harness keeps in RAM */
+	if (s->cpl != 0 && !real)
+		return false;
+	nr = scenario_maps(s, maps);
+	/* real mode: FLAGS, CS, IP (2 bytes each); else a 32-bit gate's [error code,] EIP, CS, EFLAGS */
+	slot = real ? 2 : 4;
+	nr_slots = 3 + (!real && r->exception.error_code_valid);
+	sp = (u32)scenario_reg(s, VCPU_REGS_RSP);
+	base = scenario_segment(s, VCPU_SREG_SS).base;
+	for (i = 0; i < nr_slots * slot; i++) {
+		u32 off = sp - 1 - i;
+		int w;
+
+		if (sp16)
+			off &= 0xffff;
+		w = writable_ram(s, maps, nr, (u32)(base + off));
+		if (w < 0)
+			return false;	/* the harness's region: not the layout's to say */
+		if (!w)
+			bad = true;
+	}
+	return bad;
+}
+
+/* A kvm #DF that is the model's undeliverable legacy-mode fault. */
+static bool df_normalised(const struct scenario *s, const struct run_result *m,
+			  const struct run_result *k)
+{
+	return m->outcome == OUTCOME_EXCEPTION && k->outcome == OUTCOME_EXCEPTION &&
+	       k->exception.vector == DF_VECTOR && m->exception.vector != DF_VECTOR &&
+	       fidelity_frame_undeliverable(s, m);
+}
+
+/*
+ * RFLAGS bits compared.  All of them: KVM computes arithmetic flags by
+ * running the instruction on the host CPU (fastop), so the model is to
+ * produce what the host produces, undefined flags included.
+ */
+static u64 flags_mask(const struct scenario *s, const struct run_result *m)
+{
+	return ~0ULL;
+}
+
+static bool regs_comparable(enum run_outcome o)
+{
+	return o == OUTCOME_RETIRED || o == OUTCOME_EXCEPTION || o == OUTCOME_EMULATION_FAILURE;
+}
+
+static void fmt_error_code(char *buf, size_t size, const struct x86_exception *e)
+{
+	if (e->error_code_valid)
+		snprintf(buf, size, "0x%x", e->error_code);
+	else
+		snprintf(buf, size, "none");
+}
+
+unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *s,
+			    const struct run_result *m, const struct run_result *k,
+			    bool traced, struct violation_list *out)
 {
 	char a[64], b[64];
 	unsigned int i, n = 0;
+	bool same_end = false;
 
 	for (i = 0; i < m->nr_exits || i < k->nr_exits; i++) {
 		if (i < m->nr_exits && i < k->nr_exits && exit_equal(&m->exits[i], &k->exits[i]))
@@ -73,19 +207,58 @@ unsigned int fidelity_check(const struct kvm_profile *p, const struct run_result
 		n++;
 		break;
 	}
+
 	if (m->outcome != k->outcome) {
 		violation_add(out, p, V_FIDELITY, "outcome: model %s, kvm %s",
 			      run_outcome_name(m->outcome), run_outcome_name(k->outcome));
 		n++;
-	} else if (m->outcome == OUTCOME_EXCEPTION &&
-		   m->exception.vector != k->exception.vector) {
-		violation_add(out, p, V_FIDELITY, "exception: model vector %u, kvm vector %u",
+	} else if (m->outcome != OUTCOME_EXCEPTION) {
+		same_end = regs_comparable(m->outcome);
+	} else if (df_normalised(s, m, k)) {
+		same_end = true;
+	} else if (m->exception.vector != k->exception.vector) {
+		violation_add(out, p, V_FIDELITY, "exception vector: model %u, kvm %u",
 			      m->exception.vector, k->exception.vector);
 		n++;
+	} else {
+		const struct x86_exception *em = &m->exception, *ek = &k->exception;
+
+		same_end = true;
+		if (em->error_code_valid != ek->error_code_valid ||
+		    (em->error_code_valid && em->error_code != ek->error_code)) {
+			fmt_error_code(a, sizeof(a), em);
+			fmt_error_code(b, sizeof(b), ek);
+			violation_add(out, p, V_FIDELITY, "error code: model %s, kvm %s", a, b);
+			n++;
+		}
+		if (em->vector == PF_VECTOR && em->address != ek->address) {
+			violation_add(out, p, V_FIDELITY, "cr2: model 0x%llx, kvm 0x%llx",
+				      (unsigned long long)em->address,
+				      (unsigned long long)ek->address);
+			n++;
+		}
 	}
+
 	if (m->rip != k->rip) {
 		violation_add(out, p, V_FIDELITY, "rip: model 0x%llx, kvm 0x%llx",
 			      (unsigned long long)m->rip, (unsigned long long)k->rip);
+		n++;
+	}
+	if (!same_end)
+		return n;
+	for (i = 0; i < NR_VCPU_REGS; i++) {
+		u64 mask = s->mode == SCN_MODE_LONG64 ? ~0ULL : 0xffffffffULL;
+
+		if (!((m->regs[i] ^ k->regs[i]) & mask))
+			continue;
+		violation_add(out, p, V_FIDELITY, "%s: model 0x%llx, kvm 0x%llx", reg_names[i],
+			      (unsigned long long)(m->regs[i] & mask),
+			      (unsigned long long)(k->regs[i] & mask));
+		n++;
+	}
+	if ((m->rflags ^ k->rflags) & flags_mask(s, m)) {
+		violation_add(out, p, V_FIDELITY, "rflags: model 0x%llx, kvm 0x%llx",
+			      (unsigned long long)m->rflags, (unsigned long long)k->rflags);
 		n++;
 	}
 	return n;

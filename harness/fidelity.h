@@ -2,7 +2,9 @@
 /*
  * The model-vs-kernel differential: compares two run_results of the same
  * scenario, the model's and real KVM's, and adds one V_FIDELITY violation
- * per aspect that differs.  Pure C: needs no /dev/kvm.
+ * per field that differs.  Pure C: needs no /dev/kvm.  What is compared,
+ * and the one normalisation (a fault whose frame cannot be pushed in a
+ * legacy mode is the kernel's #DF/shutdown), is described in fidelity.c.
  */
 #ifndef FRAGFUZZ_FIDELITY_H
 #define FRAGFUZZ_FIDELITY_H
@@ -11,15 +13,27 @@
 
 #include "profile.h"
 #include "result.h"
+#include "scenario.h"
 #include "violation.h"
 
 /*
- * Model against kernel: one V_FIDELITY violation in @out per aspect that
- * differs (exits: gpa/len/dir/data; trace events, only if @traced; outcome;
- * exception vector; final RIP).  Returns the number of aspects that differ.
+ * Model (@model) against kernel (@kvm) for scenario @s: one V_FIDELITY
+ * violation in @out per field that differs, each "field: model X, kvm Y"
+ * (exits; trace events, only if @traced; outcome; exception vector, error
+ * code and CR2; RIP; GPRs; RFLAGS).  Returns the number of differences.
  */
-unsigned int fidelity_check(const struct kvm_profile *p, const struct run_result *model,
-			    const struct run_result *kvm, bool traced,
-			    struct violation_list *out);
+unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *s,
+			    const struct run_result *model, const struct run_result *kvm,
+			    bool traced, struct violation_list *out);
+
+/*
+ * In a legacy (non-long) mode, would delivering @r's exception push its
+ * frame at SS:ESP anywhere but writable RAM of @s's layout?  Then the
+ * kernel cannot deliver it and shuts the VM down (the kvm backend reports
+ * #DF).  false for long mode, for results without an exception, and when
+ * the frame touches the harness's reserved region (its backing is the
+ * backend's business, not the layout's).
+ */
+bool fidelity_frame_undeliverable(const struct scenario *s, const struct run_result *r);
 
 #endif

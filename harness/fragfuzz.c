@@ -115,7 +115,7 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 	oracle_check(s, p, &rk, &rm.accesses, &vk);
 	if (which == RUN_BOTH) {
 		oracle_check(s, p, &rm, &rm.accesses, &vm);
-		fidelity_check(p, &rm, &rk, kvm_backend_traced(kb), &vk);
+		fidelity_check(p, s, &rm, &rk, kvm_backend_traced(kb), &vk);
 		snprintf(name, sizeof(name), "%s [model]", path);
 		if (json)
 			report_json(stdout, name, p, &rm, &vm);

@@ -146,7 +146,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	memset(&f->kernel_vl, 0, sizeof(f->kernel_vl));
 	memset(&f->model_vl, 0, sizeof(f->model_vl));
 	oracle_check(&f->s, f->profile, &f->kernel, &f->model.accesses, &f->kernel_vl);
-	fidelity_check(f->profile, &f->model, &f->kernel, f->traced, &f->kernel_vl);
+	fidelity_check(f->profile, &f->s, &f->model, &f->kernel, f->traced, &f->kernel_vl);
 	for (i = 0; i < f->kernel_vl.nr; i++) {
 		const struct violation *v = &f->kernel_vl.v[i];
 

@@ -183,7 +183,7 @@ TEST(kvm_backend_e02_trace_is_the_618_bug)
 	oracle_check(&s, p, &rk, &rm.accesses, &vl);
 	TEST_ASSERT(violation_list_has(&vl, V_UNSATISFIED_READ_TRACE),
 		    "the oracle does not see the unsatisfied-read trace bug");
-	TEST_ASSERT_EQ(fidelity_check(p, &rm, &rk, true, &fid), 0,
+	TEST_ASSERT_EQ(fidelity_check(p, &s, &rm, &rk, true, &fid), 0,
 		       "model/kernel differences");
 }
 
