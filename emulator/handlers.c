@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "fastop.h"
 
 #define EFLAGS_IF	BIT(9)
 #define EFLAGS_IOPL	(3ULL << 12)
@@ -116,10 +117,34 @@ static u64 do_sub(struct x86_emulate_ctxt *ctxt, u64 a, u64 b, unsigned int c,
 	return res;
 }
 
-static u64 do_logic(struct x86_emulate_ctxt *ctxt, u64 res, unsigned int bytes)
+/*
+ * The arithmetic flags (and, with @res, the result) the host CPU leaves
+ * for @op, which is what KVM's fastop gives the guest: see fastop.h.
+ * @flags_in: RFLAGS before the instruction.  Without host execution the C
+ * results stand.
+ */
+static void host_alu(struct x86_emulate_ctxt *ctxt, enum fastop op, unsigned int bytes,
+		     u64 dst, u64 src, u8 count, unsigned long flags_in, u64 *res)
 {
+	unsigned long fl = flags_in;
+
+	if (!fastop_run(op, bytes, &dst, NULL, src, count, &fl))
+		return;
+	ctxt->eflags = (ctxt->eflags & ~ARITH_FLAGS) | (fl & ARITH_FLAGS);
+	if (res)
+		*res = dst & width_mask(bytes);
+}
+
+/* and/or/xor/test: AF is undefined, so the flags come from the host */
+static u64 do_logic(struct x86_emulate_ctxt *ctxt, enum fastop op, u64 a, u64 b,
+		    unsigned int bytes)
+{
+	unsigned long fl = ctxt->eflags;
+	u64 res = op == FOP_OR ? a | b : op == FOP_XOR ? a ^ b : a & b;
+
 	ctxt->eflags &= ~ARITH_FLAGS;
 	set_szp(ctxt, res, bytes);
+	host_alu(ctxt, op, bytes, a, b, 0, fl, NULL);
 	return res & width_mask(bytes);
 }
 
@@ -132,25 +157,28 @@ static unsigned int carry(const struct x86_emulate_ctxt *ctxt)
 
 int em_or(struct x86_emulate_ctxt *ctxt)
 {
-	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 | ctxt->src.val64, ctxt->dst.bytes);
+	ctxt->dst.val64 = do_logic(ctxt, FOP_OR, ctxt->dst.val64, ctxt->src.val64,
+				   ctxt->dst.bytes);
 	return X86EMUL_CONTINUE;
 }
 
 int em_and(struct x86_emulate_ctxt *ctxt)
 {
-	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 & ctxt->src.val64, ctxt->dst.bytes);
+	ctxt->dst.val64 = do_logic(ctxt, FOP_AND, ctxt->dst.val64, ctxt->src.val64,
+				   ctxt->dst.bytes);
 	return X86EMUL_CONTINUE;
 }
 
 int em_xor(struct x86_emulate_ctxt *ctxt)
 {
-	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 ^ ctxt->src.val64, ctxt->dst.bytes);
+	ctxt->dst.val64 = do_logic(ctxt, FOP_XOR, ctxt->dst.val64, ctxt->src.val64,
+				   ctxt->dst.bytes);
 	return X86EMUL_CONTINUE;
 }
 
 int em_test(struct x86_emulate_ctxt *ctxt)
 {
-	do_logic(ctxt, ctxt->dst.val64 & ctxt->src.val64, ctxt->dst.bytes);
+	do_logic(ctxt, FOP_AND, ctxt->dst.val64, ctxt->src.val64, ctxt->dst.bytes);
 	return X86EMUL_CONTINUE;
 }
 
@@ -208,6 +236,7 @@ int em_neg(struct x86_emulate_ctxt *ctxt)
 
 /* ---- shifts and rotates: count in src2, result always written back ---- */
 
+/* in the order of FOP_ROL .. FOP_SAR */
 enum shift_kind { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAR };
 
 static void set_flag(struct x86_emulate_ctxt *ctxt, unsigned long flag, bool on)
@@ -225,6 +254,7 @@ static int do_shift(struct x86_emulate_ctxt *ctxt, enum shift_kind kind)
 	u64 m = width_mask(bytes), msb = sign_bit(bytes);
 	u64 v = ctxt->dst.val64 & m, r = v;
 	bool cf = carry(ctxt), of = false;
+	unsigned long fl = ctxt->eflags;
 	unsigned int i, n;
 
 	if (!cnt)
@@ -285,6 +315,8 @@ static int do_shift(struct x86_emulate_ctxt *ctxt, enum shift_kind kind)
 	}
 	set_flag(ctxt, X86_EFLAGS_CF, cf);
 	set_flag(ctxt, X86_EFLAGS_OF, of);
+	/* AF, and OF beyond one-bit counts, are undefined: the host's */
+	host_alu(ctxt, FOP_ROL + (kind - SH_ROL), bytes, v, 0, (u8)ctxt->src2.val, fl, NULL);
 	ctxt->dst.val64 = r;
 	return X86EMUL_CONTINUE;
 }
@@ -297,21 +329,25 @@ int em_shl(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SHL); }
 int em_shr(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SHR); }
 int em_sar(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SAR); }
 
-/* shld/shrd dst, src, count(src2): counts >= the width give undefined results */
+/*
+ * shld/shrd dst, src, count(src2): counts >= the width give undefined
+ * results and AF/OF are undefined; the host's stand (C: count mod width).
+ */
 static int do_shxd(struct x86_emulate_ctxt *ctxt, bool left)
 {
 	unsigned int bytes = ctxt->dst.bytes, bits = bytes * 8;
 	unsigned int cnt = ctxt->src2.val & (bits == 64 ? 63 : 31);
 	u64 m = width_mask(bytes), d = ctxt->dst.val64 & m, s = ctxt->src.val64 & m, r;
+	unsigned long fl = ctxt->eflags;
 	bool cf;
 
 	if (!cnt)
 		return X86EMUL_CONTINUE;
-	if (cnt >= bits)
-		cnt %= bits;		/* undefined: pick something deterministic */
-	if (!cnt)
-		return X86EMUL_CONTINUE;
-	if (left) {
+	cnt %= bits;		/* beyond the width: undefined, C takes it mod width */
+	if (!cnt) {
+		r = d;
+		cf = carry(ctxt);
+	} else if (left) {
 		r = ((d << cnt) | (s >> (bits - cnt))) & m;
 		cf = (d >> (bits - cnt)) & 1;
 	} else {
@@ -322,6 +358,7 @@ static int do_shxd(struct x86_emulate_ctxt *ctxt, bool left)
 	set_szp(ctxt, r, bytes);
 	set_flag(ctxt, X86_EFLAGS_CF, cf);
 	set_flag(ctxt, X86_EFLAGS_OF, !!((r ^ d) & sign_bit(bytes)));
+	host_alu(ctxt, left ? FOP_SHLD : FOP_SHRD, bytes, d, s, (u8)ctxt->src2.val, fl, &r);
 	ctxt->dst.val64 = r;
 	return X86EMUL_CONTINUE;
 }
@@ -336,29 +373,39 @@ static u64 bit_of(const struct x86_emulate_ctxt *ctxt)
 	return BIT(ctxt->src.val & (ctxt->dst.bytes * 8 - 1));
 }
 
+/* CF is the bit; OF, SF, AF and PF are undefined (the host's); ZF stays */
+static void bt_flags(struct x86_emulate_ctxt *ctxt, enum fastop op)
+{
+	unsigned long fl = ctxt->eflags;
+
+	set_flag(ctxt, X86_EFLAGS_CF, ctxt->dst.val64 & bit_of(ctxt));
+	host_alu(ctxt, op, ctxt->dst.bytes, ctxt->dst.val64,
+		 ctxt->src.val & (ctxt->dst.bytes * 8 - 1), 0, fl, NULL);
+}
+
 int em_bt(struct x86_emulate_ctxt *ctxt)
 {
-	set_flag(ctxt, X86_EFLAGS_CF, ctxt->dst.val64 & bit_of(ctxt));
+	bt_flags(ctxt, FOP_BT);
 	return X86EMUL_CONTINUE;
 }
 
 int em_bts(struct x86_emulate_ctxt *ctxt)
 {
-	em_bt(ctxt);
+	bt_flags(ctxt, FOP_BTS);
 	ctxt->dst.val64 |= bit_of(ctxt);
 	return X86EMUL_CONTINUE;
 }
 
 int em_btr(struct x86_emulate_ctxt *ctxt)
 {
-	em_bt(ctxt);
+	bt_flags(ctxt, FOP_BTR);
 	ctxt->dst.val64 &= ~bit_of(ctxt);
 	return X86EMUL_CONTINUE;
 }
 
 int em_btc(struct x86_emulate_ctxt *ctxt)
 {
-	em_bt(ctxt);
+	bt_flags(ctxt, FOP_BTC);
 	ctxt->dst.val64 ^= bit_of(ctxt);
 	return X86EMUL_CONTINUE;
 }
@@ -413,33 +460,52 @@ static void mul_flags(struct x86_emulate_ctxt *ctxt, bool overflow)
 	set_flag(ctxt, X86_EFLAGS_OF, overflow);
 }
 
+/*
+ * mul/imul leave SF, ZF, AF and PF undefined, div/idiv all six: the host's
+ * flags for the same operands (@lo/@hi as read_acc_pair() gave them; a
+ * divide must not fault, its #DE is decided before).
+ */
+static void muldiv_flags(struct x86_emulate_ctxt *ctxt, enum fastop op, unsigned int bytes,
+			 u64 lo, u64 hi, u64 src, unsigned long flags_in)
+{
+	unsigned long fl = flags_in;
+	u64 ax = bytes == 1 ? lo | hi << 8 : lo, dx = hi;
+
+	if (fastop_run(op, bytes, &ax, &dx, src, 0, &fl))
+		ctxt->eflags = (ctxt->eflags & ~ARITH_FLAGS) | (fl & ARITH_FLAGS);
+}
+
 int em_mul_ex(struct x86_emulate_ctxt *ctxt)
 {
 	unsigned int bytes = ctxt->src2.bytes, bits = bytes * 8;
-	u64 m = width_mask(bytes), a, hi;
+	u64 m = width_mask(bytes), a, hi, hi0;
+	unsigned long fl = ctxt->eflags;
 	u128 p;
 
-	read_acc_pair(ctxt, &a, &hi, bytes);
+	read_acc_pair(ctxt, &a, &hi0, bytes);
 	p = (u128)a * (ctxt->src2.val64 & m);
 	hi = bits == 64 ? (u64)(p >> 64) : (u64)(p >> bits) & m;
 	write_acc_pair(ctxt, (u64)p & m, hi, bytes);
 	mul_flags(ctxt, hi != 0);
+	muldiv_flags(ctxt, FOP_MUL, bytes, a, hi0, ctxt->src2.val64, fl);
 	return X86EMUL_CONTINUE;
 }
 
 int em_imul_ex(struct x86_emulate_ctxt *ctxt)
 {
 	unsigned int bytes = ctxt->src2.bytes, bits = bytes * 8;
-	u64 m = width_mask(bytes), a, hi;
+	u64 m = width_mask(bytes), a, hi, hi0;
+	unsigned long fl = ctxt->eflags;
 	__int128 p;
 
-	read_acc_pair(ctxt, &a, &hi, bytes);
+	read_acc_pair(ctxt, &a, &hi0, bytes);
 	p = (__int128)sign_extend(a, bytes) * sign_extend(ctxt->src2.val64, bytes);
 	hi = (u64)(p >> bits) & m;
 	if (bits == 64)
 		hi = (u64)(p >> 64);
 	write_acc_pair(ctxt, (u64)p & m, hi, bytes);
 	mul_flags(ctxt, p != (__int128)sign_extend((u64)p & m, bytes));
+	muldiv_flags(ctxt, FOP_IMUL, bytes, a, hi0, ctxt->src2.val64, fl);
 	return X86EMUL_CONTINUE;
 }
 
@@ -457,6 +523,7 @@ int em_div_ex(struct x86_emulate_ctxt *ctxt)
 	if (q > m)
 		return raise(ctxt, DE_VECTOR, false);
 	write_acc_pair(ctxt, (u64)q, (u64)(n % d), bytes);
+	muldiv_flags(ctxt, FOP_DIV, bytes, lo, hi, d, ctxt->eflags);
 	return X86EMUL_CONTINUE;
 }
 
@@ -482,6 +549,7 @@ int em_idiv_ex(struct x86_emulate_ctxt *ctxt)
 	if (q != (__int128)sign_extend((u64)q & m, bytes))
 		return raise(ctxt, DE_VECTOR, false);
 	write_acc_pair(ctxt, (u64)q & m, (u64)(n % d) & m, bytes);
+	muldiv_flags(ctxt, FOP_IDIV, bytes, lo, hi, (u64)d, ctxt->eflags);
 	return X86EMUL_CONTINUE;
 }
 
@@ -490,8 +558,10 @@ static int imul_into_dst(struct x86_emulate_ctxt *ctxt, u64 a, u64 b)
 	unsigned int bytes = ctxt->dst.bytes;
 	__int128 p = (__int128)sign_extend(a, bytes) * sign_extend(b, bytes);
 	u64 r = (u64)p & width_mask(bytes);
+	unsigned long fl = ctxt->eflags;
 
 	mul_flags(ctxt, p != (__int128)sign_extend(r, bytes));
+	host_alu(ctxt, FOP_IMUL2, bytes, a, b, 0, fl, NULL);
 	ctxt->dst.val64 = r;
 	return X86EMUL_CONTINUE;
 }
