@@ -776,37 +776,100 @@ int em_popf(struct x86_emulate_ctxt *ctxt)
 	return X86EMUL_CONTINUE;
 }
 
-/* ---- segment registers (loading modelled minimally, see INSTRUCTIONS.md) ---- */
+/* ---- segment registers (see INSTRUCTIONS.md) ---- */
+
+static int raise_err(struct x86_emulate_ctxt *ctxt, int vec, u16 err)
+{
+	ctxt->exception.vector = (u8)vec;
+	ctxt->exception.error_code = err;
+	ctxt->exception.error_code_valid = true;
+	return X86EMUL_PROPAGATE_FAULT;
+}
+
+/* The hidden part a descriptor gives a segment register. */
+static void segment_from_desc(struct kvm_segment *s, u16 sel, u64 desc)
+{
+	u32 limit = (u32)((desc & 0xffff) | ((desc >> 32) & 0xf0000));
+	bool g = (desc >> 55) & 1;
+
+	*s = (struct kvm_segment){
+		.base = ((desc >> 16) & 0xffffff) | ((desc >> 32) & 0xff000000),
+		.limit = g ? limit << 12 | 0xfff : limit,
+		.selector = sel,
+		.type = (desc >> 40) & 0xf,
+		.s = (desc >> 44) & 1,
+		.dpl = (desc >> 45) & 3,
+		.present = (desc >> 47) & 1,
+		.l = (desc >> 53) & 1,
+		.db = (desc >> 54) & 1,
+	};
+}
 
 /*
- * Descriptor tables are read through the std path (never MMIO, spec 7.1)
- * and are not modelled: a non-null selector is accepted with the hidden
- * part unchanged (real/VM86 mode: base = selector << 4).  A null selector
- * makes DS/ES/FS/GS unusable and is #GP(0) for SS outside 64-bit mode.
+ * MOV/POP to DS, ES, FS, GS, SS and LDS..LSS, with the checks of KVM's
+ * load_segment_descriptor() for these (no transfer of control).  The
+ * descriptor comes from the vCPU's GDT (struct kvm_gdt; no LDT).
+ *  - real/VM86 mode: selector, and base = selector << 4;
+ *  - 64-bit mode: SS = 3 is #GP(0) first;
+ *  - null selector: DS/ES/FS/GS become unusable; SS is #GP(0) unless in
+ *    64-bit mode with RPL = CPL;
+ *  - TI set (no LDT) or the entry past the GDT limit: #GP(selector);
+ *  - a system descriptor: #GP(selector);
+ *  - SS: RPL = CPL, a writable data segment and DPL = CPL, else
+ *    #GP(selector);
+ *  - DS/ES/FS/GS: not execute-only code, and for data or non-conforming
+ *    code RPL <= DPL and CPL <= DPL, else #GP(selector);
+ *  - not present: #SS(selector) for SS, #NP(selector) otherwise;
+ *  - the accessed bit is set in the descriptor (a std-path write).
  */
 static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
 {
+	struct kvm_vcpu *vcpu = ctxt->vcpu;
+	struct kvm_gdt *gdt = &vcpu->sregs.gdt;
+	unsigned int cpl = vcpu->cpl, rpl = sel & 3, index = sel >> 3, type, dpl;
+	u16 err = sel & 0xfffc;
 	struct kvm_segment *s;
+	u64 desc;
 
 	if (seg > VCPU_SREG_GS || seg == VCPU_SREG_CS)
 		return raise(ctxt, UD_VECTOR, false);
-	s = &ctxt->vcpu->sregs.seg[seg];
+	s = &vcpu->sregs.seg[seg];
 	if (ctxt->mode == X86EMUL_MODE_REAL || ctxt->mode == X86EMUL_MODE_VM86) {
 		s->selector = sel;
 		s->base = (u64)sel << 4;
 		return X86EMUL_CONTINUE;
 	}
+	if (seg == VCPU_SREG_SS && sel == 3 && ctxt->mode == X86EMUL_MODE_PROT64)
+		return raise_err(ctxt, GP_VECTOR, 0);
 	if (!(sel & ~3)) {
-		if (seg == VCPU_SREG_SS &&
-		    (ctxt->mode != X86EMUL_MODE_PROT64 || ctxt->vcpu->cpl == 3))
-			return raise(ctxt, GP_VECTOR, true);
+		if (seg == VCPU_SREG_SS && (ctxt->mode != X86EMUL_MODE_PROT64 || rpl != cpl))
+			return raise_err(ctxt, GP_VECTOR, 0);
 		s->selector = sel;
 		if (seg != VCPU_SREG_SS)
 			s->unusable = true;
 		return X86EMUL_CONTINUE;
 	}
-	s->selector = sel;
-	s->unusable = false;
+	if ((sel & 4) || index * 8 + 7 > gdt->limit)
+		return raise_err(ctxt, GP_VECTOR, err);
+	desc = index < KVM_MODEL_GDT_ENTRIES ? gdt->desc[index] : 0;
+	type = (desc >> 40) & 0xf;
+	dpl = (desc >> 45) & 3;
+	if (!((desc >> 44) & 1))
+		return raise_err(ctxt, GP_VECTOR, err);
+	if (seg == VCPU_SREG_SS) {
+		if (rpl != cpl || (type & 0xa) != 0x2 || dpl != cpl)
+			return raise_err(ctxt, GP_VECTOR, err);
+	} else if ((type & 0xa) == 0x8 ||
+		   ((type & 0xc) != 0xc && (rpl > dpl || cpl > dpl))) {
+		return raise_err(ctxt, GP_VECTOR, err);
+	}
+	if (!((desc >> 47) & 1))
+		return raise_err(ctxt, seg == VCPU_SREG_SS ? SS_VECTOR : NP_VECTOR, err);
+	if (!(type & 1) && index < KVM_MODEL_GDT_ENTRIES) {
+		desc |= 1ULL << 40;
+		gdt->desc[index] = desc;
+	}
+	segment_from_desc(s, sel, desc);
 	return X86EMUL_CONTINUE;
 }
 
@@ -880,14 +943,6 @@ int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt)
 }
 
 /* ---- far transfers and IRET (segment loading minimal, see INSTRUCTIONS.md) ---- */
-
-static int raise_err(struct x86_emulate_ctxt *ctxt, int vec, u16 err)
-{
-	ctxt->exception.vector = (u8)vec;
-	ctxt->exception.error_code = err;
-	ctxt->exception.error_code_valid = true;
-	return X86EMUL_PROPAGATE_FAULT;
-}
 
 /*
  * CS for a far transfer.  Real and VM86 mode: selector, base = selector

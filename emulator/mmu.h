@@ -35,6 +35,7 @@
 
 #define DE_VECTOR	0
 #define UD_VECTOR	6
+#define NP_VECTOR	11
 #define SS_VECTOR	12
 #define GP_VECTOR	13
 #define PF_VECTOR	14

@@ -75,9 +75,24 @@ struct kvm_segment {
 	bool present, s, db, l, unusable;
 };
 
+/*
+ * The GDT.  The model keeps the descriptors themselves rather than a base
+ * in guest memory: descriptor tables are read and written through the std
+ * path, never MMIO (spec 7.1), so only their contents matter.  Entries
+ * past KVM_MODEL_GDT_ENTRIES read as zero.  There is no LDT (LDTR is
+ * unusable): a selector with TI set sees an empty table.
+ */
+#define KVM_MODEL_GDT_ENTRIES	8
+
+struct kvm_gdt {
+	u16 limit;		/* as GDTR.limit: size in bytes - 1; 0: empty */
+	u64 desc[KVM_MODEL_GDT_ENTRIES];
+};
+
 struct kvm_sregs {
 	struct kvm_segment seg[NR_VCPU_SREGS];
 	u64 cr0, cr2, cr3, cr4, efer;
+	struct kvm_gdt gdt;
 };
 
 struct kvm_lapic {

@@ -169,6 +169,22 @@ static int model_setup_paging(struct model_backend *mb, const struct scenario *s
 	return 0;
 }
 
+static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
+{
+	return (u64)(limit & 0xffff) | ((u64)(base & 0xffffff) << 16) |
+	       ((u64)access << 40) | ((u64)((limit >> 16) & 0xf) << 48) |
+	       ((u64)(flags & 0xf) << 52) | ((u64)(base >> 24) << 56);
+}
+
+void harness_gdt(struct kvm_gdt *gdt, bool long64)
+{
+	memset(gdt, 0, sizeof(*gdt));
+	gdt->limit = 5 * 8 - 1;
+	gdt->desc[HARNESS_SEL_CODE >> 3] = gdt_desc(0, 0xfffff, 0x9b, long64 ? 0xa : 0xc);
+	gdt->desc[HARNESS_SEL_DATA >> 3] = gdt_desc(0, 0xfffff, 0x93, 0xc);
+	gdt->desc[3] = gdt_desc(HARNESS_TSS_BASE, 0x67, 0x8b, 0);
+}
+
 static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
 			    const struct pt_builder *pt)
 {
@@ -187,6 +203,8 @@ static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
 		vcpu->sregs.seg[i] = (struct kvm_segment){
 			.base = seg.base,
 			.limit = seg.limit,
+			.selector = s->mode == SCN_MODE_REAL16 ? 0 :
+				    i == VCPU_SREG_CS ? HARNESS_SEL_CODE : HARNESS_SEL_DATA,
 			.type = i == VCPU_SREG_CS ? 0xb : 0x3,
 			.present = true,
 			.s = true,
@@ -196,6 +214,7 @@ static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
 			.l = s->mode == SCN_MODE_LONG64 && i == VCPU_SREG_CS,
 		};
 	}
+	harness_gdt(&vcpu->sregs.gdt, s->mode == SCN_MODE_LONG64);
 	vcpu->sregs.cr0 = s->mode == SCN_MODE_REAL16 ? 0 : X86_CR0_PE;
 	if (scenario_paging(s))
 		vcpu->sregs.cr0 |= X86_CR0_PG;

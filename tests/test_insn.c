@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "decode.h"
 #include "env.h"
 
@@ -31,6 +32,8 @@ enum {
 	R_RIP = NR_VCPU_REGS, R_CF, R_ZF, R_MM0, R_XMM0LO, R_ESSEL, R_SSSEL, R_DSSEL, R_FSSEL,
 	R_STACKQ,	/* the qword at the current RSP (RAM page) */
 	R_CSSEL, R_CSBASE,
+	R_ERR,		/* the delivered exception's error code, -1: none */
+	R_FLAGS,	/* RFLAGS */
 };
 
 enum { K_UNUSED, K_ABS, K_P, K_S };	/* value is absolute, P + v, S + v */
@@ -214,16 +217,41 @@ static const struct insn_case insn_cases[] = {
 	 */
 	{ "popa replays with the advanced RSP", P32, "61", { PR(4, -4) }, 0, NULL,
 	  "R1ffc:4 R2000:4 R2008:4 R2018:4 R202c:4 R2044:4 R2060:4", 0, { { 0 } } },
-	{ "pusha in 64-bit mode: #UD", L64, "60", { PR(4, 4) }, 0, NULL, "",
-	  OUT_EXC(UD_VECTOR), { { 0 } } },
+	{ "pusha in 64-bit mode: #UD", L64, "60", { PR(4, 4) }, X86_EFLAGS_CF, NULL, "",
+	  OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002 | X86_EFLAGS_CF), A(R_ERR, ~0ULL) } },
 	{ "push fs (32-bit writes 2 bytes)", P32, "0fa0", { PR(4, 3) }, 0, NULL,
 	  "W1fff:1=34 W2000:1=12", 0, { PR(4, -1) } },
 	{ "push fs (64-bit writes 8 bytes)", L64, "0fa0", { PR(4, 4) }, 0, NULL,
 	  "W1ffc:4=00001234 W2000:4=00000000", 0, { PR(4, -4) } },
-	{ "pop fs (reads 2 bytes)", P32, "0fa1", { PR(4, -1) }, 0, "2100", "R1fff:1 R2000:1",
-	  0, { PR(4, 3), A(R_FSSEL, 0x21) } },
-	{ "mov ds,m16", L64, "8e1f", { PR(7, -1) }, 0, "2b00", "R1fff:1 R2000:1", 0,
-	  { A(R_DSSEL, 0x2b) } },
+	{ "pop fs (reads 2 bytes)", P32, "0fa1", { PR(4, -1) }, 0, "1000", "R1fff:1 R2000:1",
+	  0, { PR(4, 3), A(R_FSSEL, 0x10) } },
+	{ "mov ds,m16", L64, "8e1f", { PR(7, -1) }, 0, "1300", "R1fff:1 R2000:1",
+	  OUT_EXC(GP_VECTOR), { A(R_ERR, 0x10) } },
+	{ "mov ds,m16", L64, "8e1f", { PR(7, -1) }, 0, "1000", "R1fff:1 R2000:1", 0,
+	  { A(R_DSSEL, 0x10) } },
+	/* segment loads against the harness GDT (backend.h), as on 6.18.44 */
+	{ "pop fs: zero descriptor is a system one, #GP(sel)", P32, "0fa1", { PR(4, -1) }, 0,
+	  "2100", "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { PR(4, -1), A(R_ERR, 0x20),
+	  A(R_FSSEL, 0x1234) } },
+	{ "mov ds,m16: past the GDT limit, #GP(sel)", L64, "8e1f", { PR(7, -1) }, 0, "2b00",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x28), A(R_FLAGS, 0x10002) } },
+	{ "mov es,m16: TSS descriptor, #GP(sel)", P32, "8e07", { PR(7, -1) }, 0, "1800",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x18) } },
+	{ "mov es,m16: readable code is fine", P32, "8e07", { PR(7, -1) }, 0, "0800",
+	  "R1fff:1 R2000:1", 0, { A(R_ESSEL, 8) } },
+	{ "mov fs,m16: TI set, no LDT, #GP(sel)", L64, "8e27", { PR(7, -1) }, 0, "0e00",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0xc) } },
+	{ "mov ss,m16: code segment, #GP(sel)", P32, "8e17", { PR(7, -1) }, 0, "0800",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 8) } },
+	{ "mov ss,m16: null outside 64-bit mode, #GP(0)", P32, "8e17", { PR(7, -1) }, 0, "0000",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0) } },
+	{ "mov ss,m16: null in 64-bit mode", L64, "8e17", { PR(7, -1) }, 0, "0000",
+	  "R1fff:1 R2000:1", 0, { A(R_SSSEL, 0) } },
+	{ "mov ss,m16: 1 (RPL != CPL) in 64-bit mode, #GP(0)", L64, "8e17", { PR(7, -1) }, 0,
+	  "0100", "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0) } },
+	{ "lfs past the GDT limit: #GP(sel), no register written", L64, "0fb407",
+	  { PR(7, -2), A(0, 0x55) }, 0, "51505152a2a3", "R1ffe:2 R2000:4", OUT_EXC(GP_VECTOR),
+	  { A(R_ERR, 0xa3a0), A(0, 0x55), A(R_FSSEL, 0x1234) } },
 	{ "mov seg6,m16: read, then #UD", L64, "8e37", { PR(7, -1) }, 0, NULL,
 	  "R1fff:1 R2000:1", OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "mov m,fs (32-bit op stores 2)", L64, "8c27", { PR(7, -1) }, 0, NULL,
@@ -445,6 +473,7 @@ static int insn_env_create(struct insn_env *ie, const char *profile, enum env_mo
 	ie->e->vcpu.guest = &insn_guest_ops;
 	ie->e->vcpu.guest_priv = &ie->src;
 	ie->e->vcpu.sregs.cr4 |= X86_CR4_OSFXSR;
+	harness_gdt(&ie->e->vcpu.sregs.gdt, mode == ENV_LONG64);
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].selector = 0x1234;
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].base = 0x1000;
 	memcpy(ie->e->vcpu.xmm[0], sixteen, 16);
@@ -487,6 +516,10 @@ static u64 want_value(struct insn_env *ie, unsigned int reg)
 	case R_FSSEL: return v->sregs.seg[VCPU_SREG_FS].selector;
 	case R_CSSEL: return v->sregs.seg[VCPU_SREG_CS].selector;
 	case R_CSBASE: return v->sregs.seg[VCPU_SREG_CS].base;
+	case R_ERR:
+		return v->exception_delivered && v->delivered.error_code_valid ?
+		       v->delivered.error_code : ~0ULL;
+	case R_FLAGS: return v->rflags;
 	case R_STACKQ:
 		q = 0;
 		if (ie->stack && (v->regs[VCPU_REGS_RSP] & PAGE_MASK) == S)
