@@ -74,6 +74,7 @@ enum opkind {
 #define R_MODRM		BIT(14)	/* has ModRM without r/m operand kinds */
 #define R_CS_LAX	BIT(15)	/* Capstone rejects some encodings KVM decodes */
 #define R_UD_REG	BIT(16)	/* register form decodes, then #UD (far pointer) */
+#define R_UD		BIT(17)	/* not in KVM's tables, but the host delivers #UD */
 
 enum { PFX_ANY, PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
 
@@ -296,6 +297,8 @@ static const struct insn_row kvm_table[] = {
 	/* ---- two-byte opcodes (0f xx) ---- */
 	NM(1, 0x00, 2, -1, R_MODRM, "group 6/7 (descriptor tables: std path)"),
 	NM(1, 0x05, 5, -1, 0, "syscall/clts/sysret/invd/wbinvd"),
+	/* N in KVM's table, yet #UD on 6.18.44/kvm_pvm (ud0 0f ff, ud1 0f b9 fail) */
+	I2(0x0b, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "ud2"),
 	P2(1, 0x10, PFX_NONE, O_V, O_W, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movups xmm,m"),
 	P2(1, 0x10, PFX_66, O_V, O_W, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movupd xmm,m"),
 	P2(1, 0x11, PFX_NONE, O_W, O_V, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movups m,xmm"),
@@ -863,7 +866,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 	d->row = row;
 	d->name = row->name;
 	/* No64 opcodes decode (Capstone may reject them) and then #UD */
-	if (row->flags & R_NO64 && mode64) {
+	if ((row->flags & R_NO64 && mode64) || (row->flags & R_UD)) {
 		d->status = INSN_EXCEPTION;
 		d->exc_vector = UD_VECTOR;
 		if (!d->cs_len)

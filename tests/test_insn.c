@@ -217,6 +217,10 @@ static const struct insn_case insn_cases[] = {
 	 */
 	{ "popa replays with the advanced RSP", P32, "61", { PR(4, -4) }, 0, NULL,
 	  "R1ffc:4 R2000:4 R2008:4 R2018:4 R202c:4 R2044:4 R2060:4", 0, { { 0 } } },
+	{ "ud2: #UD (not in KVM's table; kvm_pvm delivers #UD)", L64, "0f0b", { { 0 } }, 0,
+	  NULL, "", OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002) } },
+	{ "ud2: #UD (not in KVM's table; kvm_pvm delivers #UD)", P32, "0f0b", { { 0 } }, 0,
+	  NULL, "", OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002) } },
 	{ "pusha in 64-bit mode: #UD", L64, "60", { PR(4, 4) }, X86_EFLAGS_CF, NULL, "",
 	  OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002 | X86_EFLAGS_CF), A(R_ERR, ~0ULL) } },
 	{ "push fs (32-bit writes 2 bytes)", P32, "0fa0", { PR(4, 3) }, 0, NULL,
