@@ -10,6 +10,7 @@
  * afresh by each run, so runs do not depend on each other.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -333,6 +334,11 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 
 	model_userspace_loop(vcpu, s, r);
 	model_record(r, vcpu);
+	if (mb->src.last.status == INSN_NOT_MODELLED) {
+		r->not_modelled = true;
+		if (!r->mnemonic[0] && mb->src.last.name)
+			snprintf(r->mnemonic, sizeof(r->mnemonic), "%s", mb->src.last.name);
+	}
 	r->has_accesses = true;
 	r->accesses.nr = mb->log.nr;
 	r->accesses.lost = mb->log.lost;

@@ -20,7 +20,8 @@
  * Model (@model) against kernel (@kvm) for scenario @s: one V_FIDELITY
  * violation in @out per field that differs, each "field: model X, kvm Y"
  * (exits; trace events, only if @traced; outcome; exception vector, error
- * code and CR2; RIP; GPRs; RFLAGS).  Returns the number of differences.
+ * code and CR2; RIP; GPRs; RFLAGS).  Returns the number of differences;
+ * 0 without comparing when @model->not_modelled.
  */
 unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *s,
 			    const struct run_result *model, const struct run_result *kvm,

@@ -134,8 +134,12 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 		for (i = 0; i < vk.nr; i++)
 			if (vk.v[i].kind == V_FIDELITY)
 				printf("%s %s", n++ ? ";" : "", vk.v[i].detail);
-		printf("%s%s\n", n ? "" : " same", kvm_backend_traced(kb) ? "" :
-		       " (traces not compared: no tracefs)");
+		if (rm.not_modelled)
+			printf(" not compared: the model does not emulate '%s' (KVM does)\n",
+			       rm.mnemonic);
+		else
+			printf("%s%s\n", n ? "" : " same", kvm_backend_traced(kb) ? "" :
+			       " (traces not compared: no tracefs)");
 	}
 	return vk.nr_unknown || vm.nr_unknown ? 1 : 0;
 }

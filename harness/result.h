@@ -36,6 +36,12 @@ struct run_result {
 	enum run_outcome outcome;
 	struct x86_exception exception;
 	int kvm_errno;
+	/*
+	 * Model only: KVM emulates the instruction, the model does not (yet)
+	 * (INSN_NOT_MODELLED, emulator/INSTRUCTIONS.md): the outcome says
+	 * emulation failure, and there is nothing to compare with a kernel.
+	 */
+	bool not_modelled;
 
 	struct kvm_mmio_trace trace;
 	struct run_exit exits[RESULT_MAX_EXITS];

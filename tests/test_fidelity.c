@@ -105,6 +105,11 @@ static void emulation_failure(struct run_result *r)
 	r->rip -= 2;
 }
 static void budget(struct run_result *r) { r->outcome = OUTCOME_BUDGET; }
+static void not_modelled(struct run_result *r)
+{
+	emulation_failure(r);
+	r->not_modelled = true;
+}
 static void error_0x10(struct run_result *r) { r->exception.error_code = 0x10; }
 static void error_none(struct run_result *r) { r->exception.error_code_valid = false; }
 static void cr2_next(struct run_result *r) { r->exception.address += 0x1000; }
@@ -158,6 +163,8 @@ static const struct fid_case fid_cases[] = {
 	  false, 1, "rflags: model 0x2, kvm 0x3" },
 	{ "fidelity: no registers after an exit budget", LONG64, budget, NULL, rax_low, false,
 	  0, NULL },
+	{ "fidelity: nothing is compared when the model does not emulate it", LONG64, NULL,
+	  not_modelled, exit0_gpa, false, 0, NULL },
 	{ "fidelity: no registers when the outcomes differ", LONG64, NULL, NULL, ud_rax, false,
 	  1, "outcome: model retired, kvm exception" },
 	/* the #DF normalisation */
