@@ -364,6 +364,8 @@ static const struct insn_row kvm_table[] = {
 	/* ---- 0f 38 ---- */
 	P2(2, 0xf0, PFX_NONE, O_G, O_E, O_NONE, R_MEMONLY, Mov, em_movbe, "movbe r,m"),
 	P2(2, 0xf1, PFX_NONE, O_E, O_G, O_NONE, R_MEMONLY, Mov, em_movbe, "movbe m,r"),
+	P2(2, 0xf0, PFX_66, O_G, O_E, O_NONE, R_MEMONLY, Mov, em_movbe, "movbe r,m"),
+	P2(2, 0xf1, PFX_66, O_E, O_G, O_NONE, R_MEMONLY, Mov, em_movbe, "movbe m,r"),
 };
 
 /* ---- decoder lifetime ---- */

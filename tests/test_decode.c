@@ -93,7 +93,8 @@ static const struct decode_case decode_cases[] = {
 	{ "60", M32, INSN_OK, 1, 4, 4, 0, 0, 0, "pusha" },
 	{ "c5f96f07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* VEX */
 	{ "c5f96f07", M32, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },
-	{ "660f38f007", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* 16-bit movbe */
+	/* 16-bit movbe: KVM's 0f 38 f0 has a 66 entry (R 2, then #UD here) */
+	{ "660f38f007", M64, INSN_OK, 5, 2, 8, 2, 2, 0, "movbe r,m" },
 	{ "f20f6f07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },
 	{ "66f30f6f07", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* 66 + F3 */
 	{ "f30f1007", M64, INSN_NOT_EMULATED, 0, 0, 0, 0, 0, 0, NULL },	/* movss */

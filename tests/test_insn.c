@@ -217,6 +217,8 @@ static const struct insn_case insn_cases[] = {
 	 */
 	{ "popa replays with the advanced RSP", P32, "61", { PR(4, -4) }, 0, NULL,
 	  "R1ffc:4 R2000:4 R2008:4 R2018:4 R202c:4 R2044:4 R2060:4", 0, { { 0 } } },
+	{ "16-bit movbe: R 2, then #UD", L64, "660f38f007", { PR(7, -1) }, 0, NULL,
+	  "R1fff:1 R2000:1", OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "ud2: #UD (not in KVM's table; kvm_pvm delivers #UD)", L64, "0f0b", { { 0 } }, 0,
 	  NULL, "", OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002) } },
 	{ "ud2: #UD (not in KVM's table; kvm_pvm delivers #UD)", P32, "0f0b", { { 0 } }, 0,
