@@ -653,6 +653,32 @@ static void inject_emulated_exception(struct kvm_vcpu *vcpu)
 	vcpu->exception = vcpu->emulate_ctxt->exception;
 }
 
+/*
+ * The instruction fetch of x86_decode_insn() linearizes CS:RIP like any
+ * other access (__linearize with fetch = true), in chunks that end at a
+ * page end: in 64-bit mode each chunk must start canonical, and as the
+ * canonical boundary is page aligned, every byte of the instruction must
+ * be canonical; elsewhere every byte must be within the CS limit.
+ * Otherwise #GP(0), before anything is emulated.  @len: the instruction's
+ * bytes (1 before it is decoded).
+ */
+static bool insn_fetch_faults(struct x86_emulate_ctxt *ctxt, unsigned int len)
+{
+	const struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
+	u64 rip = ctxt->eip, last = rip + len - 1;
+
+	if (ctxt->mode == X86EMUL_MODE_PROT64) {
+		if ((u64)((s64)(rip << 16) >> 16) == rip &&
+		    (u64)((s64)(last << 16) >> 16) == last)
+			return false;
+	} else if ((u32)rip <= cs->limit && (u64)cs->limit + 1 - (u32)rip >= len) {
+		return false;
+	}
+	ctxt->exception = (struct x86_exception){ .vector = GP_VECTOR, .error_code_valid = true };
+	ctxt->have_exception = true;
+	return true;
+}
+
 int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulation_type)
 {
 	struct x86_emulate_ctxt *ctxt = vcpu->emulate_ctxt;
@@ -664,7 +690,16 @@ int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulati
 		vcpu->exception_pending = false;
 		init_emulate_ctxt(vcpu);
 		vcpu->stat_insn_emulation++;
+		if (insn_fetch_faults(ctxt, 1)) {
+			inject_emulated_exception(vcpu);
+			return 1;
+		}
 		r = vcpu->guest->decode(ctxt, vcpu->guest_priv);
+		if (r == EMULATION_OK &&
+		    insn_fetch_faults(ctxt, ctxt->mode == X86EMUL_MODE_PROT64 ?
+				      (unsigned int)(ctxt->_eip - ctxt->eip) :
+				      (u32)ctxt->_eip - (u32)ctxt->eip))
+			r = EMULATION_FAILED;
 		if (r != EMULATION_OK) {
 			if (ctxt->have_exception) {
 				inject_emulated_exception(vcpu);

@@ -708,6 +708,65 @@ __attribute__((constructor)) static void register_insn_cases(void)
 	}
 }
 
+/* ---- the instruction fetch: canonical RIP, CS limit ---- */
+
+struct fetch_case {
+	const char *name;
+	enum env_mode mode;
+	u64 rip;
+	u32 cs_limit;		/* 0: the environment's */
+	bool gp;		/* #GP(0) before anything, else retired */
+};
+
+static const struct fetch_case fetch_cases[] = {
+	{ "fetch: non-canonical RIP, #GP(0)", L64, 0x800000000000ULL, 0, true },
+	{ "fetch: last byte non-canonical, #GP(0)", L64, 0x7ffffffffffeULL, 0, true },
+	{ "fetch: last byte canonical", L64, 0x7ffffffffffdULL, 0, false },
+	{ "fetch: upper half", L64, 0xffff800000000000ULL, 0, false },
+	{ "fetch: EIP past the CS limit, #GP(0)", P32, 0x1000, 0xfff, true },
+	{ "fetch: last byte past the CS limit, #GP(0)", P32, 0xffe, 0xfff, true },
+	{ "fetch: last byte at the CS limit", P32, 0xffd, 0xfff, false },
+};
+
+/* lea eax, [rdi-2]: three bytes, no access */
+static void test_fetch_case(struct test_ctx *t, const void *arg)
+{
+	const struct fetch_case *c = arg;
+	struct insn_env ie;
+	struct env *e;
+
+	TEST_ASSERT(!insn_env_create(&ie, "6.18.24", c->mode, "8d47fe"), "decoder init failed");
+	e = ie.e;
+	e->vcpu.rip = c->rip;
+	if (c->cs_limit)
+		e->vcpu.sregs.seg[VCPU_SREG_CS].limit = c->cs_limit;
+	env_run(e);
+	if (c->gp) {
+		if (!e->vcpu.exception_delivered || e->vcpu.delivered.vector != GP_VECTOR ||
+		    e->vcpu.delivered.error_code || e->vcpu.rip != c->rip)
+			test_fail(t, __FILE__, __LINE__, "wanted #GP(0) at 0x%llx, got %s %u at 0x%llx",
+				  (unsigned long long)c->rip,
+				  e->vcpu.exception_delivered ? "vector" : "exit reason",
+				  e->vcpu.exception_delivered ? e->vcpu.delivered.vector :
+				  e->exit_reason, (unsigned long long)e->vcpu.rip);
+	} else if (e->vcpu.exception_delivered || e->exit_reason != KVM_EXIT_HLT ||
+		   e->vcpu.rip != c->rip + 3) {
+		test_fail(t, __FILE__, __LINE__, "wanted retired, got exception %d vector %u, "
+			  "exit %u, RIP 0x%llx", e->vcpu.exception_delivered,
+			  e->vcpu.delivered.vector, e->exit_reason,
+			  (unsigned long long)e->vcpu.rip);
+	}
+	insn_env_destroy(&ie);
+}
+
+__attribute__((constructor)) static void register_fetch_cases(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fetch_cases); i++)
+		test_register(fetch_cases[i].name, test_fetch_case, &fetch_cases[i]);
+}
+
 /* ---- the spec's worked examples E1-E11 from instruction bytes ---- */
 
 #define EXAMPLE(fn, title)						\
