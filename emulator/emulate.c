@@ -731,6 +731,16 @@ int x86_emulate_insn(struct x86_emulate_ctxt *ctxt)
 	}
 	ctxt->dst.orig_val = ctxt->dst.val64;
 
+	/*
+	 * With its operands read, a REP string instruction runs with RF set
+	 * (cleared when it completes, below); any other clears RF.  Seen on
+	 * 6.18.44: RF given in RFLAGS is gone after an emulated mov.
+	 */
+	if (is_string)
+		ctxt->eflags |= X86_EFLAGS_RF;
+	else
+		ctxt->eflags &= ~X86_EFLAGS_RF;
+
 	if (ctxt->execute) {
 		rc = ctxt->execute(ctxt);
 		if (rc != X86EMUL_CONTINUE)
