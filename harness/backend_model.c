@@ -334,6 +334,7 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 
 	model_userspace_loop(vcpu, s, r);
 	model_record(r, vcpu);
+	r->pio_calls = vcpu->pio.nr + vcpu->pio.lost;
 	if (mb->src.last.status == INSN_NOT_MODELLED) {
 		r->not_modelled = true;
 		if (!r->mnemonic[0] && mb->src.last.name)

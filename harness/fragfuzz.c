@@ -138,8 +138,10 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 			printf(" not compared: the model does not emulate '%s' (KVM does)\n",
 			       rm.mnemonic);
 		else
-			printf("%s%s\n", n ? "" : " same", kvm_backend_traced(kb) ? "" :
-			       " (traces not compared: no tracefs)");
+			printf("%s%s%s\n", n ? "" : " same",
+			       rm.pio_calls && rk.outcome == OUTCOME_BUDGET ?
+			       " (up to the port exit: the kvm backend does not serve KVM_EXIT_IO)" : "",
+			       kvm_backend_traced(kb) ? "" : " (traces not compared: no tracefs)");
 	}
 	return vk.nr_unknown || vm.nr_unknown ? 1 : 0;
 }

@@ -42,6 +42,13 @@ struct run_result {
 	 * emulation failure, and there is nothing to compare with a kernel.
 	 */
 	bool not_modelled;
+	/*
+	 * Model only: port I/O calls the instruction made.  On real KVM each
+	 * is a KVM_EXIT_IO (the kvm backend makes no in-kernel port device),
+	 * which the kvm backend does not serve: its run ends at the first one
+	 * as OUTCOME_BUDGET.
+	 */
+	u32 pio_calls;
 
 	struct kvm_mmio_trace trace;
 	struct run_exit exits[RESULT_MAX_EXITS];

@@ -105,6 +105,34 @@ static void emulation_failure(struct run_result *r)
 	r->rip -= 2;
 }
 static void budget(struct run_result *r) { r->outcome = OUTCOME_BUDGET; }
+/* the model played the VMM for a port; the kvm backend stopped at the port exit */
+static void pio_model(struct run_result *r)
+{
+	r->pio_calls = 1;
+}
+
+static void port_exit_after_one(struct run_result *r)
+{
+	r->outcome = OUTCOME_BUDGET;
+	r->nr_exits = 1;
+	r->trace.nr = 1;
+	r->regs[VCPU_REGS_RAX] ^= 1;
+	r->rip -= 2;
+}
+
+static void port_exit_first(struct run_result *r)
+{
+	port_exit_after_one(r);
+	r->nr_exits = 0;
+	r->trace.nr = 0;
+}
+
+static void exit0_gpa_port_exit(struct run_result *r)
+{
+	port_exit_after_one(r);
+	exit0_gpa(r);
+}
+
 static void not_modelled(struct run_result *r)
 {
 	emulation_failure(r);
@@ -165,6 +193,16 @@ static const struct fid_case fid_cases[] = {
 	  0, NULL },
 	{ "fidelity: nothing is compared when the model does not emulate it", LONG64, NULL,
 	  not_modelled, exit0_gpa, false, 0, NULL },
+	{ "fidelity: port I/O: the kernel's exits lead the model's", LONG64, NULL, pio_model,
+	  port_exit_after_one, false, 0, NULL },
+	{ "fidelity: port I/O: no exit before the port exit", LONG64, NULL, pio_model,
+	  port_exit_first, false, 0, NULL },
+	{ "fidelity: port I/O: the kernel's first exit differs", LONG64, NULL, pio_model,
+	  exit0_gpa_port_exit, false, 1,
+	  "exits before the port exit (model 2, kvm 1): exit 0 model W 0x1ffe/2 ddcc, "
+	  "kvm W 0x1000/2 ddcc" },
+	{ "fidelity: port I/O, but the kernel went on: all compared", LONG64, NULL, pio_model,
+	  rax_low, false, 1, "rax: model 0x40000ffe, kvm 0x40000fff" },
 	{ "fidelity: no registers when the outcomes differ", LONG64, NULL, NULL, ud_rax, false,
 	  1, "outcome: model retired, kvm exception" },
 	/* the #DF normalisation */
