@@ -96,6 +96,11 @@ static bool event_equal(const struct kvm_mmio_event *a, const struct kvm_mmio_ev
 	return a->type == b->type && a->len == b->len && a->gpa == b->gpa && a->val == b->val;
 }
 
+void fidelity_host_scenario(struct scenario *s)
+{
+	s->regs[SCN_REG_RFLAGS] &= ~X86_EFLAGS_VM;
+}
+
 /* Is the byte at linear address @la writable RAM in @s's layout? -1: reserved region */
 static int writable_ram(const struct scenario *s, const struct scn_map *maps, unsigned int nr,
 			u64 la)

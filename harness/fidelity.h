@@ -28,6 +28,14 @@ unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *
 			    bool traced, struct violation_list *out);
 
 /*
+ * @s as this host's KVM runs it, for the model run that is compared with
+ * it: kvm_pvm drops RFLAGS.VM at KVM_SET_REGS (seen on 6.18.44: a case
+ * with VM set runs in the scenario's protected mode and ends with VM
+ * clear), so the model must not run it in VM86 mode.
+ */
+void fidelity_host_scenario(struct scenario *s);
+
+/*
  * In a legacy (non-long) mode, would delivering @r's exception push its
  * frame at SS:ESP anywhere but writable RAM of @s's layout?  Then the
  * kernel cannot deliver it and shuts the VM down (the kvm backend reports

@@ -12,6 +12,8 @@
  * runs the scenario on /dev/kvm (the oracle then uses the model's access
  * list; the kernel profile defaults to the host's, 6.18.24); both runs
  * the model and the kernel and adds a V_FIDELITY violation per difference.
+ * With kvm and both, the scenario is taken as this host runs it: shadow
+ * paging (kvm_pvm) and RFLAGS.VM dropped (fidelity_host_scenario()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -94,14 +96,20 @@ enum run_backend { RUN_MODEL, RUN_KVM, RUN_BOTH };
  * and the differences between the two.  Returns 0, 1 or 2 as cmd_run.
  */
 static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
-			const struct scenario *s, const struct kvm_profile *p,
+			const struct scenario *scn, const struct kvm_profile *p,
 			const char *path, enum run_backend which, bool json)
 {
 	static struct run_result rm, rk;
+	static struct scenario hs;
+	const struct scenario *s = &hs;
 	struct violation_list vm = { 0 }, vk = { 0 };
 	char name[512];
 	int r;
 
+	/* as the host runs it: shadow paging (kvm_pvm), RFLAGS.VM dropped */
+	hs = *scn;
+	hs.ctl &= ~SCN_CTL_TDP;
+	fidelity_host_scenario(&hs);
 	if (model_backend_run(mb, s, p, &rm)) {
 		fprintf(stderr, "fragfuzz: %s: the model cannot set this case up\n", path);
 		return 2;

@@ -133,6 +133,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (f->mmu == KF_MMU_TDP)
 			f->s.ctl |= SCN_CTL_TDP;
 	}
+	fidelity_host_scenario(&f->s);
 	/* the kernel first: what it cannot run is refused before any work */
 	r = kvm_backend_run(f->kb, &f->s, &f->kernel);
 	if (r) {

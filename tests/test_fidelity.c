@@ -332,6 +332,21 @@ static void test_frame_case(struct test_ctx *t, const void *arg)
 		       "undeliverable without an exception");
 }
 
+/* kvm_pvm drops RFLAGS.VM: the model must see the scenario without it */
+TEST(fidelity_host_scenario_drops_vm)
+{
+	struct scenario s;
+	char err[128];
+
+	TEST_ASSERT(!scenario_parse_text(&s, "mode prot32\nreg rflags 0x20203\n", err, sizeof(err)),
+		    "scenario: %s", err);
+	fidelity_host_scenario(&s);
+	TEST_ASSERT_EQ(scenario_reg(&s, SCN_REG_RFLAGS), 0x203, "RFLAGS after the host view");
+	TEST_ASSERT(!scenario_parse_text(&s, "mode long64\n", err, sizeof(err)), "scenario: %s", err);
+	fidelity_host_scenario(&s);
+	TEST_ASSERT_EQ(scenario_reg(&s, SCN_REG_RFLAGS), 0x2, "default RFLAGS after the host view");
+}
+
 __attribute__((constructor)) static void register_fidelity_tests(void)
 {
 	unsigned int i;
