@@ -822,14 +822,36 @@ static void segment_from_desc(struct kvm_segment *s, u16 sel, u64 desc)
  *  - not present: #SS(selector) for SS, #NP(selector) otherwise;
  *  - the accessed bit is set in the descriptor (a std-path write).
  */
+/* The descriptor of non-null @sel: #GP(selector) with TI set (no LDT) or past the limit. */
+static int gdt_lookup(struct x86_emulate_ctxt *ctxt, u16 sel, u64 *desc)
+{
+	const struct kvm_gdt *gdt = &ctxt->vcpu->sregs.gdt;
+	unsigned int index = sel >> 3;
+
+	if ((sel & 4) || index * 8 + 7 > gdt->limit)
+		return raise_err(ctxt, GP_VECTOR, sel & 0xfffc);
+	*desc = index < KVM_MODEL_GDT_ENTRIES ? gdt->desc[index] : 0;
+	return X86EMUL_CONTINUE;
+}
+
+/* A descriptor's accessed bit, set in the GDT (a std-path write) */
+static void gdt_set_accessed(struct x86_emulate_ctxt *ctxt, u16 sel, u64 *desc)
+{
+	if ((*desc >> 40) & 1)
+		return;
+	*desc |= 1ULL << 40;
+	if ((sel >> 3) < KVM_MODEL_GDT_ENTRIES)
+		ctxt->vcpu->sregs.gdt.desc[sel >> 3] = *desc;
+}
+
 static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
 {
 	struct kvm_vcpu *vcpu = ctxt->vcpu;
-	struct kvm_gdt *gdt = &vcpu->sregs.gdt;
-	unsigned int cpl = vcpu->cpl, rpl = sel & 3, index = sel >> 3, type, dpl;
+	unsigned int cpl = vcpu->cpl, rpl = sel & 3, type, dpl;
 	u16 err = sel & 0xfffc;
 	struct kvm_segment *s;
 	u64 desc;
+	int rc;
 
 	if (seg > VCPU_SREG_GS || seg == VCPU_SREG_CS)
 		return raise(ctxt, UD_VECTOR, false);
@@ -849,9 +871,9 @@ static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
 			s->unusable = true;
 		return X86EMUL_CONTINUE;
 	}
-	if ((sel & 4) || index * 8 + 7 > gdt->limit)
-		return raise_err(ctxt, GP_VECTOR, err);
-	desc = index < KVM_MODEL_GDT_ENTRIES ? gdt->desc[index] : 0;
+	rc = gdt_lookup(ctxt, sel, &desc);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
 	type = (desc >> 40) & 0xf;
 	dpl = (desc >> 45) & 3;
 	if (!((desc >> 44) & 1))
@@ -865,10 +887,7 @@ static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
 	}
 	if (!((desc >> 47) & 1))
 		return raise_err(ctxt, seg == VCPU_SREG_SS ? SS_VECTOR : NP_VECTOR, err);
-	if (!(type & 1) && index < KVM_MODEL_GDT_ENTRIES) {
-		desc |= 1ULL << 40;
-		gdt->desc[index] = desc;
-	}
+	gdt_set_accessed(ctxt, sel, &desc);
 	segment_from_desc(s, sel, desc);
 	return X86EMUL_CONTINUE;
 }
@@ -945,18 +964,30 @@ int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt)
 /* ---- far transfers and IRET (segment loading minimal, see INSTRUCTIONS.md) ---- */
 
 /*
- * CS for a far transfer.  Real and VM86 mode: selector, base = selector
- * << 4 (the limit is kept).  Protected mode: descriptors come from the
- * GDT/LDT through the std path and are not modelled, so only the selector
- * checks KVM makes without the descriptor are kept: a null selector is
- * #GP(0); a far return to RPL < CPL is #GP(selector), to RPL > CPL
- * (outer privilege level) is not implemented by KVM: emulation failure.
- * The loaded selector carries RPL = CPL; the hidden part is unchanged.
+ * CS for a far transfer, with the checks of KVM's load_segment_descriptor()
+ * for CS (transfer CALL_JMP, or RET for retf).  Real and VM86 mode:
+ * selector, base = selector << 4 (the limit is kept).  Protected mode:
+ *  - a null selector is #GP(0); TI set or past the GDT limit #GP(sel);
+ *  - a system descriptor (call/task gate, TSS): call/jmp through it is not
+ *    implemented by KVM (emulation failure), retf is #GP(sel);
+ *  - not code: #GP(sel);
+ *  - retf: RPL < CPL is #GP(sel), RPL > CPL (outer privilege level) is
+ *    not implemented by KVM (emulation failure); then a conforming segment
+ *    needs DPL <= RPL, a non-conforming one DPL = RPL;
+ *  - call/jmp: conforming needs DPL <= CPL, non-conforming RPL <= CPL and
+ *    DPL = CPL;
+ *  - L and D both set in long mode: #GP(sel); not present: #NP(sel).
+ * The loaded selector carries RPL = CPL, the hidden part the descriptor's.
+ * A mode change through L/D is not modelled (the harness GDT has one code
+ * segment, the current one).
  */
 static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 {
 	struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
-	unsigned int cpl = ctxt->vcpu->cpl, rpl = sel & 3;
+	unsigned int cpl = ctxt->vcpu->cpl, rpl = sel & 3, type, dpl;
+	u16 err = sel & 0xfffc;
+	u64 desc;
+	int rc;
 
 	if (ctxt->mode == X86EMUL_MODE_REAL || ctxt->mode == X86EMUL_MODE_VM86) {
 		cs->selector = sel;
@@ -965,12 +996,31 @@ static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 	}
 	if (!(sel & ~3))
 		return raise_err(ctxt, GP_VECTOR, 0);
-	if (ret && rpl < cpl)
-		return raise_err(ctxt, GP_VECTOR, sel & 0xfffc);
-	if (ret && rpl > cpl)
-		return X86EMUL_UNHANDLEABLE;
-	cs->selector = (u16)((sel & ~3) | cpl);
-	cs->unusable = false;
+	rc = gdt_lookup(ctxt, sel, &desc);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	type = (desc >> 40) & 0xf;
+	dpl = (desc >> 45) & 3;
+	if (!((desc >> 44) & 1))
+		return ret ? raise_err(ctxt, GP_VECTOR, err) : X86EMUL_UNHANDLEABLE;
+	if (!(type & 8))
+		return raise_err(ctxt, GP_VECTOR, err);
+	if (ret) {
+		if (rpl < cpl)
+			return raise_err(ctxt, GP_VECTOR, err);
+		if (rpl > cpl)
+			return X86EMUL_UNHANDLEABLE;
+		if ((type & 4) ? dpl > rpl : dpl != rpl)
+			return raise_err(ctxt, GP_VECTOR, err);
+	} else if ((type & 4) ? dpl > cpl : (rpl > cpl || dpl != cpl)) {
+		return raise_err(ctxt, GP_VECTOR, err);
+	}
+	if (((desc >> 53) & 1) && ((desc >> 54) & 1) && (ctxt->vcpu->sregs.efer & EFER_LMA))
+		return raise_err(ctxt, GP_VECTOR, err);
+	if (!((desc >> 47) & 1))
+		return raise_err(ctxt, NP_VECTOR, err);
+	gdt_set_accessed(ctxt, sel, &desc);
+	segment_from_desc(cs, (u16)((sel & 0xfffc) | cpl), desc);
 	return X86EMUL_CONTINUE;
 }
 
