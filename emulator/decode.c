@@ -75,6 +75,7 @@ enum opkind {
 #define R_CS_LAX	BIT(15)	/* Capstone rejects some encodings KVM decodes */
 #define R_UD_REG	BIT(16)	/* register form decodes, then #UD (far pointer) */
 #define R_UD		BIT(17)	/* not in KVM's tables, but the host delivers #UD */
+#define R_NO16		BIT(18)	/* No16: a 66 prefix still gives 4-byte operands */
 
 enum { PFX_ANY, PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
 
@@ -355,7 +356,7 @@ static const struct insn_row kvm_table[] = {
 	I2(0xbf, O_G, O_E16, O_NONE, 0, Mov, em_movsx, "movsx r,r/m16"),
 	I2(0xc0, O_E, O_G, O_NONE, R_BYTE, Lock | SrcWrite, em_xadd, "xadd r/m8,r8"),
 	I2(0xc1, O_E, O_G, O_NONE, 0, Lock | SrcWrite, em_xadd, "xadd r/m,r"),
-	I2(0xc3, O_E, O_G, O_NONE, R_MEMONLY, Mov, em_mov, "movnti m,r"),
+	I2(0xc3, O_E, O_G, O_NONE, R_MEMONLY | R_NO16, Mov, em_mov, "movnti m,r"),
 	G2(0xc7, 1, O_EM64, O_NONE, O_NONE, R_MEMONLY, Lock, em_cmpxchg8b,
 	   "cmpxchg8b/16b"),
 	NM(1, 0xc8, 8, -1, 0, "bswap"),
@@ -893,6 +894,8 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 		else if (row->flags & R_NEAR)
 			d->op_bytes = 8;
 	}
+	if ((row->flags & R_NO16) && d->op_bytes == 2)
+		d->op_bytes = 4;
 	if (row->flags & R_SSE)
 		d->op_bytes = 16;
 	else if (row->flags & R_MMX)

@@ -97,6 +97,8 @@ static const struct insn_case insn_cases[] = {
 	  { A(0, 0xffff80ff) } },
 	{ "movsxd r64,m32", L64, "486307", { PR(7, -2) }, 0, "00000080", "R1ffe:2 R2000:2", 0,
 	  { A(0, 0xffffffff80000000ULL) } },
+	{ "movnti with 66 still stores 4 bytes (No16)", P32, "660fc307",
+	  { PR(7, -2), A(0, 0xaabbccdd) }, 0, NULL, "W1ffe:2=ccdd W2000:2=aabb", 0, { { 0 } } },
 	{ "movnti m32,r32", L64, "0fc307", { PR(7, -2), A(0, 0xaabbccdd) }, 0, NULL,
 	  "W1ffe:2=ccdd W2000:2=aabb", 0, { { 0 } } },
 	{ "address size 32 in 64-bit mode", L64, "678b07", { A(7, 0x140000ffeULL) }, 0, NULL,
