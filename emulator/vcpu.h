@@ -259,6 +259,12 @@ void kvm_vcpu_reset_observations(struct kvm_vcpu *vcpu);
 int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
 /* KVM_SET_REGS: also tells the emulator its register cache is stale. */
 void kvm_vcpu_set_regs(struct kvm_vcpu *vcpu, const u64 *regs, u64 rip, u64 rflags);
+/*
+ * Userspace reads the GPRs (KVM_GET_REGS, or the kvm_run register sync
+ * KVM_CAP_SYNC_REGS does at every exit): __get_regs() first writes the
+ * emulator's register cache back when an emulation is in flight.
+ */
+void kvm_vcpu_get_regs(struct kvm_vcpu *vcpu);
 
 /* x86.c entry points (named after the kernel functions they model) */
 int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulation_type);

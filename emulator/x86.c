@@ -788,6 +788,20 @@ void kvm_vcpu_set_regs(struct kvm_vcpu *vcpu, const u64 *regs, u64 rip, u64 rfla
 	vcpu->emulate_regs_need_sync_to_vcpu = false;
 }
 
+void kvm_vcpu_get_regs(struct kvm_vcpu *vcpu)
+{
+	/*
+	 * Mid-instruction (a read exit is pending) what the instruction did
+	 * so far becomes the vCPU's state, and stays so if it faults later:
+	 * retf from an MMIO stack that then raises #GP leaves RSP advanced by
+	 * the first pop (seen on 6.18.44 with KVM_CAP_SYNC_REGS, not without).
+	 */
+	if (vcpu->emulate_regs_need_sync_to_vcpu) {
+		emulator_writeback_register_cache(vcpu->emulate_ctxt);
+		vcpu->emulate_regs_need_sync_to_vcpu = false;
+	}
+}
+
 /*
  * KVM injects a fault-class exception with RF set in RFLAGS (so the frame
  * carries it, and a shutdown leaves it): every vector but the traps #DB,

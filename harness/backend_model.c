@@ -264,6 +264,12 @@ static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s
 		}
 		/* like a VMM, empty the coalesced MMIO ring at every exit */
 		vcpu->kvm->coalesced_ring.first = vcpu->kvm->coalesced_ring.last;
+		/*
+		 * The kvm backend gets the registers in kvm_run at every exit
+		 * (KVM_CAP_SYNC_REGS), which commits an in-flight emulation's
+		 * register cache: so does this userspace.
+		 */
+		kvm_vcpu_get_regs(vcpu);
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
 			break;
