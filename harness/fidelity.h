@@ -28,6 +28,15 @@ unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *
 			    bool traced, struct violation_list *out);
 
 /*
+ * Why @model and @kvm are not compared at all, or NULL: the model does not
+ * emulate the instruction (run_result.not_modelled), or the instruction
+ * touches memory the kvm backend keeps for itself where the layout has
+ * nothing (see fidelity.c).
+ */
+const char *fidelity_skip_reason(const struct scenario *s, const struct run_result *model,
+				 const struct run_result *kvm);
+
+/*
  * @s as this host's KVM runs it, for the model run that is compared with
  * it: kvm_pvm drops RFLAGS.VM at KVM_SET_REGS (seen on 6.18.44: a case
  * with VM set runs in the scenario's protected mode and ends with VM

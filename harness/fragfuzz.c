@@ -142,9 +142,10 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 		for (i = 0; i < vk.nr; i++)
 			if (vk.v[i].kind == V_FIDELITY)
 				printf("%s %s", n++ ? ";" : "", vk.v[i].detail);
-		if (rm.not_modelled)
-			printf(" not compared: the model does not emulate '%s' (KVM does)\n",
-			       rm.mnemonic);
+		if (fidelity_skip_reason(s, &rm, &rk))
+			printf(" not compared: %s%s%s%s\n", fidelity_skip_reason(s, &rm, &rk),
+			       rm.not_modelled ? " ('" : "", rm.not_modelled ? rm.mnemonic : "",
+			       rm.not_modelled ? "')" : "");
 		else
 			printf("%s%s%s\n", n ? "" : " same",
 			       rm.pio_calls && rk.outcome == OUTCOME_BUDGET ?

@@ -300,8 +300,13 @@ static const struct frame_case frame_cases[] = {
 	  "map 0x40003000 0x40003000 ram\n", UD_VECTOR, false, false },
 	{ "frame: 16 bytes do not", "mode prot32\nreg rsp 0x4000300c\n"
 	  "map 0x40003000 0x40003000 ram\n", GP_VECTOR, true, true },
-	{ "frame: SS base counts", "mode prot32\nreg rsp 0x800\nseg ss 0x40003000 0xffffffff\n"
-	  "map 0x40003000 0x40003000 ram\n", GP_VECTOR, true, false },
+	/* kvm_pvm pushes at the flat ESP: SS base and limit do not count */
+	{ "frame: SS base does not count (prot32)", "mode prot32\nreg rsp 0x40003800\n"
+	  "seg ss 0x1000 0xffffffff\nmap 0x40003000 0x40003000 ram\n", GP_VECTOR, true, false },
+	{ "frame: ESP not RAM, SS.base + ESP RAM", "mode prot32\nreg rsp 0x40002800\n"
+	  "seg ss 0x1000 0xffffffff\nmap 0x40003000 0x40003000 ram\n", GP_VECTOR, true, true },
+	{ "frame: SS limit does not count", "mode prot32\nreg rsp 0x40003800\n"
+	  "seg ss 0 0xfff\nmap 0x40003000 0x40003000 ram\n", GP_VECTOR, true, false },
 	{ "frame: ESP wraps to the top of the address space", "mode prot32\nreg rsp 0x8\n"
 	  "map 0x0 0x0 ram\n", GP_VECTOR, true, true },
 	{ "frame: the harness region is not the layout's", "mode prot32\nreg rsp 0x605800\n",
@@ -347,6 +352,44 @@ TEST(fidelity_host_scenario_drops_vm)
 	TEST_ASSERT_EQ(scenario_reg(&s, SCN_REG_RFLAGS), 0x2, "default RFLAGS after the host view");
 }
 
+/* What touches the kvm backend's own pages is not compared. */
+struct harness_case {
+	const char *name;
+	const char *scenario;
+	u64 la;			/* the model's one access */
+	bool skipped;
+};
+
+static const struct harness_case harness_cases[] = {
+	{ "skip: long64, the page of RIP", LONG64, 0x600ff0, true },
+	{ "skip: long64, the page after RIP's", LONG64, 0x601ffe, true },
+	{ "skip: long64, an identity-mapped harness page", LONG64, 0x602100, true },
+	{ "skip: long64, a layout page is compared", LONG64, 0x40000ffe, false },
+	{ "skip: prot32, a GPA in the reserved region", PROT32, 0x7fff00, true },
+	{ "skip: prot32, a layout GPA is compared", PROT32, 0x40001000, false },
+	{ "skip: prot32, an access running into the code page", PROT32, 0x5ffffe, true },
+};
+
+static void test_harness_case(struct test_ctx *t, const void *arg)
+{
+	const struct harness_case *c = arg;
+	const struct kvm_profile *p = kvm_profile_find("6.18.24");
+	struct violation_list vl = { 0 };
+	struct scenario s;
+	char err[128];
+
+	TEST_ASSERT(!scenario_parse_text(&s, c->scenario, err, sizeof(err)), "scenario: %s", err);
+	base_result(&fid_m, &s);
+	base_result(&fid_k, &s);
+	fid_m.has_accesses = true;
+	fid_m.accesses.nr = 1;
+	fid_m.accesses.a[0] = (struct emul_access){ .la = c->la, .bytes = 4, .write = true };
+	fid_k.regs[VCPU_REGS_RAX] ^= 1;		/* a difference to report, or not */
+	TEST_ASSERT_EQ(!!fidelity_skip_reason(&s, &fid_m, &fid_k), c->skipped, "skipped");
+	TEST_ASSERT_EQ(fidelity_check(p, &s, &fid_m, &fid_k, true, &vl), c->skipped ? 0 : 1,
+		       "differences");
+}
+
 __attribute__((constructor)) static void register_fidelity_tests(void)
 {
 	unsigned int i;
@@ -362,4 +405,6 @@ __attribute__((constructor)) static void register_fidelity_tests(void)
 	}
 	for (i = 0; i < sizeof(frame_cases) / sizeof(frame_cases[0]); i++)
 		test_register(frame_cases[i].name, test_frame_case, &frame_cases[i]);
+	for (i = 0; i < sizeof(harness_cases) / sizeof(harness_cases[0]); i++)
+		test_register(harness_cases[i].name, test_harness_case, &harness_cases[i]);
 }
