@@ -308,12 +308,15 @@ static const struct insn_row kvm_table[] = {
 	G2(0x18, 1, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "prefetcht0"),
 	G2(0x18, 2, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "prefetcht1"),
 	G2(0x18, 3, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "prefetcht2"),
-	/* KVM's NoAccess hint/reserved NOPs (0f 0d, 0f 18-19, 0f 1c-1f; 0f 1e only with F3) */
+	/*
+	 * NoAccess hint/reserved NOPs as 6.18.44 runs them: 0f 0d and 0f 18 in
+	 * any form, 0f 19/1c/1d with a memory operand only (register forms fail
+	 * emulation; so do 0f 1a/1b and 0f 1e except endbr, not modelled)
+	 */
 	I2(0x18, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "reserved nop r/m"),
-	I2(0x19, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "reserved nop r/m"),
-	I2(0x1c, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "reserved nop r/m"),
-	I2(0x1d, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "reserved nop r/m"),
-	P2(1, 0x1e, PFX_F3, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "endbr/rdssp/nop"),
+	I2(0x19, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
+	I2(0x1c, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
+	I2(0x1d, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
 	I2(0x1f, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "nop r/m"),
 	I2(0x0d, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "prefetch/prefetchw"),
 	/* clflush/clflushopt: KVM reads the byte (SrcMem | ByteOp): an MMIO read exit */
