@@ -655,13 +655,16 @@ static void inject_emulated_exception(struct kvm_vcpu *vcpu)
 }
 
 /*
- * The instruction fetch of x86_decode_insn() linearizes CS:RIP like any
- * other access (__linearize with fetch = true), in chunks that end at a
- * page end: in 64-bit mode each chunk must start canonical, and as the
- * canonical boundary is page aligned, every byte of the instruction must
- * be canonical; elsewhere every byte must be within the CS limit.
- * Otherwise #GP(0), before anything is emulated.  @len: the instruction's
- * bytes (1 before it is decoded).
+ * The instruction fetch.  As 6.18.44 (kvm_pvm) behaves: RIP itself must be
+ * canonical (64-bit mode) or within the CS limit; the bytes up to the end
+ * of RIP's page come with it unchecked (the instruction bytes are handed
+ * to the emulator), and the rest is fetched by x86_decode_insn(), which
+ * linearizes it like any access (__linearize with fetch = true): canonical,
+ * or within the CS limit.  Otherwise #GP(0), before anything is emulated.
+ * (CS limit 0x600000 at EIP 0x600000: a 2-byte mov retires; limit 0xfff
+ * at EIP 0xffe with the page ending at 0x1000: a 3-byte lea is #GP(0).)
+ * The canonical boundary is page aligned, so in 64-bit mode this is:
+ * every byte canonical.  @len: the instruction's bytes (1 before decode).
  */
 static bool insn_fetch_faults(struct x86_emulate_ctxt *ctxt, unsigned int len)
 {
@@ -672,8 +675,11 @@ static bool insn_fetch_faults(struct x86_emulate_ctxt *ctxt, unsigned int len)
 		if ((u64)((s64)(rip << 16) >> 16) == rip &&
 		    (u64)((s64)(last << 16) >> 16) == last)
 			return false;
-	} else if ((u32)rip <= cs->limit && (u64)cs->limit + 1 - (u32)rip >= len) {
-		return false;
+	} else if ((u32)rip <= cs->limit) {
+		u32 la = (u32)(cs->base + (u32)rip);
+
+		if (len <= PAGE_SIZE - (la & ~PAGE_MASK) || (u64)(u32)rip + len - 1 <= cs->limit)
+			return false;
 	}
 	ctxt->exception = (struct x86_exception){ .vector = GP_VECTOR, .error_code_valid = true };
 	ctxt->have_exception = true;

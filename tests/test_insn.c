@@ -762,7 +762,10 @@ static const struct fetch_case fetch_cases[] = {
 	{ "fetch: last byte canonical", L64, 0x7ffffffffffdULL, 0, false },
 	{ "fetch: upper half", L64, 0xffff800000000000ULL, 0, false },
 	{ "fetch: EIP past the CS limit, #GP(0)", P32, 0x1000, 0xfff, true },
-	{ "fetch: last byte past the CS limit, #GP(0)", P32, 0xffe, 0xfff, true },
+	{ "fetch: last byte past the CS limit, on the next page, #GP(0)", P32, 0xffe, 0xfff,
+	  true },
+	{ "fetch: last byte past the CS limit, same page: fetched with RIP", P32, 0x3ff0,
+	  0x3ff1, false },
 	{ "fetch: last byte at the CS limit", P32, 0xffd, 0xfff, false },
 };
 
