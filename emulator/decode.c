@@ -278,6 +278,8 @@ static const struct insn_row kvm_table[] = {
 	I1(0xed, O_ACC, O_DX, O_NONE, 0, 0, em_in, "in eax,dx"),
 	I1(0xee, O_DX, O_ACC, O_NONE, R_BYTE, 0, em_out, "out dx,al"),
 	I1(0xef, O_DX, O_ACC, O_NONE, 0, 0, em_out, "out dx,eax"),
+	/* KVM decodes icebp (so LOCK is #UD) but cannot emulate it */
+	I1(0xf1, O_NONE, O_NONE, O_NONE, 0, 0, em_not_implemented, "icebp"),
 	NM(0, 0xf4, 2, -1, 0, "hlt/cmc"),
 	GRP3(0xf6, R_BYTE, "r/m8"),
 	GRP3(0xf7, 0, "r/m"),

@@ -1146,3 +1146,9 @@ int em_iret(struct x86_emulate_ctxt *ctxt)
 	ctxt->eflags |= X86_EFLAGS_FIXED;
 	return X86EMUL_CONTINUE;
 }
+
+/* In KVM's table without an emulation (icebp): emulation failure */
+int em_not_implemented(struct x86_emulate_ctxt *ctxt)
+{
+	return X86EMUL_UNHANDLEABLE;
+}
