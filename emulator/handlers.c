@@ -770,8 +770,14 @@ int em_popf(struct x86_emulate_ctxt *ctxt)
 		break;
 	}
 	res = (ctxt->eflags & ~change) | (val & change);
-	/* written back as an op_bytes-sized register */
-	masked_assign(&ctxt->eflags, res, ctxt->op_bytes == 2 ? 0xffff : ~0UL);
+	/*
+	 * written back as an op_bytes-sized register: a 4-byte write
+	 * zero-extends, so a 32-bit popf clears RFLAGS[63:32] (seen on 6.18.44)
+	 */
+	if (ctxt->op_bytes == 2)
+		masked_assign(&ctxt->eflags, res, 0xffff);
+	else
+		ctxt->eflags = ctxt->op_bytes == 4 ? (u32)res : res;
 	ctxt->dst.type = OP_NONE;
 	return X86EMUL_CONTINUE;
 }

@@ -249,6 +249,8 @@ static const struct insn_case insn_cases[] = {
 	  { { 0 } } },
 	{ "lock icebp: #UD", P32, "f0f1", { { 0 } }, 0, NULL, "", OUT_EXC(UD_VECTOR),
 	  { { 0 } } },
+	{ "popf (32-bit) clears RFLAGS[63:32]", P32, "9d", { SR(4, 0x10) },
+	  0x6050000100000000ULL, NULL, "", 0, { A(R_FLAGS, 0x1112), SR(4, 0x14) } },
 	{ "16-bit movbe: R 2, then #UD", L64, "660f38f007", { PR(7, -1) }, 0, NULL,
 	  "R1fff:1 R2000:1", OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "ud2: #UD (not in KVM's table; kvm_pvm delivers #UD)", L64, "0f0b", { { 0 } }, 0,
