@@ -31,7 +31,11 @@
  * that was not run, where the state is wherever the run stopped):
  *  - the GPRs: all 16 in long mode, the low 32 bits in the legacy modes
  *    (the upper halves are not visible there);
- *  - RFLAGS, all bits (see flags_mask() for what is left out and why).
+ *  - RFLAGS, all bits.  Nothing is masked: KVM computes arithmetic flags
+ *    by running the instruction on the host CPU, undefined flags included,
+ *    and so does the model (emulator/fastop.c).
+ * The callers run the model on the scenario as the host runs it
+ * (fidelity_host_scenario()).
  *
  * Port I/O, a harness limit of the kvm backend: it does not serve
  * KVM_EXIT_IO, so its run ends as OUTCOME_BUDGET at the first port access
@@ -245,16 +249,6 @@ static bool df_normalised(const struct scenario *s, const struct run_result *m,
 	       fidelity_frame_undeliverable(s, m);
 }
 
-/*
- * RFLAGS bits compared.  All of them: KVM computes arithmetic flags by
- * running the instruction on the host CPU (fastop), so the model is to
- * produce what the host produces, undefined flags included.
- */
-static u64 flags_mask(const struct scenario *s, const struct run_result *m)
-{
-	return ~0ULL;
-}
-
 static bool regs_comparable(enum run_outcome o)
 {
 	return o == OUTCOME_RETIRED || o == OUTCOME_EXCEPTION || o == OUTCOME_EMULATION_FAILURE;
@@ -383,7 +377,7 @@ unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *
 			      (unsigned long long)(k->regs[i] & mask));
 		n++;
 	}
-	if ((m->rflags ^ k->rflags) & flags_mask(s, m)) {
+	if (m->rflags != k->rflags) {
 		violation_add(out, p, V_FIDELITY, "rflags: model 0x%llx, kvm 0x%llx",
 			      (unsigned long long)m->rflags, (unsigned long long)k->rflags);
 		n++;
