@@ -74,6 +74,8 @@ enum opkind {
 #define R_MODRM		BIT(14)	/* has ModRM without r/m operand kinds */
 #define R_CS_LAX	BIT(15)	/* Capstone rejects some encodings KVM decodes */
 #define R_UD_REG	BIT(16)	/* register form decodes, then #UD (far pointer) */
+#define R_UD		BIT(17)	/* not in KVM's tables, but the host delivers #UD */
+#define R_NO16		BIT(18)	/* No16: a 66 prefix still gives 4-byte operands */
 
 enum { PFX_ANY, PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
 
@@ -276,6 +278,8 @@ static const struct insn_row kvm_table[] = {
 	I1(0xed, O_ACC, O_DX, O_NONE, 0, 0, em_in, "in eax,dx"),
 	I1(0xee, O_DX, O_ACC, O_NONE, R_BYTE, 0, em_out, "out dx,al"),
 	I1(0xef, O_DX, O_ACC, O_NONE, 0, 0, em_out, "out dx,eax"),
+	/* KVM decodes icebp (so LOCK is #UD) but cannot emulate it */
+	I1(0xf1, O_NONE, O_NONE, O_NONE, 0, 0, em_not_implemented, "icebp"),
 	NM(0, 0xf4, 2, -1, 0, "hlt/cmc"),
 	GRP3(0xf6, R_BYTE, "r/m8"),
 	GRP3(0xf7, 0, "r/m"),
@@ -296,6 +300,8 @@ static const struct insn_row kvm_table[] = {
 	/* ---- two-byte opcodes (0f xx) ---- */
 	NM(1, 0x00, 2, -1, R_MODRM, "group 6/7 (descriptor tables: std path)"),
 	NM(1, 0x05, 5, -1, 0, "syscall/clts/sysret/invd/wbinvd"),
+	/* N in KVM's table, yet #UD on 6.18.44/kvm_pvm (ud0 0f ff, ud1 0f b9 fail) */
+	I2(0x0b, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "ud2"),
 	P2(1, 0x10, PFX_NONE, O_V, O_W, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movups xmm,m"),
 	P2(1, 0x10, PFX_66, O_V, O_W, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movupd xmm,m"),
 	P2(1, 0x11, PFX_NONE, O_W, O_V, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movups m,xmm"),
@@ -304,7 +310,22 @@ static const struct insn_row kvm_table[] = {
 	G2(0x18, 1, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "prefetcht0"),
 	G2(0x18, 2, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "prefetcht1"),
 	G2(0x18, 3, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "prefetcht2"),
+	/*
+	 * NoAccess hint/reserved NOPs as 6.18.44 runs them: 0f 0d and 0f 18 in
+	 * any form, 0f 19/1c/1d with a memory operand only (register forms fail
+	 * emulation; so do 0f 1a/1b and 0f 1e except endbr, not modelled)
+	 */
+	I2(0x18, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "reserved nop r/m"),
+	I2(0x19, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
+	I2(0x1c, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
+	I2(0x1d, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
 	I2(0x1f, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "nop r/m"),
+	I2(0x0d, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "prefetch/prefetchw"),
+	/* clflush/clflushopt: KVM reads the byte (SrcMem | ByteOp): an MMIO read exit */
+	ROW(1, 0xae, 1, 7, PFX_NONE, O_NONE, O_E8, O_NONE, 0, R_MEMONLY | R_PFX, 0, NULL,
+	    "clflush"),
+	ROW(1, 0xae, 1, 7, PFX_66, O_NONE, O_E8, O_NONE, 0, R_MEMONLY | R_PFX, 0, NULL,
+	    "clflushopt"),
 	NM(1, 0x20, 4, -1, R_MODRM, "mov cr/dr"),
 	P2(1, 0x28, PFX_NONE, O_V, O_W, O_NONE, R_SSE, Mov | Aligned, em_mov, "movaps xmm,m"),
 	P2(1, 0x28, PFX_66, O_V, O_W, O_NONE, R_SSE, Mov | Aligned, em_mov, "movapd xmm,m"),
@@ -352,7 +373,7 @@ static const struct insn_row kvm_table[] = {
 	I2(0xbf, O_G, O_E16, O_NONE, 0, Mov, em_movsx, "movsx r,r/m16"),
 	I2(0xc0, O_E, O_G, O_NONE, R_BYTE, Lock | SrcWrite, em_xadd, "xadd r/m8,r8"),
 	I2(0xc1, O_E, O_G, O_NONE, 0, Lock | SrcWrite, em_xadd, "xadd r/m,r"),
-	I2(0xc3, O_E, O_G, O_NONE, R_MEMONLY, Mov, em_mov, "movnti m,r"),
+	I2(0xc3, O_E, O_G, O_NONE, R_MEMONLY | R_NO16, Mov, em_mov, "movnti m,r"),
 	G2(0xc7, 1, O_EM64, O_NONE, O_NONE, R_MEMONLY, Lock, em_cmpxchg8b,
 	   "cmpxchg8b/16b"),
 	NM(1, 0xc8, 8, -1, 0, "bswap"),
@@ -361,6 +382,8 @@ static const struct insn_row kvm_table[] = {
 	/* ---- 0f 38 ---- */
 	P2(2, 0xf0, PFX_NONE, O_G, O_E, O_NONE, R_MEMONLY, Mov, em_movbe, "movbe r,m"),
 	P2(2, 0xf1, PFX_NONE, O_E, O_G, O_NONE, R_MEMONLY, Mov, em_movbe, "movbe m,r"),
+	P2(2, 0xf0, PFX_66, O_G, O_E, O_NONE, R_MEMONLY, Mov, em_movbe, "movbe r,m"),
+	P2(2, 0xf1, PFX_66, O_E, O_G, O_NONE, R_MEMONLY, Mov, em_movbe, "movbe m,r"),
 };
 
 /* ---- decoder lifetime ---- */
@@ -905,7 +928,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 	d->row = row;
 	d->name = row->name;
 	/* No64 opcodes decode (Capstone may reject them) and then #UD */
-	if (row->flags & R_NO64 && mode64) {
+	if ((row->flags & R_NO64 && mode64) || (row->flags & R_UD)) {
 		d->status = INSN_EXCEPTION;
 		d->exc_vector = UD_VECTOR;
 		if (!d->cs_len)
@@ -930,6 +953,8 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 		else if (row->flags & R_NEAR)
 			d->op_bytes = 8;
 	}
+	if ((row->flags & R_NO16) && d->op_bytes == 2)
+		d->op_bytes = 4;
 	if (row->flags & R_SSE)
 		d->op_bytes = 16;
 	else if (row->flags & R_MMX)

@@ -222,6 +222,7 @@ int em_jmp_far(struct x86_emulate_ctxt *ctxt);
 int em_ret_far(struct x86_emulate_ctxt *ctxt);
 int em_ret_far_imm(struct x86_emulate_ctxt *ctxt);
 int em_iret(struct x86_emulate_ctxt *ctxt);
+int em_not_implemented(struct x86_emulate_ctxt *ctxt);
 
 /* condition code test used by jcc/setcc/cmov (cc in ctxt->imm) */
 bool insn_test_cc(unsigned int cc, unsigned long flags);

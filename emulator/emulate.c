@@ -43,6 +43,12 @@ void emulator_invalidate_register_cache(struct x86_emulate_ctxt *ctxt)
 	ctxt->regs_valid = 0;
 }
 
+/*
+ * The dirty bits stay: a register operand's pointer into the cache is taken
+ * (and marked dirty) at decode time, so a writeback in the middle of the
+ * instruction (userspace reading the registers at an exit) must not lose
+ * the write that comes after it.
+ */
 void emulator_writeback_register_cache(struct x86_emulate_ctxt *ctxt)
 {
 	u32 dirty = ctxt->regs_dirty;
@@ -53,7 +59,6 @@ void emulator_writeback_register_cache(struct x86_emulate_ctxt *ctxt)
 		ctxt->vcpu->regs[nr] = ctxt->_regs[nr];
 		dirty &= dirty - 1;
 	}
-	ctxt->regs_dirty = 0;
 }
 
 void init_decode_cache(struct x86_emulate_ctxt *ctxt)
@@ -730,6 +735,16 @@ int x86_emulate_insn(struct x86_emulate_ctxt *ctxt)
 		}
 	}
 	ctxt->dst.orig_val = ctxt->dst.val64;
+
+	/*
+	 * With its operands read, a REP string instruction runs with RF set
+	 * (cleared when it completes, below); any other clears RF.  Seen on
+	 * 6.18.44: RF given in RFLAGS is gone after an emulated mov.
+	 */
+	if (is_string)
+		ctxt->eflags |= X86_EFLAGS_RF;
+	else
+		ctxt->eflags &= ~X86_EFLAGS_RF;
 
 	if (ctxt->execute) {
 		rc = ctxt->execute(ctxt);

@@ -111,6 +111,7 @@ struct x86_emulate_ctxt {
 	unsigned long eflags;
 	unsigned long eip;		/* committed RIP; _eip is the next one */
 	enum x86emul_mode mode;
+	bool tf;			/* RFLAGS.TF when the instruction was decoded */
 	bool have_exception;
 	struct x86_exception exception;
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "fastop.h"
 
 #define EFLAGS_IF	BIT(9)
 #define EFLAGS_IOPL	(3ULL << 12)
@@ -116,10 +117,34 @@ static u64 do_sub(struct x86_emulate_ctxt *ctxt, u64 a, u64 b, unsigned int c,
 	return res;
 }
 
-static u64 do_logic(struct x86_emulate_ctxt *ctxt, u64 res, unsigned int bytes)
+/*
+ * The arithmetic flags (and, with @res, the result) the host CPU leaves
+ * for @op, which is what KVM's fastop gives the guest: see fastop.h.
+ * @flags_in: RFLAGS before the instruction.  Without host execution the C
+ * results stand.
+ */
+static void host_alu(struct x86_emulate_ctxt *ctxt, enum fastop op, unsigned int bytes,
+		     u64 dst, u64 src, u8 count, unsigned long flags_in, u64 *res)
 {
+	unsigned long fl = flags_in;
+
+	if (!fastop_run(op, bytes, &dst, NULL, src, count, &fl))
+		return;
+	ctxt->eflags = (ctxt->eflags & ~ARITH_FLAGS) | (fl & ARITH_FLAGS);
+	if (res)
+		*res = dst & width_mask(bytes);
+}
+
+/* and/or/xor/test: AF is undefined, so the flags come from the host */
+static u64 do_logic(struct x86_emulate_ctxt *ctxt, enum fastop op, u64 a, u64 b,
+		    unsigned int bytes)
+{
+	unsigned long fl = ctxt->eflags;
+	u64 res = op == FOP_OR ? a | b : op == FOP_XOR ? a ^ b : a & b;
+
 	ctxt->eflags &= ~ARITH_FLAGS;
 	set_szp(ctxt, res, bytes);
+	host_alu(ctxt, op, bytes, a, b, 0, fl, NULL);
 	return res & width_mask(bytes);
 }
 
@@ -132,25 +157,28 @@ static unsigned int carry(const struct x86_emulate_ctxt *ctxt)
 
 int em_or(struct x86_emulate_ctxt *ctxt)
 {
-	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 | ctxt->src.val64, ctxt->dst.bytes);
+	ctxt->dst.val64 = do_logic(ctxt, FOP_OR, ctxt->dst.val64, ctxt->src.val64,
+				   ctxt->dst.bytes);
 	return X86EMUL_CONTINUE;
 }
 
 int em_and(struct x86_emulate_ctxt *ctxt)
 {
-	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 & ctxt->src.val64, ctxt->dst.bytes);
+	ctxt->dst.val64 = do_logic(ctxt, FOP_AND, ctxt->dst.val64, ctxt->src.val64,
+				   ctxt->dst.bytes);
 	return X86EMUL_CONTINUE;
 }
 
 int em_xor(struct x86_emulate_ctxt *ctxt)
 {
-	ctxt->dst.val64 = do_logic(ctxt, ctxt->dst.val64 ^ ctxt->src.val64, ctxt->dst.bytes);
+	ctxt->dst.val64 = do_logic(ctxt, FOP_XOR, ctxt->dst.val64, ctxt->src.val64,
+				   ctxt->dst.bytes);
 	return X86EMUL_CONTINUE;
 }
 
 int em_test(struct x86_emulate_ctxt *ctxt)
 {
-	do_logic(ctxt, ctxt->dst.val64 & ctxt->src.val64, ctxt->dst.bytes);
+	do_logic(ctxt, FOP_AND, ctxt->dst.val64, ctxt->src.val64, ctxt->dst.bytes);
 	return X86EMUL_CONTINUE;
 }
 
@@ -208,6 +236,7 @@ int em_neg(struct x86_emulate_ctxt *ctxt)
 
 /* ---- shifts and rotates: count in src2, result always written back ---- */
 
+/* in the order of FOP_ROL .. FOP_SAR */
 enum shift_kind { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAR };
 
 static void set_flag(struct x86_emulate_ctxt *ctxt, unsigned long flag, bool on)
@@ -225,6 +254,7 @@ static int do_shift(struct x86_emulate_ctxt *ctxt, enum shift_kind kind)
 	u64 m = width_mask(bytes), msb = sign_bit(bytes);
 	u64 v = ctxt->dst.val64 & m, r = v;
 	bool cf = carry(ctxt), of = false;
+	unsigned long fl = ctxt->eflags;
 	unsigned int i, n;
 
 	if (!cnt)
@@ -285,6 +315,8 @@ static int do_shift(struct x86_emulate_ctxt *ctxt, enum shift_kind kind)
 	}
 	set_flag(ctxt, X86_EFLAGS_CF, cf);
 	set_flag(ctxt, X86_EFLAGS_OF, of);
+	/* AF, and OF beyond one-bit counts, are undefined: the host's */
+	host_alu(ctxt, FOP_ROL + (kind - SH_ROL), bytes, v, 0, (u8)ctxt->src2.val, fl, NULL);
 	ctxt->dst.val64 = r;
 	return X86EMUL_CONTINUE;
 }
@@ -297,21 +329,25 @@ int em_shl(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SHL); }
 int em_shr(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SHR); }
 int em_sar(struct x86_emulate_ctxt *ctxt) { return do_shift(ctxt, SH_SAR); }
 
-/* shld/shrd dst, src, count(src2): counts >= the width give undefined results */
+/*
+ * shld/shrd dst, src, count(src2): counts >= the width give undefined
+ * results and AF/OF are undefined; the host's stand (C: count mod width).
+ */
 static int do_shxd(struct x86_emulate_ctxt *ctxt, bool left)
 {
 	unsigned int bytes = ctxt->dst.bytes, bits = bytes * 8;
 	unsigned int cnt = ctxt->src2.val & (bits == 64 ? 63 : 31);
 	u64 m = width_mask(bytes), d = ctxt->dst.val64 & m, s = ctxt->src.val64 & m, r;
+	unsigned long fl = ctxt->eflags;
 	bool cf;
 
 	if (!cnt)
 		return X86EMUL_CONTINUE;
-	if (cnt >= bits)
-		cnt %= bits;		/* undefined: pick something deterministic */
-	if (!cnt)
-		return X86EMUL_CONTINUE;
-	if (left) {
+	cnt %= bits;		/* beyond the width: undefined, C takes it mod width */
+	if (!cnt) {
+		r = d;
+		cf = carry(ctxt);
+	} else if (left) {
 		r = ((d << cnt) | (s >> (bits - cnt))) & m;
 		cf = (d >> (bits - cnt)) & 1;
 	} else {
@@ -322,6 +358,7 @@ static int do_shxd(struct x86_emulate_ctxt *ctxt, bool left)
 	set_szp(ctxt, r, bytes);
 	set_flag(ctxt, X86_EFLAGS_CF, cf);
 	set_flag(ctxt, X86_EFLAGS_OF, !!((r ^ d) & sign_bit(bytes)));
+	host_alu(ctxt, left ? FOP_SHLD : FOP_SHRD, bytes, d, s, (u8)ctxt->src2.val, fl, &r);
 	ctxt->dst.val64 = r;
 	return X86EMUL_CONTINUE;
 }
@@ -336,29 +373,39 @@ static u64 bit_of(const struct x86_emulate_ctxt *ctxt)
 	return BIT(ctxt->src.val & (ctxt->dst.bytes * 8 - 1));
 }
 
+/* CF is the bit; OF, SF, AF and PF are undefined (the host's); ZF stays */
+static void bt_flags(struct x86_emulate_ctxt *ctxt, enum fastop op)
+{
+	unsigned long fl = ctxt->eflags;
+
+	set_flag(ctxt, X86_EFLAGS_CF, ctxt->dst.val64 & bit_of(ctxt));
+	host_alu(ctxt, op, ctxt->dst.bytes, ctxt->dst.val64,
+		 ctxt->src.val & (ctxt->dst.bytes * 8 - 1), 0, fl, NULL);
+}
+
 int em_bt(struct x86_emulate_ctxt *ctxt)
 {
-	set_flag(ctxt, X86_EFLAGS_CF, ctxt->dst.val64 & bit_of(ctxt));
+	bt_flags(ctxt, FOP_BT);
 	return X86EMUL_CONTINUE;
 }
 
 int em_bts(struct x86_emulate_ctxt *ctxt)
 {
-	em_bt(ctxt);
+	bt_flags(ctxt, FOP_BTS);
 	ctxt->dst.val64 |= bit_of(ctxt);
 	return X86EMUL_CONTINUE;
 }
 
 int em_btr(struct x86_emulate_ctxt *ctxt)
 {
-	em_bt(ctxt);
+	bt_flags(ctxt, FOP_BTR);
 	ctxt->dst.val64 &= ~bit_of(ctxt);
 	return X86EMUL_CONTINUE;
 }
 
 int em_btc(struct x86_emulate_ctxt *ctxt)
 {
-	em_bt(ctxt);
+	bt_flags(ctxt, FOP_BTC);
 	ctxt->dst.val64 ^= bit_of(ctxt);
 	return X86EMUL_CONTINUE;
 }
@@ -413,33 +460,52 @@ static void mul_flags(struct x86_emulate_ctxt *ctxt, bool overflow)
 	set_flag(ctxt, X86_EFLAGS_OF, overflow);
 }
 
+/*
+ * mul/imul leave SF, ZF, AF and PF undefined, div/idiv all six: the host's
+ * flags for the same operands (@lo/@hi as read_acc_pair() gave them; a
+ * divide must not fault, its #DE is decided before).
+ */
+static void muldiv_flags(struct x86_emulate_ctxt *ctxt, enum fastop op, unsigned int bytes,
+			 u64 lo, u64 hi, u64 src, unsigned long flags_in)
+{
+	unsigned long fl = flags_in;
+	u64 ax = bytes == 1 ? lo | hi << 8 : lo, dx = hi;
+
+	if (fastop_run(op, bytes, &ax, &dx, src, 0, &fl))
+		ctxt->eflags = (ctxt->eflags & ~ARITH_FLAGS) | (fl & ARITH_FLAGS);
+}
+
 int em_mul_ex(struct x86_emulate_ctxt *ctxt)
 {
 	unsigned int bytes = ctxt->src2.bytes, bits = bytes * 8;
-	u64 m = width_mask(bytes), a, hi;
+	u64 m = width_mask(bytes), a, hi, hi0;
+	unsigned long fl = ctxt->eflags;
 	u128 p;
 
-	read_acc_pair(ctxt, &a, &hi, bytes);
+	read_acc_pair(ctxt, &a, &hi0, bytes);
 	p = (u128)a * (ctxt->src2.val64 & m);
 	hi = bits == 64 ? (u64)(p >> 64) : (u64)(p >> bits) & m;
 	write_acc_pair(ctxt, (u64)p & m, hi, bytes);
 	mul_flags(ctxt, hi != 0);
+	muldiv_flags(ctxt, FOP_MUL, bytes, a, hi0, ctxt->src2.val64, fl);
 	return X86EMUL_CONTINUE;
 }
 
 int em_imul_ex(struct x86_emulate_ctxt *ctxt)
 {
 	unsigned int bytes = ctxt->src2.bytes, bits = bytes * 8;
-	u64 m = width_mask(bytes), a, hi;
+	u64 m = width_mask(bytes), a, hi, hi0;
+	unsigned long fl = ctxt->eflags;
 	__int128 p;
 
-	read_acc_pair(ctxt, &a, &hi, bytes);
+	read_acc_pair(ctxt, &a, &hi0, bytes);
 	p = (__int128)sign_extend(a, bytes) * sign_extend(ctxt->src2.val64, bytes);
 	hi = (u64)(p >> bits) & m;
 	if (bits == 64)
 		hi = (u64)(p >> 64);
 	write_acc_pair(ctxt, (u64)p & m, hi, bytes);
 	mul_flags(ctxt, p != (__int128)sign_extend((u64)p & m, bytes));
+	muldiv_flags(ctxt, FOP_IMUL, bytes, a, hi0, ctxt->src2.val64, fl);
 	return X86EMUL_CONTINUE;
 }
 
@@ -457,6 +523,7 @@ int em_div_ex(struct x86_emulate_ctxt *ctxt)
 	if (q > m)
 		return raise(ctxt, DE_VECTOR, false);
 	write_acc_pair(ctxt, (u64)q, (u64)(n % d), bytes);
+	muldiv_flags(ctxt, FOP_DIV, bytes, lo, hi, d, ctxt->eflags);
 	return X86EMUL_CONTINUE;
 }
 
@@ -482,6 +549,7 @@ int em_idiv_ex(struct x86_emulate_ctxt *ctxt)
 	if (q != (__int128)sign_extend((u64)q & m, bytes))
 		return raise(ctxt, DE_VECTOR, false);
 	write_acc_pair(ctxt, (u64)q & m, (u64)(n % d) & m, bytes);
+	muldiv_flags(ctxt, FOP_IDIV, bytes, lo, hi, (u64)d, ctxt->eflags);
 	return X86EMUL_CONTINUE;
 }
 
@@ -490,8 +558,10 @@ static int imul_into_dst(struct x86_emulate_ctxt *ctxt, u64 a, u64 b)
 	unsigned int bytes = ctxt->dst.bytes;
 	__int128 p = (__int128)sign_extend(a, bytes) * sign_extend(b, bytes);
 	u64 r = (u64)p & width_mask(bytes);
+	unsigned long fl = ctxt->eflags;
 
 	mul_flags(ctxt, p != (__int128)sign_extend(r, bytes));
+	host_alu(ctxt, FOP_IMUL2, bytes, a, b, 0, fl, NULL);
 	ctxt->dst.val64 = r;
 	return X86EMUL_CONTINUE;
 }
@@ -700,43 +770,131 @@ int em_popf(struct x86_emulate_ctxt *ctxt)
 		break;
 	}
 	res = (ctxt->eflags & ~change) | (val & change);
-	/* written back as an op_bytes-sized register */
-	masked_assign(&ctxt->eflags, res, ctxt->op_bytes == 2 ? 0xffff : ~0UL);
+	/*
+	 * written back as an op_bytes-sized register: a 4-byte write
+	 * zero-extends, so a 32-bit popf clears RFLAGS[63:32] (seen on 6.18.44)
+	 */
+	if (ctxt->op_bytes == 2)
+		masked_assign(&ctxt->eflags, res, 0xffff);
+	else
+		ctxt->eflags = ctxt->op_bytes == 4 ? (u32)res : res;
 	ctxt->dst.type = OP_NONE;
 	return X86EMUL_CONTINUE;
 }
 
-/* ---- segment registers (loading modelled minimally, see INSTRUCTIONS.md) ---- */
+/* ---- segment registers (see INSTRUCTIONS.md) ---- */
+
+static int raise_err(struct x86_emulate_ctxt *ctxt, int vec, u16 err)
+{
+	ctxt->exception.vector = (u8)vec;
+	ctxt->exception.error_code = err;
+	ctxt->exception.error_code_valid = true;
+	return X86EMUL_PROPAGATE_FAULT;
+}
+
+/* The hidden part a descriptor gives a segment register. */
+static void segment_from_desc(struct kvm_segment *s, u16 sel, u64 desc)
+{
+	u32 limit = (u32)((desc & 0xffff) | ((desc >> 32) & 0xf0000));
+	bool g = (desc >> 55) & 1;
+
+	*s = (struct kvm_segment){
+		.base = ((desc >> 16) & 0xffffff) | ((desc >> 32) & 0xff000000),
+		.limit = g ? limit << 12 | 0xfff : limit,
+		.selector = sel,
+		.type = (desc >> 40) & 0xf,
+		.s = (desc >> 44) & 1,
+		.dpl = (desc >> 45) & 3,
+		.present = (desc >> 47) & 1,
+		.l = (desc >> 53) & 1,
+		.db = (desc >> 54) & 1,
+	};
+}
 
 /*
- * Descriptor tables are read through the std path (never MMIO, spec 7.1)
- * and are not modelled: a non-null selector is accepted with the hidden
- * part unchanged (real/VM86 mode: base = selector << 4).  A null selector
- * makes DS/ES/FS/GS unusable and is #GP(0) for SS outside 64-bit mode.
+ * MOV/POP to DS, ES, FS, GS, SS and LDS..LSS, with the checks of KVM's
+ * load_segment_descriptor() for these (no transfer of control).  The
+ * descriptor comes from the vCPU's GDT (struct kvm_gdt; no LDT).
+ *  - real/VM86 mode: selector, and base = selector << 4;
+ *  - 64-bit mode: SS = 3 is #GP(0) first;
+ *  - null selector: DS/ES/FS/GS become unusable; SS is #GP(0) unless in
+ *    64-bit mode with RPL = CPL;
+ *  - TI set (no LDT) or the entry past the GDT limit: #GP(selector);
+ *  - a system descriptor: #GP(selector);
+ *  - SS: RPL = CPL, a writable data segment and DPL = CPL, else
+ *    #GP(selector);
+ *  - DS/ES/FS/GS: not execute-only code, and for data or non-conforming
+ *    code RPL <= DPL and CPL <= DPL, else #GP(selector);
+ *  - not present: #SS(selector) for SS, #NP(selector) otherwise;
+ *  - the accessed bit is set in the descriptor (a std-path write).
  */
+/* The descriptor of non-null @sel: #GP(selector) with TI set (no LDT) or past the limit. */
+static int gdt_lookup(struct x86_emulate_ctxt *ctxt, u16 sel, u64 *desc)
+{
+	const struct kvm_gdt *gdt = &ctxt->vcpu->sregs.gdt;
+	unsigned int index = sel >> 3;
+
+	if ((sel & 4) || index * 8 + 7 > gdt->limit)
+		return raise_err(ctxt, GP_VECTOR, sel & 0xfffc);
+	*desc = index < KVM_MODEL_GDT_ENTRIES ? gdt->desc[index] : 0;
+	return X86EMUL_CONTINUE;
+}
+
+/* A descriptor's accessed bit, set in the GDT (a std-path write) */
+static void gdt_set_accessed(struct x86_emulate_ctxt *ctxt, u16 sel, u64 *desc)
+{
+	if ((*desc >> 40) & 1)
+		return;
+	*desc |= 1ULL << 40;
+	if ((sel >> 3) < KVM_MODEL_GDT_ENTRIES)
+		ctxt->vcpu->sregs.gdt.desc[sel >> 3] = *desc;
+}
+
 static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
 {
+	struct kvm_vcpu *vcpu = ctxt->vcpu;
+	unsigned int cpl = vcpu->cpl, rpl = sel & 3, type, dpl;
+	u16 err = sel & 0xfffc;
 	struct kvm_segment *s;
+	u64 desc;
+	int rc;
 
 	if (seg > VCPU_SREG_GS || seg == VCPU_SREG_CS)
 		return raise(ctxt, UD_VECTOR, false);
-	s = &ctxt->vcpu->sregs.seg[seg];
+	s = &vcpu->sregs.seg[seg];
 	if (ctxt->mode == X86EMUL_MODE_REAL || ctxt->mode == X86EMUL_MODE_VM86) {
 		s->selector = sel;
 		s->base = (u64)sel << 4;
 		return X86EMUL_CONTINUE;
 	}
+	if (seg == VCPU_SREG_SS && sel == 3 && ctxt->mode == X86EMUL_MODE_PROT64)
+		return raise_err(ctxt, GP_VECTOR, 0);
 	if (!(sel & ~3)) {
-		if (seg == VCPU_SREG_SS &&
-		    (ctxt->mode != X86EMUL_MODE_PROT64 || ctxt->vcpu->cpl == 3))
-			return raise(ctxt, GP_VECTOR, true);
+		if (seg == VCPU_SREG_SS && (ctxt->mode != X86EMUL_MODE_PROT64 || rpl != cpl))
+			return raise_err(ctxt, GP_VECTOR, 0);
 		s->selector = sel;
 		if (seg != VCPU_SREG_SS)
 			s->unusable = true;
 		return X86EMUL_CONTINUE;
 	}
-	s->selector = sel;
-	s->unusable = false;
+	rc = gdt_lookup(ctxt, sel, &desc);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	type = (desc >> 40) & 0xf;
+	dpl = (desc >> 45) & 3;
+	if (!((desc >> 44) & 1))
+		return raise_err(ctxt, GP_VECTOR, err);
+	if (seg == VCPU_SREG_SS) {
+		if (rpl != cpl || (type & 0xa) != 0x2 || dpl != cpl)
+			return raise_err(ctxt, GP_VECTOR, err);
+	} else if ((type & 0xa) == 0x8 ||
+		   ((type & 0xc) != 0xc && (rpl > dpl || cpl > dpl))) {
+		return raise_err(ctxt, GP_VECTOR, err);
+	}
+	if (!((desc >> 47) & 1))
+		return raise_err(ctxt, seg == VCPU_SREG_SS ? SS_VECTOR : NP_VECTOR, err);
+	gdt_set_accessed(ctxt, sel, &desc);
+	segment_from_desc(s, sel, desc);
 	return X86EMUL_CONTINUE;
 }
 
@@ -811,27 +969,31 @@ int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt)
 
 /* ---- far transfers and IRET (segment loading minimal, see INSTRUCTIONS.md) ---- */
 
-static int raise_err(struct x86_emulate_ctxt *ctxt, int vec, u16 err)
-{
-	ctxt->exception.vector = (u8)vec;
-	ctxt->exception.error_code = err;
-	ctxt->exception.error_code_valid = true;
-	return X86EMUL_PROPAGATE_FAULT;
-}
-
 /*
- * CS for a far transfer.  Real and VM86 mode: selector, base = selector
- * << 4 (the limit is kept).  Protected mode: descriptors come from the
- * GDT/LDT through the std path and are not modelled, so only the selector
- * checks KVM makes without the descriptor are kept: a null selector is
- * #GP(0); a far return to RPL < CPL is #GP(selector), to RPL > CPL
- * (outer privilege level) is not implemented by KVM: emulation failure.
- * The loaded selector carries RPL = CPL; the hidden part is unchanged.
+ * CS for a far transfer, with the checks of KVM's load_segment_descriptor()
+ * for CS (transfer CALL_JMP, or RET for retf).  Real and VM86 mode:
+ * selector, base = selector << 4 (the limit is kept).  Protected mode:
+ *  - a null selector is #GP(0); TI set or past the GDT limit #GP(sel);
+ *  - a system descriptor (call/task gate, TSS): call/jmp through it is not
+ *    implemented by KVM (emulation failure), retf is #GP(sel);
+ *  - not code: #GP(sel);
+ *  - retf: RPL < CPL is #GP(sel), RPL > CPL (outer privilege level) is
+ *    not implemented by KVM (emulation failure); then a conforming segment
+ *    needs DPL <= RPL, a non-conforming one DPL = RPL;
+ *  - call/jmp: conforming needs DPL <= CPL, non-conforming RPL <= CPL and
+ *    DPL = CPL;
+ *  - L and D both set in long mode: #GP(sel); not present: #NP(sel).
+ * The loaded selector carries RPL = CPL, the hidden part the descriptor's.
+ * A mode change through L/D is not modelled (the harness GDT has one code
+ * segment, the current one).
  */
 static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 {
 	struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
-	unsigned int cpl = ctxt->vcpu->cpl, rpl = sel & 3;
+	unsigned int cpl = ctxt->vcpu->cpl, rpl = sel & 3, type, dpl;
+	u16 err = sel & 0xfffc;
+	u64 desc;
+	int rc;
 
 	if (ctxt->mode == X86EMUL_MODE_REAL || ctxt->mode == X86EMUL_MODE_VM86) {
 		cs->selector = sel;
@@ -840,12 +1002,31 @@ static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 	}
 	if (!(sel & ~3))
 		return raise_err(ctxt, GP_VECTOR, 0);
-	if (ret && rpl < cpl)
-		return raise_err(ctxt, GP_VECTOR, sel & 0xfffc);
-	if (ret && rpl > cpl)
-		return X86EMUL_UNHANDLEABLE;
-	cs->selector = (u16)((sel & ~3) | cpl);
-	cs->unusable = false;
+	rc = gdt_lookup(ctxt, sel, &desc);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	type = (desc >> 40) & 0xf;
+	dpl = (desc >> 45) & 3;
+	if (!((desc >> 44) & 1))
+		return ret ? raise_err(ctxt, GP_VECTOR, err) : X86EMUL_UNHANDLEABLE;
+	if (!(type & 8))
+		return raise_err(ctxt, GP_VECTOR, err);
+	if (ret) {
+		if (rpl < cpl)
+			return raise_err(ctxt, GP_VECTOR, err);
+		if (rpl > cpl)
+			return X86EMUL_UNHANDLEABLE;
+		if ((type & 4) ? dpl > rpl : dpl != rpl)
+			return raise_err(ctxt, GP_VECTOR, err);
+	} else if ((type & 4) ? dpl > cpl : (rpl > cpl || dpl != cpl)) {
+		return raise_err(ctxt, GP_VECTOR, err);
+	}
+	if (((desc >> 53) & 1) && ((desc >> 54) & 1) && (ctxt->vcpu->sregs.efer & EFER_LMA))
+		return raise_err(ctxt, GP_VECTOR, err);
+	if (!((desc >> 47) & 1))
+		return raise_err(ctxt, NP_VECTOR, err);
+	gdt_set_accessed(ctxt, sel, &desc);
+	segment_from_desc(cs, (u16)((sel & 0xfffc) | cpl), desc);
 	return X86EMUL_CONTINUE;
 }
 
@@ -970,4 +1151,10 @@ int em_iret(struct x86_emulate_ctxt *ctxt)
 	ctxt->eflags &= ~IRET_RESERVED;
 	ctxt->eflags |= X86_EFLAGS_FIXED;
 	return X86EMUL_CONTINUE;
+}
+
+/* In KVM's table without an emulation (icebp): emulation failure */
+int em_not_implemented(struct x86_emulate_ctxt *ctxt)
+{
+	return X86EMUL_UNHANDLEABLE;
 }

@@ -34,7 +34,9 @@
 #define PT64_NX		BIT(63)
 
 #define DE_VECTOR	0
+#define DB_VECTOR	1
 #define UD_VECTOR	6
+#define NP_VECTOR	11
 #define SS_VECTOR	12
 #define GP_VECTOR	13
 #define PF_VECTOR	14

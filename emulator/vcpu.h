@@ -75,9 +75,24 @@ struct kvm_segment {
 	bool present, s, db, l, unusable;
 };
 
+/*
+ * The GDT.  The model keeps the descriptors themselves rather than a base
+ * in guest memory: descriptor tables are read and written through the std
+ * path, never MMIO (spec 7.1), so only their contents matter.  Entries
+ * past KVM_MODEL_GDT_ENTRIES read as zero.  There is no LDT (LDTR is
+ * unusable): a selector with TI set sees an empty table.
+ */
+#define KVM_MODEL_GDT_ENTRIES	8
+
+struct kvm_gdt {
+	u16 limit;		/* as GDTR.limit: size in bytes - 1; 0: empty */
+	u64 desc[KVM_MODEL_GDT_ENTRIES];
+};
+
 struct kvm_sregs {
 	struct kvm_segment seg[NR_VCPU_SREGS];
 	u64 cr0, cr2, cr3, cr4, efer;
+	struct kvm_gdt gdt;
 };
 
 struct kvm_lapic {
@@ -259,6 +274,12 @@ void kvm_vcpu_reset_observations(struct kvm_vcpu *vcpu);
 int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu);
 /* KVM_SET_REGS: also tells the emulator its register cache is stale. */
 void kvm_vcpu_set_regs(struct kvm_vcpu *vcpu, const u64 *regs, u64 rip, u64 rflags);
+/*
+ * Userspace reads the GPRs (KVM_GET_REGS, or the kvm_run register sync
+ * KVM_CAP_SYNC_REGS does at every exit): __get_regs() first writes the
+ * emulator's register cache back when an emulation is in flight.
+ */
+void kvm_vcpu_get_regs(struct kvm_vcpu *vcpu);
 
 /* x86.c entry points (named after the kernel functions they model) */
 int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulation_type);

@@ -48,6 +48,25 @@ struct run_limits {
 #define RUN_LIMITS_DEFAULT ((struct run_limits){ \
 	.max_exits = RESULT_MAX_EXITS, .max_passes = 1u << 20 })
 
+/*
+ * The descriptor tables every scenario runs with, on both backends
+ * (harness/kvm/backend_kvm.c builds the same GDT in guest memory): no
+ * LDT, and a GDT of 5 entries, limit 0x27:
+ *   0x00 null
+ *   0x08 code, base 0, 4 GiB, DPL 0, execute/read, accessed; 64-bit (L)
+ *        in long mode, else 32-bit (D)
+ *   0x10 data, base 0, 4 GiB, DPL 0, read/write, accessed, 32-bit (B)
+ *   0x18 TSS (system), busy, DPL 0
+ *   0x20 zero (the upper half of the 64-bit TSS descriptor)
+ * CS holds selector 0x08 and the data segments 0x10 in the protected
+ * modes; their hidden parts are the scenario's (base, limit).
+ */
+#define HARNESS_SEL_CODE	0x08
+#define HARNESS_SEL_DATA	0x10
+#define HARNESS_TSS_BASE	0x605000u
+
+void harness_gdt(struct kvm_gdt *gdt, bool long64);
+
 /* Everything the model backend needs besides the scenario. */
 struct model_backend;
 

@@ -10,6 +10,7 @@
  * afresh by each run, so runs do not depend on each other.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,22 @@ static int model_setup_paging(struct model_backend *mb, const struct scenario *s
 	return 0;
 }
 
+static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
+{
+	return (u64)(limit & 0xffff) | ((u64)(base & 0xffffff) << 16) |
+	       ((u64)access << 40) | ((u64)((limit >> 16) & 0xf) << 48) |
+	       ((u64)(flags & 0xf) << 52) | ((u64)(base >> 24) << 56);
+}
+
+void harness_gdt(struct kvm_gdt *gdt, bool long64)
+{
+	memset(gdt, 0, sizeof(*gdt));
+	gdt->limit = 5 * 8 - 1;
+	gdt->desc[HARNESS_SEL_CODE >> 3] = gdt_desc(0, 0xfffff, 0x9b, long64 ? 0xa : 0xc);
+	gdt->desc[HARNESS_SEL_DATA >> 3] = gdt_desc(0, 0xfffff, 0x93, 0xc);
+	gdt->desc[3] = gdt_desc(HARNESS_TSS_BASE, 0x67, 0x8b, 0);
+}
+
 static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
 			    const struct pt_builder *pt)
 {
@@ -197,6 +214,8 @@ static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
 		vcpu->sregs.seg[i] = (struct kvm_segment){
 			.base = seg.base,
 			.limit = seg.limit,
+			.selector = s->mode == SCN_MODE_REAL16 ? 0 :
+				    i == VCPU_SREG_CS ? HARNESS_SEL_CODE : HARNESS_SEL_DATA,
 			.type = i == VCPU_SREG_CS ? 0xb : 0x3,
 			.present = true,
 			.s = true,
@@ -206,6 +225,7 @@ static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
 			.l = s->mode == SCN_MODE_LONG64 && i == VCPU_SREG_CS,
 		};
 	}
+	harness_gdt(&vcpu->sregs.gdt, s->mode == SCN_MODE_LONG64);
 	vcpu->sregs.cr0 = s->mode == SCN_MODE_REAL16 ? 0 : X86_CR0_PE;
 	if (scenario_paging(s))
 		vcpu->sregs.cr0 |= X86_CR0_PG;
@@ -254,6 +274,12 @@ static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s
 		}
 		/* like a VMM, empty the coalesced MMIO ring at every exit */
 		vcpu->kvm->coalesced_ring.first = vcpu->kvm->coalesced_ring.last;
+		/*
+		 * The kvm backend gets the registers in kvm_run at every exit
+		 * (KVM_CAP_SYNC_REGS), which commits an in-flight emulation's
+		 * register cache: so does this userspace.
+		 */
+		kvm_vcpu_get_regs(vcpu);
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
 			break;
@@ -330,6 +356,12 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 
 	model_userspace_loop(vcpu, s, mb->limits.max_exits, r);
 	model_record(r, vcpu);
+	r->pio_calls = vcpu->pio.nr + vcpu->pio.lost;
+	if (mb->src.last.status == INSN_NOT_MODELLED) {
+		r->not_modelled = true;
+		if (!r->mnemonic[0] && mb->src.last.name)
+			snprintf(r->mnemonic, sizeof(r->mnemonic), "%s", mb->src.last.name);
+	}
 	r->has_accesses = true;
 	r->accesses.nr = mb->log.nr;
 	r->accesses.lost = mb->log.lost;

@@ -13,6 +13,8 @@
  * runs the scenario on /dev/kvm (the oracle then uses the model's access
  * list; the kernel profile defaults to the host's, 6.18.24); both runs
  * the model and the kernel and adds a V_FIDELITY violation per difference.
+ * With kvm and both, the scenario is taken as this host runs it: shadow
+ * paging (kvm_pvm) and RFLAGS.VM dropped (fidelity_host_scenario()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +25,7 @@
 
 #include "backend.h"
 #include "decode.h"
+#include "fidelity.h"
 #include "kvm/backend_kvm.h"
 #include "oracle.h"
 #include "report.h"
@@ -95,14 +98,20 @@ enum run_backend { RUN_MODEL, RUN_KVM, RUN_BOTH };
  * and the differences between the two.  Returns 0, 1 or 2 as cmd_run.
  */
 static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
-			const struct scenario *s, const struct kvm_profile *p,
+			const struct scenario *scn, const struct kvm_profile *p,
 			const char *path, enum run_backend which, bool json)
 {
 	static struct run_result rm, rk;
+	static struct scenario hs;
+	const struct scenario *s = &hs;
 	struct violation_list vm = { 0 }, vk = { 0 };
 	char name[512];
 	int r;
 
+	/* as the host runs it: shadow paging (kvm_pvm), RFLAGS.VM dropped */
+	hs = *scn;
+	hs.ctl &= ~SCN_CTL_TDP;
+	fidelity_host_scenario(&hs);
 	if (model_backend_run(mb, s, p, &rm)) {
 		fprintf(stderr, "fragfuzz: %s: the model cannot set this case up\n", path);
 		return 2;
@@ -116,7 +125,7 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 	oracle_check(s, p, &rk, &rm.accesses, &vk);
 	if (which == RUN_BOTH) {
 		oracle_check(s, p, &rm, &rm.accesses, &vm);
-		kvm_fidelity_check(p, &rm, &rk, kvm_backend_traced(kb), &vk);
+		fidelity_check(p, s, &rm, &rk, kvm_backend_traced(kb), &vk);
 		snprintf(name, sizeof(name), "%s [model]", path);
 		if (json)
 			report_json(stdout, name, p, &rm, &vm);
@@ -135,8 +144,15 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 		for (i = 0; i < vk.nr; i++)
 			if (vk.v[i].kind == V_FIDELITY)
 				printf("%s %s", n++ ? ";" : "", vk.v[i].detail);
-		printf("%s%s\n", n ? "" : " same", kvm_backend_traced(kb) ? "" :
-		       " (traces not compared: no tracefs)");
+		if (fidelity_skip_reason(s, &rm, &rk))
+			printf(" not compared: %s%s%s%s\n", fidelity_skip_reason(s, &rm, &rk),
+			       rm.not_modelled ? " ('" : "", rm.not_modelled ? rm.mnemonic : "",
+			       rm.not_modelled ? "')" : "");
+		else
+			printf("%s%s%s\n", n ? "" : " same",
+			       rm.pio_calls && rk.outcome == OUTCOME_BUDGET ?
+			       " (up to the port exit: the kvm backend does not serve KVM_EXIT_IO)" : "",
+			       kvm_backend_traced(kb) ? "" : " (traces not compared: no tracefs)");
 	}
 	return vk.nr_unknown || vm.nr_unknown ? 1 : 0;
 }

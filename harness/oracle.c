@@ -871,6 +871,18 @@ static void oracle_check_state(struct oracle *o)
 			      run_outcome_name(r->outcome), r->kvm_errno);
 }
 
+/*
+ * RFLAGS.TF when the instruction starts: once it completes, the single-step
+ * #DB trap follows (SDM vol. 3, 18.3.1.4), whatever its accesses were.
+ */
+static void oracle_check_singlestep(struct oracle *o)
+{
+	if ((scenario_reg(o->s, SCN_REG_RFLAGS) & X86_EFLAGS_TF) &&
+	    o->r->outcome == OUTCOME_RETIRED)
+		violation_add(o->out, o->p, V_SINGLESTEP_LOST,
+			      "TF was set and the instruction retired without the #DB trap");
+}
+
 void oracle_check(const struct scenario *s, const struct kvm_profile *p,
 		  const struct run_result *r, const struct emul_access_log *accesses,
 		  struct violation_list *out)
@@ -915,6 +927,7 @@ void oracle_check(const struct scenario *s, const struct kvm_profile *p,
 	}
 	oracle_check_exit_chunking(o);
 	oracle_check_state(o);
+	oracle_check_singlestep(o);
 }
 
 unsigned int oracle_access_fragments(const struct scenario *s, const struct emul_access *a)

@@ -36,6 +36,19 @@ struct run_result {
 	enum run_outcome outcome;
 	struct x86_exception exception;
 	int kvm_errno;
+	/*
+	 * Model only: KVM emulates the instruction, the model does not (yet)
+	 * (INSN_NOT_MODELLED, emulator/INSTRUCTIONS.md): the outcome says
+	 * emulation failure, and there is nothing to compare with a kernel.
+	 */
+	bool not_modelled;
+	/*
+	 * Model only: port I/O calls the instruction made.  On real KVM each
+	 * is a KVM_EXIT_IO (the kvm backend makes no in-kernel port device),
+	 * which the kvm backend does not serve: its run ends at the first one
+	 * as OUTCOME_BUDGET.
+	 */
+	u32 pio_calls;
 
 	struct kvm_mmio_trace trace;
 	struct run_exit exits[RESULT_MAX_EXITS];

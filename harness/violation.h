@@ -27,6 +27,7 @@ enum violation_kind {
 	V_PENDING_MMIO,			/* MMIO exchange left pending at the end */
 	V_KVM_WARN,			/* a kernel WARN site was hit */
 	V_KVM_BUG,			/* VM bugged, BUG(), or KVM_RUN error */
+	V_SINGLESTEP_LOST,		/* TF set, retired without the #DB trap */
 	V_FIDELITY,			/* model and kernel disagree */
 	NR_VIOLATION_KINDS,
 };

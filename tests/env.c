@@ -67,7 +67,8 @@ struct env *env_create(const char *profile_name, enum env_mode mode, bool tdp)
 		abort();
 	e->vcpu.sregs.cr3 = e->pt.root;
 	e->vcpu.rflags = X86_EFLAGS_FIXED;
-	e->vcpu.rip = 0x1000000;
+	/* the fetch is limit-checked like any access: real mode keeps IP below 64 KiB */
+	e->vcpu.rip = mode == ENV_REAL16 ? 0xf000 : 0x1000000;
 	e->vcpu.guest = &script_guest_ops;
 	e->vcpu.guest_priv = &e->insn;
 	return e;

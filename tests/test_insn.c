@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "decode.h"
 #include "env.h"
 
@@ -31,6 +32,8 @@ enum {
 	R_RIP = NR_VCPU_REGS, R_CF, R_ZF, R_MM0, R_XMM0LO, R_ESSEL, R_SSSEL, R_DSSEL, R_FSSEL,
 	R_STACKQ,	/* the qword at the current RSP (RAM page) */
 	R_CSSEL, R_CSBASE,
+	R_ERR,		/* the delivered exception's error code, -1: none */
+	R_FLAGS,	/* RFLAGS */
 };
 
 enum { K_UNUSED, K_ABS, K_P, K_S };	/* value is absolute, P + v, S + v */
@@ -94,6 +97,8 @@ static const struct insn_case insn_cases[] = {
 	  { A(0, 0xffff80ff) } },
 	{ "movsxd r64,m32", L64, "486307", { PR(7, -2) }, 0, "00000080", "R1ffe:2 R2000:2", 0,
 	  { A(0, 0xffffffff80000000ULL) } },
+	{ "movnti with 66 still stores 4 bytes (No16)", P32, "660fc307",
+	  { PR(7, -2), A(0, 0xaabbccdd) }, 0, NULL, "W1ffe:2=ccdd W2000:2=aabb", 0, { { 0 } } },
 	{ "movnti m32,r32", L64, "0fc307", { PR(7, -2), A(0, 0xaabbccdd) }, 0, NULL,
 	  "W1ffe:2=ccdd W2000:2=aabb", 0, { { 0 } } },
 	{ "address size 32 in 64-bit mode", L64, "678b07", { A(7, 0x140000ffeULL) }, 0, NULL,
@@ -214,16 +219,79 @@ static const struct insn_case insn_cases[] = {
 	 */
 	{ "popa replays with the advanced RSP", P32, "61", { PR(4, -4) }, 0, NULL,
 	  "R1ffc:4 R2000:4 R2008:4 R2018:4 R202c:4 R2044:4 R2060:4", 0, { { 0 } } },
-	{ "pusha in 64-bit mode: #UD", L64, "60", { PR(4, 4) }, 0, NULL, "",
-	  OUT_EXC(UD_VECTOR), { { 0 } } },
+	/* RFLAGS.TF and RF, as on 6.18.44 */
+	{ "mov r32,m with TF: #DB trap after the completed read", L64, "8b07", { PR(7, -2) },
+	  X86_EFLAGS_TF, NULL, "R1ffe:2 R2000:2", OUT_EXC(DB_VECTOR),
+	  { A(0, 0x44332211), A(R_RIP, 0x1000002), A(R_FLAGS, 0x102), A(R_ERR, ~0ULL) } },
+	{ "mov m,r32 with TF: no #DB after an MMIO write exit", L64, "8907",
+	  { PR(7, -2), A(0, 0xaabbccdd) }, X86_EFLAGS_TF, NULL, "W1ffe:2=ccdd W2000:2=aabb", 0,
+	  { A(R_FLAGS, 0x102) } },
+	{ "mov m,r32 with TF: #DB after a RAM write", P32, "8907",
+	  { SR(7, 0x10), A(0, 0xaabbccdd) }, X86_EFLAGS_TF, NULL, "", OUT_EXC(DB_VECTOR),
+	  { A(R_RIP, 0x1000002), A(R_FLAGS, 0x102) } },
+	{ "mov r32,m clears RF", P32, "8b07", { PR(7, -2) }, X86_EFLAGS_RF, NULL,
+	  "R1ffe:2 R2000:2", 0, { A(R_FLAGS, 0x2) } },
+	{ "rep movsb with RF: cleared once done", L64, "f3a4", { SR(6, 0x10), SR(7, 0x20),
+	  A(1, 2) }, X86_EFLAGS_RF, NULL, "", 0, { A(1, 0), A(R_FLAGS, 0x2) } },
+	/* hint NOPs and cache control as KVM's table has them (seen on 6.18.44) */
+	{ "clflush reads the byte: one MMIO read exit", L64, "0f ae 3f", { PR(7, -1) }, 0,
+	  NULL, "R1fff:1", 0, { { 0 } } },
+	{ "clflushopt reads the byte too", P32, "660fae3f", { PR(7, -1) }, 0, NULL, "R1fff:1",
+	  0, { { 0 } } },
+	{ "prefetchw: no access", L64, "0f0d0f", { PR(7, -1) }, 0, NULL, "", 0, { { 0 } } },
+	{ "0f 18 /7 reserved nop: no access", P32, "0f183f", { PR(7, -1) }, 0, NULL, "", 0,
+	  { { 0 } } },
+	{ "0f 1c with a register operand: emulation failure", L64, "0f1cc0", { { 0 } }, 0,
+	  NULL, "", OUT_FAIL, { { 0 } } },
+	{ "0f 1e without f3: not in KVM's table", L64, "0f1e07", { PR(7, -1) }, 0, NULL, "",
+	  OUT_FAIL, { { 0 } } },
+	{ "icebp: decoded, not emulated", P32, "f1", { { 0 } }, 0, NULL, "", OUT_FAIL,
+	  { { 0 } } },
+	{ "lock icebp: #UD", P32, "f0f1", { { 0 } }, 0, NULL, "", OUT_EXC(UD_VECTOR),
+	  { { 0 } } },
+	{ "popf (32-bit) clears RFLAGS[63:32]", P32, "9d", { SR(4, 0x10) },
+	  0x6050000100000000ULL, NULL, "", 0, { A(R_FLAGS, 0x1112), SR(4, 0x14) } },
+	{ "16-bit movbe: R 2, then #UD", L64, "660f38f007", { PR(7, -1) }, 0, NULL,
+	  "R1fff:1 R2000:1", OUT_EXC(UD_VECTOR), { { 0 } } },
+	{ "ud2: #UD (not in KVM's table; kvm_pvm delivers #UD)", L64, "0f0b", { { 0 } }, 0,
+	  NULL, "", OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002) } },
+	{ "ud2: #UD (not in KVM's table; kvm_pvm delivers #UD)", P32, "0f0b", { { 0 } }, 0,
+	  NULL, "", OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002) } },
+	{ "pusha in 64-bit mode: #UD", L64, "60", { PR(4, 4) }, X86_EFLAGS_CF, NULL, "",
+	  OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002 | X86_EFLAGS_CF), A(R_ERR, ~0ULL) } },
 	{ "push fs (32-bit writes 2 bytes)", P32, "0fa0", { PR(4, 3) }, 0, NULL,
 	  "W1fff:1=34 W2000:1=12", 0, { PR(4, -1) } },
 	{ "push fs (64-bit writes 8 bytes)", L64, "0fa0", { PR(4, 4) }, 0, NULL,
 	  "W1ffc:4=00001234 W2000:4=00000000", 0, { PR(4, -4) } },
-	{ "pop fs (reads 2 bytes)", P32, "0fa1", { PR(4, -1) }, 0, "2100", "R1fff:1 R2000:1",
-	  0, { PR(4, 3), A(R_FSSEL, 0x21) } },
-	{ "mov ds,m16", L64, "8e1f", { PR(7, -1) }, 0, "2b00", "R1fff:1 R2000:1", 0,
-	  { A(R_DSSEL, 0x2b) } },
+	{ "pop fs (reads 2 bytes)", P32, "0fa1", { PR(4, -1) }, 0, "1000", "R1fff:1 R2000:1",
+	  0, { PR(4, 3), A(R_FSSEL, 0x10) } },
+	{ "mov ds,m16", L64, "8e1f", { PR(7, -1) }, 0, "1300", "R1fff:1 R2000:1",
+	  OUT_EXC(GP_VECTOR), { A(R_ERR, 0x10) } },
+	{ "mov ds,m16", L64, "8e1f", { PR(7, -1) }, 0, "1000", "R1fff:1 R2000:1", 0,
+	  { A(R_DSSEL, 0x10) } },
+	/* segment loads against the harness GDT (backend.h), as on 6.18.44 */
+	{ "pop fs: zero descriptor is a system one, #GP(sel)", P32, "0fa1", { PR(4, -1) }, 0,
+	  "2100", "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { PR(4, -1), A(R_ERR, 0x20),
+	  A(R_FSSEL, 0x1234) } },
+	{ "mov ds,m16: past the GDT limit, #GP(sel)", L64, "8e1f", { PR(7, -1) }, 0, "2b00",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x28), A(R_FLAGS, 0x10002) } },
+	{ "mov es,m16: TSS descriptor, #GP(sel)", P32, "8e07", { PR(7, -1) }, 0, "1800",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x18) } },
+	{ "mov es,m16: readable code is fine", P32, "8e07", { PR(7, -1) }, 0, "0800",
+	  "R1fff:1 R2000:1", 0, { A(R_ESSEL, 8) } },
+	{ "mov fs,m16: TI set, no LDT, #GP(sel)", L64, "8e27", { PR(7, -1) }, 0, "0e00",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0xc) } },
+	{ "mov ss,m16: code segment, #GP(sel)", P32, "8e17", { PR(7, -1) }, 0, "0800",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 8) } },
+	{ "mov ss,m16: null outside 64-bit mode, #GP(0)", P32, "8e17", { PR(7, -1) }, 0, "0000",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0) } },
+	{ "mov ss,m16: null in 64-bit mode", L64, "8e17", { PR(7, -1) }, 0, "0000",
+	  "R1fff:1 R2000:1", 0, { A(R_SSSEL, 0) } },
+	{ "mov ss,m16: 1 (RPL != CPL) in 64-bit mode, #GP(0)", L64, "8e17", { PR(7, -1) }, 0,
+	  "0100", "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0) } },
+	{ "lfs past the GDT limit: #GP(sel), no register written", L64, "0fb407",
+	  { PR(7, -2), A(0, 0x55) }, 0, "51505152a2a3", "R1ffe:2 R2000:4", OUT_EXC(GP_VECTOR),
+	  { A(R_ERR, 0xa3a0), A(0, 0x55), A(R_FSSEL, 0x1234) } },
 	{ "mov seg6,m16: read, then #UD", L64, "8e37", { PR(7, -1) }, 0, NULL,
 	  "R1fff:1 R2000:1", OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "mov m,fs (32-bit op stores 2)", L64, "8c27", { PR(7, -1) }, 0, NULL,
@@ -317,17 +385,27 @@ static const struct insn_case insn_cases[] = {
 	{ "rep outsb from MMIO", P32, "f36e", { PR(6, -1), A(2, 0x80), A(1, 2) }, 0, NULL,
 	  "R1fff:1 R2000:1", 0, { A(1, 0), PR(6, 1) } },
 	/* ---- far transfers and iret ---- */
-	{ "call far m", L64, "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "000000021000",
+	{ "call far m", L64, "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "000000020800",
 	  "R1ffe:2 R2000:4", 0,
-	  { A(R_RIP, 0x2000000), A(R_CSSEL, 0x10), SR(4, 0x7f8), A(R_STACKQ, 0x1000002) } },
+	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), SR(4, 0x7f8), A(R_STACKQ, 0x1000002) } },
 	{ "call far m", P32, "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "000000020800",
 	  "R1ffe:2 R2000:4", 0,
 	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), SR(4, 0x7f8), A(R_STACKQ, 0x1000002) } },
-	{ "call far m, split push of the offset", P32, "ff1f", { SR(7, 0x100), SR(4, 6) }, 0,
-	  NULL, "W9ffe:2=0002", 0, { A(R_RIP, 0x03020100), A(R_CSSEL, 0x0504), SR(4, -2) } },
+	{ "call far ptr16:32, split push of the offset", P32, "9a000102030800", { SR(4, 6) },
+	  0, NULL, "W9ffe:2=0007", 0, { A(R_RIP, 0x03020100), A(R_CSSEL, 8), SR(4, -2) } },
 	/* two pushes to MMIO in one pass: the second write replaces the first (2.4) */
-	{ "call far m, both pushes to MMIO", P32, "ff1f", { SR(7, 0x100), PR(4, 4) }, 0, NULL,
-	  "W1ffc:4=01000002", 0, { A(R_RIP, 0x03020100), PR(4, -4) } },
+	{ "call far ptr16:32, both pushes to MMIO", P32, "9a000102030800", { PR(4, 4) }, 0,
+	  NULL, "W1ffc:4=01000007", 0, { A(R_RIP, 0x03020100), PR(4, -4) } },
+	/* the CS descriptor is checked first (harness GDT), as on 6.18.44 */
+	{ "call far m: data selector, #GP(sel) before any push", L64, "ff1f",
+	  { PR(7, -2), SR(4, 0x800) }, 0, "000000021000", "R1ffe:2 R2000:4",
+	  OUT_EXC(GP_VECTOR), { A(R_ERR, 0x10), SR(4, 0x800) } },
+	{ "jmp far ptr16:32: zero (system) descriptor, emulation failure", P32,
+	  "ea2f00005020 00", { { 0 } }, 0, NULL, "", OUT_FAIL, { { 0 } } },
+	{ "jmp far ptr16:32: past the GDT limit, #GP(sel)", P32, "ea100060005020", { { 0 } },
+	  0, NULL, "", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x2050) } },
+	{ "retf: past the GDT limit, #GP(sel) before RPL checks", P32, "cb", { PR(4, -4) }, 0,
+	  "000000022be0", "R1ffc:4 R2000:4", OUT_EXC(GP_VECTOR), { A(R_ERR, 0xe028) } },
 	{ "call far m16:16", R16, "ff1f", { PR(3, -1), SR(4, 0x800) }, 0, "34120010",
 	  "R1fff:1 R2000:3", 0,
 	  { A(R_RIP, 0x1234), A(R_CSSEL, 0x1000), A(R_CSBASE, 0x10000), SR(4, 0x7fc) } },
@@ -351,8 +429,8 @@ static const struct insn_case insn_cases[] = {
 	 * POPA: each replay re-advances rSP for the pops served from
 	 * mem_read, so later pops read further up and rSP ends skewed.
 	 */
-	{ "retf, MMIO stack (replay skew)", L64, "cb", { PR(4, -2) }, 0, "0000000210000000",
-	  "R1ffe:2 R2000:2 R2002:4", 0, { A(R_RIP, 0x2000000), A(R_CSSEL, 0x10), PR(4, 10) } },
+	{ "retf, MMIO stack (replay skew)", L64, "cb", { PR(4, -2) }, 0, "0000000208000000",
+	  "R1ffe:2 R2000:2 R2002:4", 0, { A(R_RIP, 0x2000000), A(R_CSSEL, 8), PR(4, 10) } },
 	{ "retf imm16, MMIO stack (replay skew)", P32, "ca0800", { PR(4, -2) }, 0,
 	  "0000000208000000", "R1ffe:2 R2000:2 R2002:4", 0,
 	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), PR(4, 18) } },
@@ -445,6 +523,7 @@ static int insn_env_create(struct insn_env *ie, const char *profile, enum env_mo
 	ie->e->vcpu.guest = &insn_guest_ops;
 	ie->e->vcpu.guest_priv = &ie->src;
 	ie->e->vcpu.sregs.cr4 |= X86_CR4_OSFXSR;
+	harness_gdt(&ie->e->vcpu.sregs.gdt, mode == ENV_LONG64);
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].selector = 0x1234;
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].base = 0x1000;
 	memcpy(ie->e->vcpu.xmm[0], sixteen, 16);
@@ -487,6 +566,10 @@ static u64 want_value(struct insn_env *ie, unsigned int reg)
 	case R_FSSEL: return v->sregs.seg[VCPU_SREG_FS].selector;
 	case R_CSSEL: return v->sregs.seg[VCPU_SREG_CS].selector;
 	case R_CSBASE: return v->sregs.seg[VCPU_SREG_CS].base;
+	case R_ERR:
+		return v->exception_delivered && v->delivered.error_code_valid ?
+		       v->delivered.error_code : ~0ULL;
+	case R_FLAGS: return v->rflags;
 	case R_STACKQ:
 		q = 0;
 		if (ie->stack && (v->regs[VCPU_REGS_RSP] & PAGE_MASK) == S)
@@ -608,7 +691,7 @@ static void run_insn_case(struct test_ctx *t, const struct insn_case *c, const c
 				  e->vcpu.exception_delivered ? "vector" : "exit reason",
 				  e->vcpu.exception_delivered ? e->vcpu.delivered.vector :
 				  e->exit_reason);
-		else if (e->vcpu.rip != e->vcpu.insn_rip)
+		else if (c->outcome != OUT_EXC(DB_VECTOR) && e->vcpu.rip != e->vcpu.insn_rip)
 			test_fail(t, __FILE__, __LINE__, "%s: RIP moved on a fault", c->name);
 	} else {
 		bool rip_wanted = false;
@@ -667,6 +750,68 @@ __attribute__((constructor)) static void register_insn_cases(void)
 			test_register(name, insn_case_test, &args[n++]);
 		}
 	}
+}
+
+/* ---- the instruction fetch: canonical RIP, CS limit ---- */
+
+struct fetch_case {
+	const char *name;
+	enum env_mode mode;
+	u64 rip;
+	u32 cs_limit;		/* 0: the environment's */
+	bool gp;		/* #GP(0) before anything, else retired */
+};
+
+static const struct fetch_case fetch_cases[] = {
+	{ "fetch: non-canonical RIP, #GP(0)", L64, 0x800000000000ULL, 0, true },
+	{ "fetch: last byte non-canonical, #GP(0)", L64, 0x7ffffffffffeULL, 0, true },
+	{ "fetch: last byte canonical", L64, 0x7ffffffffffdULL, 0, false },
+	{ "fetch: upper half", L64, 0xffff800000000000ULL, 0, false },
+	{ "fetch: EIP past the CS limit, #GP(0)", P32, 0x1000, 0xfff, true },
+	{ "fetch: last byte past the CS limit, on the next page, #GP(0)", P32, 0xffe, 0xfff,
+	  true },
+	{ "fetch: last byte past the CS limit, same page: fetched with RIP", P32, 0x3ff0,
+	  0x3ff1, false },
+	{ "fetch: last byte at the CS limit", P32, 0xffd, 0xfff, false },
+};
+
+/* lea eax, [rdi-2]: three bytes, no access */
+static void test_fetch_case(struct test_ctx *t, const void *arg)
+{
+	const struct fetch_case *c = arg;
+	struct insn_env ie;
+	struct env *e;
+
+	TEST_ASSERT(!insn_env_create(&ie, "6.18.24", c->mode, "8d47fe"), "decoder init failed");
+	e = ie.e;
+	e->vcpu.rip = c->rip;
+	if (c->cs_limit)
+		e->vcpu.sregs.seg[VCPU_SREG_CS].limit = c->cs_limit;
+	env_run(e);
+	if (c->gp) {
+		if (!e->vcpu.exception_delivered || e->vcpu.delivered.vector != GP_VECTOR ||
+		    e->vcpu.delivered.error_code || e->vcpu.rip != c->rip)
+			test_fail(t, __FILE__, __LINE__, "wanted #GP(0) at 0x%llx, got %s %u at 0x%llx",
+				  (unsigned long long)c->rip,
+				  e->vcpu.exception_delivered ? "vector" : "exit reason",
+				  e->vcpu.exception_delivered ? e->vcpu.delivered.vector :
+				  e->exit_reason, (unsigned long long)e->vcpu.rip);
+	} else if (e->vcpu.exception_delivered || e->exit_reason != KVM_EXIT_HLT ||
+		   e->vcpu.rip != c->rip + 3) {
+		test_fail(t, __FILE__, __LINE__, "wanted retired, got exception %d vector %u, "
+			  "exit %u, RIP 0x%llx", e->vcpu.exception_delivered,
+			  e->vcpu.delivered.vector, e->exit_reason,
+			  (unsigned long long)e->vcpu.rip);
+	}
+	insn_env_destroy(&ie);
+}
+
+__attribute__((constructor)) static void register_fetch_cases(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fetch_cases); i++)
+		test_register(fetch_cases[i].name, test_fetch_case, &fetch_cases[i]);
 }
 
 /* ---- the spec's worked examples E1-E11 from instruction bytes ---- */

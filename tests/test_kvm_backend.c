@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "fidelity.h"
 #include "kvm/backend_kvm.h"
 #include "oracle.h"
 #include "test.h"
@@ -182,7 +183,7 @@ TEST(kvm_backend_e02_trace_is_the_618_bug)
 	oracle_check(&s, p, &rk, &rm.accesses, &vl);
 	TEST_ASSERT(violation_list_has(&vl, V_UNSATISFIED_READ_TRACE),
 		    "the oracle does not see the unsatisfied-read trace bug");
-	TEST_ASSERT_EQ(kvm_fidelity_check(p, &rm, &rk, true, &fid), 0,
+	TEST_ASSERT_EQ(fidelity_check(p, &s, &rm, &rk, true, &fid), 0,
 		       "model/kernel differences");
 }
 
@@ -486,6 +487,7 @@ struct dev_ctx {
 	const struct kvm_profile *p;
 	bool traced;
 	struct run_result rm, rk;
+	struct scenario s;	/* the last case run */
 	char msg[512];
 };
 
@@ -520,19 +522,19 @@ static void dev_close(struct dev_ctx *d)
  */
 static bool dev_run(struct dev_ctx *d, const char *name, const char *text, bool model)
 {
-	struct scenario s;
+	struct scenario *s = &d->s;
 	char err[256];
 	int r;
 
-	if (text ? scenario_parse_text(&s, text, err, sizeof(err)) : !load_corpus(name, &s)) {
+	if (text ? scenario_parse_text(s, text, err, sizeof(err)) : !load_corpus(name, s)) {
 		snprintf(d->msg, sizeof(d->msg), "%s: cannot load", name);
 		return false;
 	}
-	if (model && model_backend_run(d->mb, &s, d->p, &d->rm)) {
+	if (model && model_backend_run(d->mb, s, d->p, &d->rm)) {
 		snprintf(d->msg, sizeof(d->msg), "%s: model run failed", name);
 		return false;
 	}
-	r = kvm_backend_run(d->kb, &s, &d->rk);
+	r = kvm_backend_run(d->kb, s, &d->rk);
 	if (r) {
 		snprintf(d->msg, sizeof(d->msg), "%s: kvm run: %s (%s)", name, strerror(-r),
 			 kvm_backend_why(d->kb));
@@ -566,7 +568,7 @@ TEST(kvm_devices_corpus_matches_the_model)
 		if (!dev_run(d, dev_corpus[i], NULL, true))
 			break;
 		memset(&vl, 0, sizeof(vl));
-		n = kvm_fidelity_check(d->p, &d->rm, &d->rk, d->traced, &vl);
+		n = fidelity_check(d->p, &d->s, &d->rm, &d->rk, d->traced, &vl);
 		if (n)
 			snprintf(d->msg, sizeof(d->msg), "%s: wanted model == kernel, got %u "
 				 "differences: %s", dev_corpus[i], n, vl.v[0].detail);

@@ -70,13 +70,4 @@ unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb);
 struct kvm_devices_log;
 const struct kvm_devices_log *kvm_backend_devices_log(const struct kvm_backend *kb);
 
-/*
- * Model against kernel: one V_FIDELITY violation in @out per aspect that
- * differs (exits: gpa/len/dir/data; trace events, only if @traced; outcome;
- * exception vector; final RIP).  Returns the number of aspects that differ.
- */
-unsigned int kvm_fidelity_check(const struct kvm_profile *p, const struct run_result *model,
-				const struct run_result *kvm, bool traced,
-				struct violation_list *out);
-
 #endif

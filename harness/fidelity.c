@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The model-vs-kernel differential (see fidelity.h): the same scenario run
+ * by the model and by real KVM, field by field.  Each difference is one
+ * V_FIDELITY violation "field: model X, kvm Y".
+ *
+ * Nothing is compared (fidelity_skip_reason()) when
+ *  - the model does not emulate the instruction at all
+ *    (run_result.not_modelled: a known gap of the model, listed in
+ *    emulator/INSTRUCTIONS.md; the fuzz targets skip such inputs);
+ *  - the instruction touches memory the kvm backend keeps for itself where
+ *    the scenario's layout has nothing, a harness limit: the kernel sees
+ *    harness RAM there, the model the layout's hole.  That is any GPA in
+ *    the reserved region (SCN_RESERVED_START..END), and with paging the
+ *    pages of RIP and RIP + 4 KiB (the kvm backend's code pages) and, in
+ *    long mode, the identity-mapped reserved region, where the layout maps
+ *    nothing.  Judged from the model's access list.
+ *
+ * Compared, always:
+ *  - the KVM_EXIT_MMIO sequence (GPA, length, direction, first 8 data
+ *    bytes): the first exit that differs;
+ *  - the kvm_mmio trace events, when the kernel's were read: the first
+ *    event that differs;
+ *  - the outcome (retired, exception, emulation failure, ...);
+ *  - the final RIP (for an exception: the RIP in the frame, i.e. of the
+ *    faulting instruction).
+ * Compared when both sides end with the same exception:
+ *  - the error code (present or not, and its value) and, for #PF, CR2.
+ * Compared when both sides end the same way (retired, the same exception,
+ * or emulation failure; not after an exit budget, a KVM error or a case
+ * that was not run, where the state is wherever the run stopped):
+ *  - the GPRs: all 16 in long mode, the low 32 bits in the legacy modes
+ *    (the upper halves are not visible there);
+ *  - RFLAGS, all bits.  Nothing is masked: KVM computes arithmetic flags
+ *    by running the instruction on the host CPU, undefined flags included,
+ *    and so does the model (emulator/fastop.c).
+ * The callers run the model on the scenario as the host runs it
+ * (fidelity_host_scenario()).
+ *
+ * Port I/O, a harness limit of the kvm backend: it does not serve
+ * KVM_EXIT_IO, so its run ends as OUTCOME_BUDGET at the first port access
+ * of the instruction, where the model (which plays the VMM for ports)
+ * goes on.  When the model made port I/O calls (run_result.pio_calls) and
+ * the kernel's run ended that way, only what happened before the port
+ * exit is compared: the kernel's exits and trace events must be the first
+ * ones of the model's; the outcome, RIP and registers are not compared.
+ *
+ * The #DF normalisation, a harness limit of the kvm backend: in a legacy
+ * mode it has no IST, and kvm_pvm does not deliver through task gates, so
+ * an exception frame goes on the guest's own stack at SS:ESP.  When that
+ * stack is not writable RAM the delivery faults, the fault's own delivery
+ * faults the same way, the VM shuts down, and the kvm result says #DF.
+ * (kvm_pvm pushes that frame at the flat ESP: the SS base and limit play
+ * no part, see fidelity_frame_undeliverable().)
+ * The model does not push frames (it records the exception it raised), so
+ * "model raised X in a legacy mode and X's frame cannot land in writable
+ * RAM of the scenario's layout" (fidelity_frame_undeliverable(), computed
+ * from the layout, SS and ESP) is taken as equal to a kvm #DF.  Only the
+ * vector, error code and CR2 are then not compared; the registers and RIP
+ * still are (a shutdown pushes nothing and leaves them as the fault did).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fidelity.h"
+
+#define DF_VECTOR	8
+
+static const char *const reg_names[NR_VCPU_REGS] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+static int fmt_exit(char *buf, size_t size, const struct run_result *r, unsigned int i)
+{
+	const struct run_exit *x;
+	int n;
+	unsigned int j;
+
+	if (i >= r->nr_exits)
+		return snprintf(buf, size, "none");
+	x = &r->exits[i];
+	n = snprintf(buf, size, "%c 0x%llx/%u ", x->write ? 'W' : 'R',
+		     (unsigned long long)x->gpa, x->len);
+	for (j = 0; j < x->len && j < 8 && n > 0 && (size_t)n < size; j++)
+		n += snprintf(buf + n, size - n, "%02x", x->data[j]);
+	return n;
+}
+
+static int fmt_event(char *buf, size_t size, const struct kvm_mmio_trace *t, unsigned int i)
+{
+	const struct kvm_mmio_event *e;
+
+	if (i >= t->nr)
+		return snprintf(buf, size, "none");
+	e = &t->ev[i];
+	return snprintf(buf, size, "%s len %u gpa 0x%llx val 0x%llx",
+			kvm_mmio_type_name(e->type), e->len, (unsigned long long)e->gpa,
+			(unsigned long long)e->val);
+}
+
+static bool exit_equal(const struct run_exit *a, const struct run_exit *b)
+{
+	return a->gpa == b->gpa && a->len == b->len && a->write == b->write &&
+	       !memcmp(a->data, b->data, min_t(u32, a->len, 8));
+}
+
+static bool event_equal(const struct kvm_mmio_event *a, const struct kvm_mmio_event *b)
+{
+	return a->type == b->type && a->len == b->len && a->gpa == b->gpa && a->val == b->val;
+}
+
+void fidelity_host_scenario(struct scenario *s)
+{
+	s->regs[SCN_REG_RFLAGS] &= ~X86_EFLAGS_VM;
+}
+
+/* Is the byte at linear address @la writable RAM in @s's layout? -1: reserved region */
+static int writable_ram(const struct scenario *s, const struct scn_map *maps, unsigned int nr,
+			u64 la)
+{
+	bool paging = scenario_paging(s);
+	u64 gpa = la;
+	unsigned int i;
+
+	if (paging) {
+		for (i = 0; i < nr; i++)
+			if (maps[i].gva == (la & PAGE_MASK))
+				break;
+		if (i == nr || (maps[i].flags & SCN_MAP_NOT_PRESENT))
+			return 0;
+		/* a supervisor write ignores R/W unless CR0.WP */
+		if (!(maps[i].flags & SCN_MAP_WRITE) && (s->ctl & SCN_CTL_CR0_WP))
+			return 0;
+		gpa = maps[i].gpa | (la & ~PAGE_MASK);
+	}
+	if (gpa >= SCN_RESERVED_START && gpa < SCN_RESERVED_END)
+		return -1;
+	for (i = 0; i < nr; i++)
+		if (maps[i].gpa == (gpa & PAGE_MASK))
+			return maps[i].kind == SCN_KIND_RAM;
+	return 0;	/* no frame: MMIO */
+}
+
+bool fidelity_frame_undeliverable(const struct scenario *s, const struct run_result *r)
+{
+	struct scn_map maps[SCN_MAX_MAPS];
+	unsigned int nr, slot, nr_slots, i;
+	bool real = s->mode == SCN_MODE_REAL16;
+	bool sp16 = real || s->mode == SCN_MODE_PROT16;
+	u32 sp, base;
+	bool bad = false;
+
+	if (s->mode == SCN_MODE_LONG64 || r->outcome != OUTCOME_EXCEPTION)
+		return false;
+	/* a CPL 3 fault switches to the TSS stack, which the harness keeps in RAM */
+	if (s->cpl != 0 && !real)
+		return false;
+	nr = scenario_maps(s, maps);
+	/* real mode: FLAGS, CS, IP (2 bytes each); else a 32-bit gate's [error code,] EIP, CS, EFLAGS */
+	slot = real ? 2 : 4;
+	nr_slots = 3 + (!real && r->exception.error_code_valid);
+	sp = (u32)scenario_reg(s, VCPU_REGS_RSP);
+	/*
+	 * kvm_pvm pushes a protected-mode frame at the flat ESP, ignoring the
+	 * SS base and limit (seen on 6.18.44: SS base 0x1000 with ESP in RAM
+	 * delivers, with only SS.base + ESP in RAM it shuts down); real mode
+	 * goes by the architecture (SS.base + SP), unseen here.
+	 */
+	base = real ? scenario_segment(s, VCPU_SREG_SS).base : 0;
+	for (i = 0; i < nr_slots * slot; i++) {
+		u32 off = sp - 1 - i;
+		int w;
+
+		if (sp16)
+			off &= 0xffff;
+		w = writable_ram(s, maps, nr, (u32)(base + off));
+		if (w < 0)
+			return false;	/* the harness's region: not the layout's to say */
+		if (!w)
+			bad = true;
+	}
+	return bad;
+}
+
+static bool gpa_reserved(u64 gpa)
+{
+	return gpa >= SCN_RESERVED_START && gpa < SCN_RESERVED_END;
+}
+
+/* Is the linear page @page backed by the kvm backend's own memory? */
+static bool harness_page(const struct scenario *s, const struct scn_map *maps, unsigned int nr,
+			 u64 page, u64 code_page)
+{
+	unsigned int i;
+
+	if (!scenario_paging(s))
+		return gpa_reserved(page);
+	for (i = 0; i < nr; i++)
+		if (maps[i].gva == page)
+			return gpa_reserved(maps[i].gpa);
+	if (page == code_page || page == code_page + PAGE_SIZE)
+		return true;
+	return s->mode == SCN_MODE_LONG64 && gpa_reserved(page);
+}
+
+static bool touches_harness(const struct scenario *s, const struct run_result *m)
+{
+	struct scn_map maps[SCN_MAX_MAPS];
+	unsigned int nr = scenario_maps(s, maps), i;
+	bool long64 = s->mode == SCN_MODE_LONG64;
+	u64 rip = scenario_reg(s, SCN_REG_RIP);
+	u64 code = long64 ? rip : (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)rip);
+
+	for (i = 0; m->has_accesses && i < m->accesses.nr; i++) {
+		const struct emul_access *a = &m->accesses.a[i];
+		u64 first = a->la & PAGE_MASK, last = a->la + (a->bytes ? a->bytes - 1 : 0);
+		u64 page;
+
+		if (!long64)
+			last = (u32)last;
+		last &= PAGE_MASK;
+		for (page = first;; page = long64 ? page + PAGE_SIZE : (u32)(page + PAGE_SIZE)) {
+			if (harness_page(s, maps, nr, page, code & PAGE_MASK))
+				return true;
+			if (page == last)
+				break;
+		}
+	}
+	return false;
+}
+
+const char *fidelity_skip_reason(const struct scenario *s, const struct run_result *m,
+				 const struct run_result *k)
+{
+	if (m->not_modelled)
+		return "the model does not emulate the instruction (KVM does)";
+	if (touches_harness(s, m))
+		return "the instruction touches the kvm backend's own pages (code, tables)";
+	return NULL;
+}
+
+/* A kvm #DF that is the model's undeliverable legacy-mode fault. */
+static bool df_normalised(const struct scenario *s, const struct run_result *m,
+			  const struct run_result *k)
+{
+	return m->outcome == OUTCOME_EXCEPTION && k->outcome == OUTCOME_EXCEPTION &&
+	       k->exception.vector == DF_VECTOR && m->exception.vector != DF_VECTOR &&
+	       fidelity_frame_undeliverable(s, m);
+}
+
+static bool regs_comparable(enum run_outcome o)
+{
+	return o == OUTCOME_RETIRED || o == OUTCOME_EXCEPTION || o == OUTCOME_EMULATION_FAILURE;
+}
+
+/* The kernel stopped at the port exit: its exits and events lead the model's. */
+static unsigned int pio_prefix_check(const struct kvm_profile *p, const struct run_result *m,
+				     const struct run_result *k, bool traced,
+				     struct violation_list *out)
+{
+	char a[64], b[64];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < k->nr_exits; i++) {
+		if (i < m->nr_exits && exit_equal(&m->exits[i], &k->exits[i]))
+			continue;
+		fmt_exit(a, sizeof(a), m, i);
+		fmt_exit(b, sizeof(b), k, i);
+		violation_add(out, p, V_FIDELITY,
+			      "exits before the port exit (model %u, kvm %u): exit %u model %s, kvm %s",
+			      m->nr_exits, k->nr_exits, i, a, b);
+		n++;
+		break;
+	}
+	for (i = 0; traced && i < k->trace.nr; i++) {
+		if (i < m->trace.nr && event_equal(&m->trace.ev[i], &k->trace.ev[i]))
+			continue;
+		fmt_event(a, sizeof(a), &m->trace, i);
+		fmt_event(b, sizeof(b), &k->trace, i);
+		violation_add(out, p, V_FIDELITY,
+			      "trace before the port exit (model %u, kvm %u): event %u model %s, kvm %s",
+			      m->trace.nr, k->trace.nr, i, a, b);
+		n++;
+		break;
+	}
+	return n;
+}
+
+static void fmt_error_code(char *buf, size_t size, const struct x86_exception *e)
+{
+	if (e->error_code_valid)
+		snprintf(buf, size, "0x%x", e->error_code);
+	else
+		snprintf(buf, size, "none");
+}
+
+unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *s,
+			    const struct run_result *m, const struct run_result *k,
+			    bool traced, struct violation_list *out)
+{
+	char a[64], b[64];
+	unsigned int i, n = 0;
+	bool same_end = false;
+
+	if (fidelity_skip_reason(s, m, k))
+		return 0;
+	if (m->pio_calls && k->outcome == OUTCOME_BUDGET)
+		return pio_prefix_check(p, m, k, traced, out);
+	for (i = 0; i < m->nr_exits || i < k->nr_exits; i++) {
+		if (i < m->nr_exits && i < k->nr_exits && exit_equal(&m->exits[i], &k->exits[i]))
+			continue;
+		fmt_exit(a, sizeof(a), m, i);
+		fmt_exit(b, sizeof(b), k, i);
+		violation_add(out, p, V_FIDELITY, "exits (model %u, kvm %u): exit %u model %s, kvm %s",
+			      m->nr_exits, k->nr_exits, i, a, b);
+		n++;
+		break;
+	}
+	for (i = 0; traced && (i < m->trace.nr || i < k->trace.nr); i++) {
+		if (i < m->trace.nr && i < k->trace.nr &&
+		    event_equal(&m->trace.ev[i], &k->trace.ev[i]))
+			continue;
+		fmt_event(a, sizeof(a), &m->trace, i);
+		fmt_event(b, sizeof(b), &k->trace, i);
+		violation_add(out, p, V_FIDELITY, "trace (model %u, kvm %u): event %u model %s, kvm %s",
+			      m->trace.nr, k->trace.nr, i, a, b);
+		n++;
+		break;
+	}
+
+	if (m->outcome != k->outcome) {
+		violation_add(out, p, V_FIDELITY, "outcome: model %s, kvm %s",
+			      run_outcome_name(m->outcome), run_outcome_name(k->outcome));
+		n++;
+	} else if (m->outcome != OUTCOME_EXCEPTION) {
+		same_end = regs_comparable(m->outcome);
+	} else if (df_normalised(s, m, k)) {
+		same_end = true;
+	} else if (m->exception.vector != k->exception.vector) {
+		violation_add(out, p, V_FIDELITY, "exception vector: model %u, kvm %u",
+			      m->exception.vector, k->exception.vector);
+		n++;
+	} else {
+		const struct x86_exception *em = &m->exception, *ek = &k->exception;
+
+		same_end = true;
+		if (em->error_code_valid != ek->error_code_valid ||
+		    (em->error_code_valid && em->error_code != ek->error_code)) {
+			fmt_error_code(a, sizeof(a), em);
+			fmt_error_code(b, sizeof(b), ek);
+			violation_add(out, p, V_FIDELITY, "error code: model %s, kvm %s", a, b);
+			n++;
+		}
+		if (em->vector == PF_VECTOR && em->address != ek->address) {
+			violation_add(out, p, V_FIDELITY, "cr2: model 0x%llx, kvm 0x%llx",
+				      (unsigned long long)em->address,
+				      (unsigned long long)ek->address);
+			n++;
+		}
+	}
+
+	if (m->rip != k->rip) {
+		violation_add(out, p, V_FIDELITY, "rip: model 0x%llx, kvm 0x%llx",
+			      (unsigned long long)m->rip, (unsigned long long)k->rip);
+		n++;
+	}
+	if (!same_end)
+		return n;
+	for (i = 0; i < NR_VCPU_REGS; i++) {
+		u64 mask = s->mode == SCN_MODE_LONG64 ? ~0ULL : 0xffffffffULL;
+
+		if (!((m->regs[i] ^ k->regs[i]) & mask))
+			continue;
+		violation_add(out, p, V_FIDELITY, "%s: model 0x%llx, kvm 0x%llx", reg_names[i],
+			      (unsigned long long)(m->regs[i] & mask),
+			      (unsigned long long)(k->regs[i] & mask));
+		n++;
+	}
+	if (m->rflags != k->rflags) {
+		violation_add(out, p, V_FIDELITY, "rflags: model 0x%llx, kvm 0x%llx",
+			      (unsigned long long)m->rflags, (unsigned long long)k->rflags);
+		n++;
+	}
+	return n;
+}

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The model-vs-kernel comparator (harness/fidelity.c) on hand-built result
+ * pairs: no /dev/kvm needed.  Each case starts from two equal results of a
+ * scenario, changes one side, and asserts the number of differences and
+ * the first one's text ("field: model X, kvm Y").  Then the #DF
+ * normalisation of legacy-mode faults whose frame cannot be pushed, both
+ * ways, and fidelity_frame_undeliverable() on its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fidelity.h"
+#include "test.h"
+
+#define LONG64	"mode long64\n"
+/* prot32, default layout: everything near the anchor is MMIO, ESP too */
+#define PROT32	"mode prot32\n"
+/* prot32 with ESP in the middle of a RAM page */
+#define PROT32_RAM_STACK "mode prot32\nreg rsp 0x40001800\nmap 0x40001000 0x40001000 ram\n"
+
+struct fid_case {
+	const char *name;
+	const char *scenario;		/* text form */
+	void (*base)(struct run_result *r);	/* both sides, after the common base */
+	void (*model)(struct run_result *r);	/* then the model's side only */
+	void (*kvm)(struct run_result *r);	/* then the kernel's side only */
+	bool untraced;			/* kernel trace not available */
+	unsigned int want;		/* differences */
+	const char *detail;		/* the first difference, NULL: none */
+};
+
+/* a retired split write with its trace, and some registers */
+static void base_result(struct run_result *r, const struct scenario *s)
+{
+	unsigned int i;
+
+	memset(r, 0, offsetof(struct run_result, trace));
+	r->outcome = OUTCOME_RETIRED;
+	r->trace.nr = 2;
+	r->trace.ev[0] = (struct kvm_mmio_event){ KVM_TRACE_MMIO_WRITE, 2, 0x1ffe, 0xccdd };
+	r->trace.ev[1] = (struct kvm_mmio_event){ KVM_TRACE_MMIO_WRITE, 2, 0x2000, 0xaabb };
+	r->nr_exits = 2;
+	r->exits[0] = (struct run_exit){ 0x1ffe, 2, true, { 0xdd, 0xcc } };
+	r->exits[1] = (struct run_exit){ 0x2000, 2, true, { 0xbb, 0xaa } };
+	r->has_accesses = false;
+	for (i = 0; i < NR_VCPU_REGS; i++)
+		r->regs[i] = scenario_reg(s, i);
+	r->rip = scenario_reg(s, SCN_REG_RIP) + 2;
+	r->rflags = 0x2;
+}
+
+static void gp0(struct run_result *r)
+{
+	r->outcome = OUTCOME_EXCEPTION;
+	r->exception = (struct x86_exception){ .vector = GP_VECTOR, .error_code_valid = true };
+	r->rip -= 2;
+	r->rflags |= X86_EFLAGS_RF;
+}
+
+static void ud(struct run_result *r)
+{
+	r->exception = (struct x86_exception){ .vector = UD_VECTOR };
+}
+
+static void ud_rax(struct run_result *r)
+{
+	r->outcome = OUTCOME_EXCEPTION;
+	r->exception = (struct x86_exception){ .vector = UD_VECTOR };
+	r->regs[VCPU_REGS_RAX] ^= 1;
+}
+
+static void pf(struct run_result *r)
+{
+	gp0(r);
+	r->exception = (struct x86_exception){
+		.vector = PF_VECTOR, .error_code_valid = true, .error_code = 2,
+		.address = 0x40001000,
+	};
+}
+
+/* what the kvm backend reports after a legacy-mode shutdown */
+static void df(struct run_result *r)
+{
+	r->exception = (struct x86_exception){ .vector = 8, .error_code_valid = true };
+}
+
+static void gp0_df(struct run_result *r)
+{
+	gp0(r);
+	df(r);
+}
+
+static void exit0_gpa(struct run_result *r) { r->exits[0].gpa = 0x1000; }
+static void exit1_data(struct run_result *r) { r->exits[1].data[1] = 0x55; }
+static void exit_extra(struct run_result *r)
+{
+	r->exits[r->nr_exits++] = (struct run_exit){ 0x3000, 1, false, { 0x42 } };
+}
+static void event1_val(struct run_result *r) { r->trace.ev[1].val = 0xaa00; }
+static void emulation_failure(struct run_result *r)
+{
+	r->outcome = OUTCOME_EMULATION_FAILURE;
+	r->rip -= 2;
+}
+static void budget(struct run_result *r) { r->outcome = OUTCOME_BUDGET; }
+/* the model played the VMM for a port; the kvm backend stopped at the port exit */
+static void pio_model(struct run_result *r)
+{
+	r->pio_calls = 1;
+}
+
+static void port_exit_after_one(struct run_result *r)
+{
+	r->outcome = OUTCOME_BUDGET;
+	r->nr_exits = 1;
+	r->trace.nr = 1;
+	r->regs[VCPU_REGS_RAX] ^= 1;
+	r->rip -= 2;
+}
+
+static void port_exit_first(struct run_result *r)
+{
+	port_exit_after_one(r);
+	r->nr_exits = 0;
+	r->trace.nr = 0;
+}
+
+static void exit0_gpa_port_exit(struct run_result *r)
+{
+	port_exit_after_one(r);
+	exit0_gpa(r);
+}
+
+static void not_modelled(struct run_result *r)
+{
+	emulation_failure(r);
+	r->not_modelled = true;
+}
+static void error_0x10(struct run_result *r) { r->exception.error_code = 0x10; }
+static void error_none(struct run_result *r) { r->exception.error_code_valid = false; }
+static void cr2_next(struct run_result *r) { r->exception.address += 0x1000; }
+static void rip_plus1(struct run_result *r) { r->rip++; }
+static void rax_high(struct run_result *r) { r->regs[VCPU_REGS_RAX] ^= 1ULL << 40; }
+static void rax_low(struct run_result *r) { r->regs[VCPU_REGS_RAX] ^= 1; }
+static void r9_low(struct run_result *r) { r->regs[VCPU_REGS_R9] ^= 0x100; }
+static void cf(struct run_result *r) { r->rflags |= X86_EFLAGS_CF; }
+static void rf_clear(struct run_result *r) { r->rflags &= ~X86_EFLAGS_RF; }
+
+static const struct fid_case fid_cases[] = {
+	{ "fidelity: equal results", LONG64, NULL, NULL, NULL, false, 0, NULL },
+	{ "fidelity: an exit's GPA", LONG64, NULL, NULL, exit0_gpa, false, 1,
+	  "exits (model 2, kvm 2): exit 0 model W 0x1ffe/2 ddcc, kvm W 0x1000/2 ddcc" },
+	{ "fidelity: an exit's data", LONG64, NULL, exit1_data, NULL, false, 1,
+	  "exits (model 2, kvm 2): exit 1 model W 0x2000/2 bb55, kvm W 0x2000/2 bbaa" },
+	{ "fidelity: one exit more", LONG64, NULL, NULL, exit_extra, false, 1,
+	  "exits (model 2, kvm 3): exit 2 model none, kvm R 0x3000/1 42" },
+	{ "fidelity: a trace event's value", LONG64, NULL, NULL, event1_val, false, 1,
+	  "trace (model 2, kvm 2): event 1 model write len 2 gpa 0x2000 val 0xaabb, "
+	  "kvm write len 2 gpa 0x2000 val 0xaa00" },
+	{ "fidelity: traces are not compared untraced", LONG64, NULL, NULL, event1_val, true,
+	  0, NULL },
+	{ "fidelity: the outcome", LONG64, NULL, NULL, emulation_failure, false, 2,
+	  "outcome: model retired, kvm emulation-failure" },
+	{ "fidelity: the vector", LONG64, gp0, NULL, ud, false, 1,
+	  "exception vector: model 13, kvm 6" },
+	{ "fidelity: the error code's value", LONG64, gp0, error_0x10, NULL, false, 1,
+	  "error code: model 0x10, kvm 0x0" },
+	{ "fidelity: an error code on one side only", LONG64, gp0, NULL, error_none, false, 1,
+	  "error code: model 0x0, kvm none" },
+	{ "fidelity: CR2 of a #PF", LONG64, pf, NULL, cr2_next, false, 1,
+	  "cr2: model 0x40001000, kvm 0x40002000" },
+	{ "fidelity: CR2 is not a #GP's", LONG64, gp0, NULL, cr2_next, false, 0, NULL },
+	{ "fidelity: RIP", LONG64, NULL, rip_plus1, NULL, false, 1,
+	  "rip: model 0x600003, kvm 0x600002" },
+	{ "fidelity: a GPR's upper half in long mode", LONG64, NULL, NULL, rax_high, false, 1,
+	  "rax: model 0x40000ffe, kvm 0x10040000ffe" },
+	{ "fidelity: a GPR's upper half in prot32", PROT32, NULL, NULL, rax_high, false, 0,
+	  NULL },
+	{ "fidelity: a GPR's lower half in prot32", PROT32, NULL, rax_low, NULL, false, 1,
+	  "rax: model 0x40000fff, kvm 0x40000ffe" },
+	{ "fidelity: r9 in prot32, low 32 bits", PROT32, NULL, NULL, r9_low, false, 1,
+	  "r9: model 0x40000ff1, kvm 0x40000ef1" },
+	{ "fidelity: RFLAGS", LONG64, NULL, NULL, cf, false, 1, "rflags: model 0x2, kvm 0x3" },
+	{ "fidelity: RFLAGS.RF of a fault", LONG64, gp0, rf_clear, NULL, false, 1,
+	  "rflags: model 0x2, kvm 0x10002" },
+	{ "fidelity: registers of the same exception", LONG64, gp0, NULL, rax_low, false, 1,
+	  "rax: model 0x40000ffe, kvm 0x40000fff" },
+	{ "fidelity: registers after emulation failure", LONG64, emulation_failure, NULL, cf,
+	  false, 1, "rflags: model 0x2, kvm 0x3" },
+	{ "fidelity: no registers after an exit budget", LONG64, budget, NULL, rax_low, false,
+	  0, NULL },
+	{ "fidelity: nothing is compared when the model does not emulate it", LONG64, NULL,
+	  not_modelled, exit0_gpa, false, 0, NULL },
+	{ "fidelity: port I/O: the kernel's exits lead the model's", LONG64, NULL, pio_model,
+	  port_exit_after_one, false, 0, NULL },
+	{ "fidelity: port I/O: no exit before the port exit", LONG64, NULL, pio_model,
+	  port_exit_first, false, 0, NULL },
+	{ "fidelity: port I/O: the kernel's first exit differs", LONG64, NULL, pio_model,
+	  exit0_gpa_port_exit, false, 1,
+	  "exits before the port exit (model 2, kvm 1): exit 0 model W 0x1ffe/2 ddcc, "
+	  "kvm W 0x1000/2 ddcc" },
+	{ "fidelity: port I/O, but the kernel went on: all compared", LONG64, NULL, pio_model,
+	  rax_low, false, 1, "rax: model 0x40000ffe, kvm 0x40000fff" },
+	{ "fidelity: no registers when the outcomes differ", LONG64, NULL, NULL, ud_rax, false,
+	  1, "outcome: model retired, kvm exception" },
+	/* the #DF normalisation */
+	{ "fidelity: prot32 #GP with ESP in MMIO is the kernel's #DF", PROT32, gp0, NULL, df,
+	  false, 0, NULL },
+	{ "fidelity: prot32 #UD with ESP in MMIO is the kernel's #DF", PROT32, gp0, ud, df,
+	  false, 0, NULL },
+	{ "fidelity: registers are still compared under #DF", PROT32, gp0, NULL, rax_low,
+	  false, 1, "rax: model 0x40000ffe, kvm 0x40000fff" },
+	{ "fidelity: prot32 #GP with ESP in RAM is not #DF", PROT32_RAM_STACK, gp0, NULL, df,
+	  false, 1, "exception vector: model 13, kvm 8" },
+	{ "fidelity: long64 #GP is never #DF", LONG64, gp0, NULL, df, false, 1,
+	  "exception vector: model 13, kvm 8" },
+	{ "fidelity: a model that retired is not #DF", PROT32, NULL, NULL, gp0_df, false, 2,
+	  "outcome: model retired, kvm exception" },
+};
+
+static struct run_result fid_m, fid_k;
+
+static void test_fid_case(struct test_ctx *t, const void *arg)
+{
+	const struct fid_case *c = arg;
+	const struct kvm_profile *p = kvm_profile_find("6.18.24");
+	struct violation_list vl = { 0 };
+	struct scenario s;
+	char err[128];
+	unsigned int n, i;
+
+	TEST_ASSERT(!scenario_parse_text(&s, c->scenario, err, sizeof(err)), "scenario: %s", err);
+	base_result(&fid_m, &s);
+	base_result(&fid_k, &s);
+	if (c->base) {
+		c->base(&fid_m);
+		c->base(&fid_k);
+	}
+	if (c->model)
+		c->model(&fid_m);
+	if (c->kvm)
+		c->kvm(&fid_k);
+	n = fidelity_check(p, &s, &fid_m, &fid_k, !c->untraced, &vl);
+	for (i = 0; i < vl.nr; i++)
+		printf("# %s\n", vl.v[i].detail);
+	TEST_ASSERT_EQ(n, c->want, "differences returned");
+	TEST_ASSERT_EQ(vl.nr, c->want, "violations added");
+	for (i = 0; i < vl.nr; i++)
+		TEST_ASSERT(vl.v[i].kind == V_FIDELITY && !vl.v[i].known,
+			    "violation %u is %s, wanted unknown fidelity", i,
+			    violation_name(vl.v[i].kind));
+	if (c->detail)
+		TEST_ASSERT(!strcmp(vl.v[0].detail, c->detail), "wanted '%s', got '%s'",
+			    c->detail, vl.v[0].detail);
+}
+
+/* Every GPR, by name, in long mode. */
+static void test_fid_gpr(struct test_ctx *t, const void *arg)
+{
+	static const char *const names[NR_VCPU_REGS] = {
+		"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+		"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+	};
+	unsigned int reg = (unsigned int)(uintptr_t)arg;
+	const struct kvm_profile *p = kvm_profile_find("6.18.24");
+	struct violation_list vl = { 0 };
+	struct scenario s;
+	char err[128], want[96];
+
+	TEST_ASSERT(!scenario_parse_text(&s, LONG64, err, sizeof(err)), "scenario: %s", err);
+	base_result(&fid_m, &s);
+	base_result(&fid_k, &s);
+	fid_k.regs[reg] = 0x8000000000000001ULL;
+	TEST_ASSERT_EQ(fidelity_check(p, &s, &fid_m, &fid_k, true, &vl), 1, "differences");
+	snprintf(want, sizeof(want), "%s: model 0x%llx, kvm 0x8000000000000001", names[reg],
+		 (unsigned long long)fid_m.regs[reg]);
+	TEST_ASSERT(!strcmp(vl.v[0].detail, want), "wanted '%s', got '%s'", want,
+		    vl.v[0].detail);
+}
+
+/* fidelity_frame_undeliverable() from the layout, SS and ESP */
+struct frame_case {
+	const char *name;
+	const char *scenario;
+	u8 vector;
+	bool error_code;
+	bool want;
+};
+
+static const struct frame_case frame_cases[] = {
+	{ "frame: prot32, ESP in MMIO", PROT32, GP_VECTOR, true, true },
+	{ "frame: prot32, ESP in RAM", PROT32_RAM_STACK, GP_VECTOR, true, false },
+	{ "frame: prot32, ESP in ROM", "mode prot32\nmap 0x40001000 0x40001000 rom\n",
+	  GP_VECTOR, true, true },
+	{ "frame: long64 never", LONG64, GP_VECTOR, true, false },
+	/* 12 bytes fit in the RAM page above 0x40003000, 16 do not */
+	{ "frame: 12 bytes fit below ESP", "mode prot32\nreg rsp 0x4000300c\n"
+	  "map 0x40003000 0x40003000 ram\n", UD_VECTOR, false, false },
+	{ "frame: 16 bytes do not", "mode prot32\nreg rsp 0x4000300c\n"
+	  "map 0x40003000 0x40003000 ram\n", GP_VECTOR, true, true },
+	/* kvm_pvm pushes at the flat ESP: SS base and limit do not count */
+	{ "frame: SS base does not count (prot32)", "mode prot32\nreg rsp 0x40003800\n"
+	  "seg ss 0x1000 0xffffffff\nmap 0x40003000 0x40003000 ram\n", GP_VECTOR, true, false },
+	{ "frame: ESP not RAM, SS.base + ESP RAM", "mode prot32\nreg rsp 0x40002800\n"
+	  "seg ss 0x1000 0xffffffff\nmap 0x40003000 0x40003000 ram\n", GP_VECTOR, true, true },
+	{ "frame: SS limit does not count", "mode prot32\nreg rsp 0x40003800\n"
+	  "seg ss 0 0xfff\nmap 0x40003000 0x40003000 ram\n", GP_VECTOR, true, false },
+	{ "frame: ESP wraps to the top of the address space", "mode prot32\nreg rsp 0x8\n"
+	  "map 0x0 0x0 ram\n", GP_VECTOR, true, true },
+	{ "frame: the harness region is not the layout's", "mode prot32\nreg rsp 0x605800\n",
+	  GP_VECTOR, true, false },
+	{ "frame: prot32-paging, a read-only page with CR0.WP",
+	  "mode prot32-paging\nreg rsp 0x40001800\nmap 0x40001000 0x5000 ram ro\n",
+	  GP_VECTOR, true, true },
+	{ "frame: prot32-paging, a writable RAM page",
+	  "mode prot32-paging\nreg rsp 0x40001800\nmap 0x40001000 0x5000 ram\n",
+	  GP_VECTOR, true, false },
+};
+
+static void test_frame_case(struct test_ctx *t, const void *arg)
+{
+	const struct frame_case *c = arg;
+	struct scenario s;
+	char err[128];
+
+	TEST_ASSERT(!scenario_parse_text(&s, c->scenario, err, sizeof(err)), "scenario: %s", err);
+	memset(&fid_m, 0, offsetof(struct run_result, trace));
+	fid_m.outcome = OUTCOME_EXCEPTION;
+	fid_m.exception = (struct x86_exception){
+		.vector = c->vector, .error_code_valid = c->error_code,
+	};
+	TEST_ASSERT_EQ(fidelity_frame_undeliverable(&s, &fid_m), c->want, "undeliverable");
+	fid_m.outcome = OUTCOME_RETIRED;
+	TEST_ASSERT_EQ(fidelity_frame_undeliverable(&s, &fid_m), false,
+		       "undeliverable without an exception");
+}
+
+/* kvm_pvm drops RFLAGS.VM: the model must see the scenario without it */
+TEST(fidelity_host_scenario_drops_vm)
+{
+	struct scenario s;
+	char err[128];
+
+	TEST_ASSERT(!scenario_parse_text(&s, "mode prot32\nreg rflags 0x20203\n", err, sizeof(err)),
+		    "scenario: %s", err);
+	fidelity_host_scenario(&s);
+	TEST_ASSERT_EQ(scenario_reg(&s, SCN_REG_RFLAGS), 0x203, "RFLAGS after the host view");
+	TEST_ASSERT(!scenario_parse_text(&s, "mode long64\n", err, sizeof(err)), "scenario: %s", err);
+	fidelity_host_scenario(&s);
+	TEST_ASSERT_EQ(scenario_reg(&s, SCN_REG_RFLAGS), 0x2, "default RFLAGS after the host view");
+}
+
+/* What touches the kvm backend's own pages is not compared. */
+struct harness_case {
+	const char *name;
+	const char *scenario;
+	u64 la;			/* the model's one access */
+	bool skipped;
+};
+
+static const struct harness_case harness_cases[] = {
+	{ "skip: long64, the page of RIP", LONG64, 0x600ff0, true },
+	{ "skip: long64, the page after RIP's", LONG64, 0x601ffe, true },
+	{ "skip: long64, an identity-mapped harness page", LONG64, 0x602100, true },
+	{ "skip: long64, a layout page is compared", LONG64, 0x40000ffe, false },
+	{ "skip: prot32, a GPA in the reserved region", PROT32, 0x7fff00, true },
+	{ "skip: prot32, a layout GPA is compared", PROT32, 0x40001000, false },
+	{ "skip: prot32, an access running into the code page", PROT32, 0x5ffffe, true },
+};
+
+static void test_harness_case(struct test_ctx *t, const void *arg)
+{
+	const struct harness_case *c = arg;
+	const struct kvm_profile *p = kvm_profile_find("6.18.24");
+	struct violation_list vl = { 0 };
+	struct scenario s;
+	char err[128];
+
+	TEST_ASSERT(!scenario_parse_text(&s, c->scenario, err, sizeof(err)), "scenario: %s", err);
+	base_result(&fid_m, &s);
+	base_result(&fid_k, &s);
+	fid_m.has_accesses = true;
+	fid_m.accesses.nr = 1;
+	fid_m.accesses.a[0] = (struct emul_access){ .la = c->la, .bytes = 4, .write = true };
+	fid_k.regs[VCPU_REGS_RAX] ^= 1;		/* a difference to report, or not */
+	TEST_ASSERT_EQ(!!fidelity_skip_reason(&s, &fid_m, &fid_k), c->skipped, "skipped");
+	TEST_ASSERT_EQ(fidelity_check(p, &s, &fid_m, &fid_k, true, &vl), c->skipped ? 0 : 1,
+		       "differences");
+}
+
+__attribute__((constructor)) static void register_fidelity_tests(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(fid_cases) / sizeof(fid_cases[0]); i++)
+		test_register(fid_cases[i].name, test_fid_case, &fid_cases[i]);
+	for (i = 0; i < NR_VCPU_REGS; i++) {
+		char *name;
+
+		if (asprintf(&name, "fidelity: GPR %u differs in long mode", i) < 0)
+			abort();
+		test_register(name, test_fid_gpr, (const void *)(uintptr_t)i);
+	}
+	for (i = 0; i < sizeof(frame_cases) / sizeof(frame_cases[0]); i++)
+		test_register(frame_cases[i].name, test_frame_case, &frame_cases[i]);
+	for (i = 0; i < sizeof(harness_cases) / sizeof(harness_cases[0]); i++)
+		test_register(harness_cases[i].name, test_harness_case, &harness_cases[i]);
+}
