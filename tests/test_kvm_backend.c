@@ -232,6 +232,157 @@ TEST(kvm_backend_long64_page_fault)
 	TEST_ASSERT_EQ(rk.nr_exits, 0, "exits");
 }
 
+/* ---- modes and CPLs, each with an access split over MMIO pages ---- */
+
+/* Run @text on a fresh backend into @r; 0 or -errno, with a reason in @msg. */
+static int run_text(const char *text, struct run_result *r, bool *traced, char *msg,
+		    size_t size)
+{
+	struct kvm_backend *kb;
+	struct scenario s;
+	int ret;
+
+	msg[0] = 0;
+	if (scenario_parse_text(&s, text, msg, size))
+		return -EINVAL;
+	kb = kvm_backend_create(msg, size);
+	if (!kb)
+		return -ENODEV;
+	ret = kvm_backend_run(kb, &s, r);
+	if (ret)
+		snprintf(msg, size, "kvm run: %s (%s)", strerror(-ret), kvm_backend_why(kb));
+	if (traced)
+		*traced = kvm_backend_traced(kb);
+	kvm_backend_destroy(kb);
+	return ret;
+}
+
+/*
+ * "" if exit @i of @r is @write @gpa/@len with @data ("11 22 ...", reads:
+ * what was answered), or with NULL the default answer of each GPA.
+ */
+static void check_exit(const struct run_result *r, unsigned int i, bool write, u64 gpa,
+		       u32 len, const char *data, char *msg, size_t size)
+{
+	const struct run_exit *x = &r->exits[i];
+	u8 want[8];
+	unsigned int j;
+
+	for (j = 0; j < len && j < 8; j++)
+		want[j] = data ? (u8)strtoul(data + 3 * j, NULL, 16) : mmio_default_byte(gpa + j);
+	if (i >= r->nr_exits)
+		snprintf(msg, size, "exit %u: wanted %c 0x%llx/%u, there are %u exits", i,
+			 write ? 'W' : 'R', (unsigned long long)gpa, len, r->nr_exits);
+	else if (x->write != write || x->gpa != gpa || x->len != len ||
+		 memcmp(x->data, want, len < 8 ? len : 8))
+		snprintf(msg, size, "exit %u: wanted %c 0x%llx/%u %s, got %c 0x%llx/%u", i,
+			 write ? 'W' : 'R', (unsigned long long)gpa, len, data ? data : "(default)",
+			 x->write ? 'W' : 'R', (unsigned long long)x->gpa, x->len);
+}
+
+/*
+ * prot32-paging, spec E11: a 4-byte read at linear 0xfffffffe wraps to
+ * linear 0; the two pieces go to their own frames (0x1ffe and 0x7000) and
+ * the 6.18 trace names fragment 0 only.
+ */
+TEST(kvm_backend_prot32_paging_linear_wrap)
+{
+	static struct run_result r;
+	char msg[256] = "";
+	bool traced;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	ret = run_text("mode prot32-paging\ninsn a1 fe ff ff ff\nmap 0xfffff000 0x1000 mmio\n"
+		       "map 0x0 0x7000 mmio\nmmio-data 11 22 33 44\n", &r, &traced, msg,
+		       sizeof(msg));
+	TEST_ASSERT(!ret, "%s", msg);
+	TEST_ASSERT_EQ(r.outcome, OUTCOME_RETIRED, "outcome");
+	TEST_ASSERT_EQ(r.nr_exits, 2, "exits");
+	check_exit(&r, 0, false, 0x1ffe, 2, "11 22", msg, sizeof(msg));
+	if (!msg[0])
+		check_exit(&r, 1, false, 0x7000, 2, "33 44", msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
+	TEST_ASSERT_EQ(r.regs[VCPU_REGS_RAX] & 0xffffffff, 0x44332211, "eax");
+	TEST_ASSERT_EQ(r.rip, SCN_CODE_GPA + 5, "rip");
+	if (!traced)
+		return;
+	TEST_ASSERT_EQ(r.trace.nr, 2, "trace events");
+	TEST_ASSERT_EQ(r.trace.ev[0].type, KVM_TRACE_MMIO_READ_UNSATISFIED, "event 0 type");
+	TEST_ASSERT_EQ(r.trace.ev[0].gpa, 0x1ffe, "event 0 gpa");
+	TEST_ASSERT_EQ(r.trace.ev[1].type, KVM_TRACE_MMIO_READ, "event 1 type");
+	TEST_ASSERT_EQ(r.trace.ev[1].len, 4, "event 1 len");
+	TEST_ASSERT_EQ(r.trace.ev[1].val, 0x44332211, "event 1 val");
+}
+
+/* prot32-paging: a read whose second page is not present is #PF, no exit. */
+TEST(kvm_backend_prot32_paging_page_fault)
+{
+	static struct run_result r;
+	char msg[256];
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	ret = run_text("mode prot32-paging\ninsn 8b 07\nreg rdi 0x40000ffe\n"
+		       "map 0x40000000 0x5000 mmio\nmap 0x40001000 0x6000 mmio np\n", &r, NULL,
+		       msg, sizeof(msg));
+	TEST_ASSERT(!ret, "%s", msg);
+	TEST_ASSERT_EQ(r.outcome, OUTCOME_EXCEPTION, "outcome");
+	TEST_ASSERT_EQ(r.exception.vector, PF_VECTOR, "vector");
+	TEST_ASSERT_EQ(r.exception.address, 0x40001000, "cr2");
+	TEST_ASSERT_EQ(r.exception.error_code, 0, "error code (supervisor read, not present)");
+	TEST_ASSERT_EQ(r.nr_exits, 0, "exits");
+	TEST_ASSERT_EQ(r.rip, SCN_CODE_GPA, "faulting rip");
+}
+
+/*
+ * One backend, the same linear page mapped to a different MMIO frame case
+ * after case (no memslot changes for MMIO frames): every exit goes to the
+ * frame of its own case, never to the one the shadow MMU saw before.
+ */
+TEST(kvm_backend_remapped_page_is_never_stale)
+{
+	static const char *const modes[] = { "prot32-paging", "long64" };
+	static struct run_result r;
+	struct kvm_backend *kb;
+	char text[256], err[256], msg[256] = "";
+	unsigned int m, i;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	for (m = 0; m < ARRAY_SIZE(modes) && !msg[0]; m++) {
+		for (i = 0; i < 8 && !msg[0]; i++) {
+			u64 gpa = 0x10000 + (i & 1) * 0x5000 + (i & 2) * 0x800;
+			struct scenario s;
+			int ret;
+
+			err[0] = 0;
+			snprintf(text, sizeof(text), "mode %s\ninsn 8b 07\nreg rdi 0x40000ffe\n"
+				 "map 0x40000000 0x%llx mmio\nmap 0x40001000 0x%llx mmio\n",
+				 modes[m], (unsigned long long)gpa,
+				 (unsigned long long)gpa + 0x3000);
+			if (scenario_parse_text(&s, text, err, sizeof(err))) {
+				snprintf(msg, sizeof(msg), "scenario: %s", err);
+				break;
+			}
+			ret = kvm_backend_run(kb, &s, &r);
+			if (ret) {
+				snprintf(msg, sizeof(msg), "%s case %u: %s (%s)", modes[m], i,
+					 strerror(-ret), kvm_backend_why(kb));
+				break;
+			}
+			check_exit(&r, 0, false, gpa + 0xffe, 2, NULL, err, sizeof(err));
+			if (!err[0])
+				check_exit(&r, 1, false, gpa + 0x3000, 2, NULL, err, sizeof(err));
+			if (err[0])
+				snprintf(msg, sizeof(msg), "%s case %u: %s", modes[m], i, err);
+		}
+	}
+	kvm_backend_destroy(kb);
+	TEST_ASSERT(!msg[0], "%s", msg);
+}
+
 /* ---- one VM for many cases: no state leaks from case to case ---- */
 
 #define MAX_CORPUS	512

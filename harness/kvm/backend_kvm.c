@@ -29,21 +29,23 @@
  *
  *   0x600000  code page 0 (all hlt, the instruction bytes at the RIP offset)
  *   0x601000  code page 1 (all hlt: the sentinel may land here)
- *   0x602000  GDT
+ *   0x602000  GDT (code for each width and data, for CPL 0 and 3; the TSS)
  *   0x603000  IDT (256 gates)
  *   0x604000  exception stubs, 16 bytes each: record the vector, halt
  *   0x605000  TSS; 0x605080 the exception record
  *   0x606000  exception stack (long mode: IST1 of every gate), top 0x610000
- *   0x800000  page-table pool (SCN_PT_POOL_GPA, long mode)
+ *   0x800000  page-table pool (SCN_PT_POOL_GPA, modes with paging)
  *
- * In long mode 0x602000-0x60ffff are identity-mapped supervisor pages and
- * the two code pages are mapped at the pages of RIP and RIP + 4 KiB.  Every
- * exception vector has an IST stack in RAM, so an MMIO or unmapped RSP
- * cannot turn a fault into a triple fault.  Legacy protected mode has no
- * IST, and kvm_pvm does not deliver through task gates (it jumps to offset
- * 0 of the gate), so there the frame goes on the guest's own stack: when
- * ESP is not RAM the fault cannot be delivered, the VM shuts down, and the
- * result says #DF (see collect()).
+ * With paging (long64, and prot32-paging, which runs in compatibility
+ * mode: see backend_kvm.h) 0x602000-0x60ffff are identity-mapped
+ * supervisor pages and the two code pages are mapped at the pages of RIP
+ * and RIP + 4 KiB.  In long mode every exception vector has an IST stack
+ * in RAM, so an MMIO or unmapped RSP cannot turn a fault into a triple
+ * fault.  Legacy protected mode has no IST, and kvm_pvm does not deliver
+ * through task gates (it jumps to offset 0 of the gate), so there the
+ * frame goes on the guest's own stack: when ESP is not RAM the fault
+ * cannot be delivered, the VM shuts down, and the result says #DF (see
+ * collect()).
  *
  * Reads are answered exactly like the model backend answers them:
  * s->mmio_data bytes in order, then mmio_default_byte() of each GPA.
@@ -99,10 +101,20 @@
 #define KB_HARNESS_START	KB_GDT_GPA	/* identity-mapped in long mode */
 #define KB_HARNESS_END		KB_STACK_TOP
 
-#define KB_SEL_CODE		0x08
+/*
+ * GDT: supervisor code for each width, a flat data segment, the TSS (two
+ * slots in long mode), and the same for user mode (selectors with RPL 3).
+ */
+#define KB_SEL_CODE64		0x08
 #define KB_SEL_DATA		0x10
 #define KB_SEL_TSS		0x18
-#define KB_GDT_ENTRIES		5	/* null, code, data, TSS (2 in long mode) */
+#define KB_SEL_CODE32		0x28
+#define KB_SEL_CODE16		0x30
+#define KB_SEL_UCODE64		0x3b
+#define KB_SEL_UDATA		0x43
+#define KB_SEL_UCODE32		0x4b
+#define KB_SEL_UCODE16		0x53
+#define KB_GDT_ENTRIES		11
 
 #define KB_MARKER_VALID		0x80000000u
 #define KB_DF_VECTOR		8
@@ -816,11 +828,24 @@ static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
 }
 
 /*
+ * Does the guest run in long mode?  long64, and prot32-paging: kvm_pvm
+ * runs no legacy paging (see backend_kvm.h), so that mode runs as
+ * compatibility mode (32-bit code, 4-level tables holding the same 32-bit
+ * mappings), which KVM's emulator runs as 32-bit protected mode too.
+ */
+static bool kb_long_mode(const struct scenario *s)
+{
+	return s->mode == SCN_MODE_LONG64 || s->mode == SCN_MODE_PROT32_PAGING;
+}
+
+/*
  * GDT, IDT, TSS and stubs.  A stub stores KB_MARKER_VALID | vector at
  * KB_REC_GPA and halts; the frame tells the rest.  CR2 comes from
- * KVM_GET_SREGS, so the stubs touch no register.
+ * KVM_GET_SREGS, so the stubs touch no register.  In long mode the stubs
+ * are 64-bit code and every gate uses IST1; in legacy mode they are 32-bit
+ * code.
  */
-static void setup_tables(struct kvm_backend *kb, bool long64)
+static void setup_tables(struct kvm_backend *kb, bool long_mode)
 {
 	u8 *gdt = resv_ptr(kb, KB_GDT_GPA), *idt = resv_ptr(kb, KB_IDT_GPA);
 	u8 *tss = resv_ptr(kb, KB_TSS_GPA);
@@ -829,13 +854,19 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 	memset(gdt, 0, PAGE_SIZE);
 	memset(idt, 0, PAGE_SIZE);
 	memset(tss, 0, PAGE_SIZE);
-	/* code: 64-bit (L) or 32-bit (D); data: flat 32-bit; TSS: busy */
-	put_u64(gdt + KB_SEL_CODE, gdt_desc(0, 0xfffff, 0x9b, long64 ? 0xa : 0xc));
+	/* code: 64-bit (L), 32-bit (D), 16-bit; data: flat 32-bit; TSS: busy */
+	put_u64(gdt + KB_SEL_CODE64, gdt_desc(0, 0xfffff, 0x9b, 0xa));
 	put_u64(gdt + KB_SEL_DATA, gdt_desc(0, 0xfffff, 0x93, 0xc));
 	put_u64(gdt + KB_SEL_TSS, gdt_desc((u32)KB_TSS_GPA, 0x67, 0x8b, 0));
 	/* the upper half of a 64-bit TSS descriptor: base 63:32 = 0 */
+	put_u64(gdt + KB_SEL_CODE32, gdt_desc(0, 0xfffff, 0x9b, 0xc));
+	put_u64(gdt + KB_SEL_CODE16, gdt_desc(0, 0xffff, 0x9b, 0));
+	put_u64(gdt + (KB_SEL_UCODE64 & ~7), gdt_desc(0, 0xfffff, 0xfb, 0xa));
+	put_u64(gdt + (KB_SEL_UDATA & ~7), gdt_desc(0, 0xfffff, 0xf3, 0xc));
+	put_u64(gdt + (KB_SEL_UCODE32 & ~7), gdt_desc(0, 0xfffff, 0xfb, 0xc));
+	put_u64(gdt + (KB_SEL_UCODE16 & ~7), gdt_desc(0, 0xffff, 0xfb, 0));
 
-	if (long64) {
+	if (long_mode) {
 		put_u64(tss + 4, KB_STACK_TOP);		/* rsp0 */
 		put_u64(tss + 36, KB_STACK_TOP);	/* ist1 */
 		put_u16(tss + 102, 104);		/* no I/O bitmap */
@@ -852,7 +883,7 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 
 		memset(code, 0xf4, KB_STUB_SIZE);
 		code[k++] = 0xc7;			/* mov dword [abs32], imm32 */
-		if (long64) {
+		if (long_mode) {
 			code[k++] = 0x04;		/* SIB, no base: absolute */
 			code[k++] = 0x25;
 		} else {
@@ -865,11 +896,11 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 		code[k++] = 0xeb;			/* jmp back to the hlt */
 		code[k++] = 0xfd;
 
-		if (long64) {
+		if (long_mode) {
 			u8 *g = idt + vec * 16;
 
 			put_u16(g, (u16)stub);
-			put_u16(g + 2, KB_SEL_CODE);
+			put_u16(g + 2, KB_SEL_CODE64);
 			g[4] = 1;			/* IST1 */
 			g[5] = 0x8e;			/* present, DPL0, interrupt gate */
 			put_u16(g + 6, (u16)(stub >> 16));
@@ -878,7 +909,7 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 			u8 *g = idt + vec * 8;
 
 			put_u16(g, (u16)stub);
-			put_u16(g + 2, KB_SEL_CODE);
+			put_u16(g + 2, KB_SEL_CODE32);
 			g[5] = 0x8e;			/* 32-bit interrupt gate */
 			put_u16(g + 6, (u16)(stub >> 16));
 		}
@@ -907,11 +938,17 @@ static u64 code_linear(const struct scenario *s)
  */
 static int code_length(struct kvm_backend *kb, const struct scenario *s)
 {
+	static const enum x86emul_mode modes[SCN_NR_MODES] = {
+		[SCN_MODE_REAL16] = X86EMUL_MODE_REAL,
+		[SCN_MODE_PROT16] = X86EMUL_MODE_PROT16,
+		[SCN_MODE_PROT32] = X86EMUL_MODE_PROT32,
+		[SCN_MODE_PROT32_PAGING] = X86EMUL_MODE_PROT32,
+		[SCN_MODE_LONG64] = X86EMUL_MODE_PROT64,
+	};
 	struct insn_decoded d;
 	unsigned int len;
 
-	insn_decode(kb->dec, s->mode == SCN_MODE_LONG64 ? X86EMUL_MODE_PROT64 :
-		    X86EMUL_MODE_PROT32, s->insn, s->insn_len, &d);
+	insn_decode(kb->dec, modes[s->mode], s->insn, s->insn_len, &d);
 	switch (d.status) {
 	case INSN_EXCEPTION:
 	case INSN_NOT_EMULATED:
@@ -951,26 +988,43 @@ static bool gva_mapped(const struct scn_map *maps, unsigned int nr, u64 gva)
 	return false;
 }
 
-/* 4-level tables: the scenario's maps, the code pages, the harness pages. */
-static int setup_paging64(struct kvm_backend *kb, const struct scenario *s,
-			  const struct scn_map *maps, unsigned int nr, u64 la)
+/*
+ * Page tables in the pool, built afresh per case: the scenario's maps,
+ * the code pages at the pages of the instruction and the next one, the
+ * harness pages identity-mapped as supervisor pages.  prot32-paging gets
+ * 4-level tables (compatibility mode, see kb_long_mode()) with the same
+ * 32-bit mappings and no NX bits, as the model's 2-level tables have none.
+ *
+ * No translation from an earlier case survives into this one: the host
+ * writes the tables, which shadow paging does not see, but every case
+ * deletes a memslot before it runs (setup_frames()), and that zaps every
+ * shadow page KVM built from the old tables.
+ */
+static int setup_paging(struct kvm_backend *kb, const struct scenario *s,
+			const struct scn_map *maps, unsigned int nr, u64 la)
 {
 	u64 page = la & PAGE_MASK, gva;
 	unsigned int i;
 	int r;
 
-	r = pt_init(&kb->pt, PT_4LEVEL, resv_ptr(kb, SCN_PT_POOL_GPA), SCN_PT_POOL_GPA,
-		    SCN_PT_POOL_PAGES);
-	if (r)
+	r = pt_init(&kb->pt, scenario_paging(s) ? PT_4LEVEL : PT_NONE,
+		    resv_ptr(kb, SCN_PT_POOL_GPA), SCN_PT_POOL_GPA, SCN_PT_POOL_PAGES);
+	if (r || !scenario_paging(s))
 		return r;
 	for (i = 0; i < nr; i++) {
-		r = pt_map_scenario(&kb->pt, &maps[i]);
+		struct scn_map m = maps[i];
+
+		if (s->mode != SCN_MODE_LONG64)
+			m.flags &= ~SCN_MAP_NX;
+		r = pt_map_scenario(&kb->pt, &m);
 		if (r)
 			return r;
 	}
 	/* the code pages: the instruction must fit before the second ends */
 	for (i = 0; i < KB_CODE_PAGES; i++) {
 		gva = page + i * PAGE_SIZE;
+		if (s->mode != SCN_MODE_LONG64)
+			gva = (u32)gva;		/* 32-bit linear addresses wrap */
 		if (gva_mapped(maps, nr, gva) || (gva >= KB_HARNESS_START && gva < KB_HARNESS_END)) {
 			/* the layout owns that page: fine if the bytes end before it */
 			if (i == 0 || (la & ~PAGE_MASK) + s->insn_len + 1 > PAGE_SIZE)
@@ -993,22 +1047,38 @@ static int setup_paging64(struct kvm_backend *kb, const struct scenario *s,
 
 /* ---- vCPU state ---- */
 
+static bool mode_is16(const struct scenario *s)
+{
+	return s->mode == SCN_MODE_REAL16 || s->mode == SCN_MODE_PROT16;
+}
+
+/* The model backend's attributes; a selector that names a GDT entry of the same kind. */
 static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigned int i)
 {
 	struct scn_segment seg = scenario_segment(s, i);
-	bool long64 = s->mode == SCN_MODE_LONG64;
-	bool cs = i == VCPU_SREG_CS;
+	bool long64 = s->mode == SCN_MODE_LONG64, is16 = mode_is16(s);
+	bool cs = i == VCPU_SREG_CS, user = s->cpl == 3;
+	u16 sel;
 
-	/* the same attributes as the model backend's */
+	if (s->mode == SCN_MODE_REAL16)
+		sel = 0;		/* as the model's: the bases are given */
+	else if (!cs)
+		sel = user ? KB_SEL_UDATA : KB_SEL_DATA;
+	else if (long64)
+		sel = user ? KB_SEL_UCODE64 : KB_SEL_CODE64;
+	else if (is16)
+		sel = user ? KB_SEL_UCODE16 : KB_SEL_CODE16;
+	else
+		sel = user ? KB_SEL_UCODE32 : KB_SEL_CODE32;
 	*k = (struct kvm_segment){
 		.base = seg.base,
 		.limit = seg.limit,
-		.selector = cs ? KB_SEL_CODE : KB_SEL_DATA,
+		.selector = sel,
 		.type = cs ? 0xb : 0x3,
 		.present = 1,
 		.s = 1,
 		.dpl = cs || i == VCPU_SREG_SS ? s->cpl : 3,
-		.db = long64 ? !cs : 1,
+		.db = is16 ? 0 : long64 ? !cs : 1,
 		.l = long64 && cs,
 		.g = seg.limit > 0xfffff,
 	};
@@ -1021,7 +1091,7 @@ static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigne
  */
 static int set_state(struct kvm_backend *kb, const struct scenario *s)
 {
-	bool long64 = s->mode == SCN_MODE_LONG64;
+	bool long_mode = kb_long_mode(s);
 	struct kvm_sregs *sr, sr_buf;
 	struct kvm_regs *regs, regs_buf;
 	struct kvm_vcpu_events *ev, ev_buf;
@@ -1050,18 +1120,20 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 	sr->gdt.base = KB_GDT_GPA;
 	sr->gdt.limit = KB_GDT_ENTRIES * 8 - 1;
 	sr->idt.base = KB_IDT_GPA;
-	sr->idt.limit = long64 ? 256 * 16 - 1 : 256 * 8 - 1;
+	sr->idt.limit = long_mode ? 256 * 16 - 1 : 256 * 8 - 1;
 
-	sr->cr0 = X86_CR0_PE | BIT(4);	/* ET */
-	if (long64)
+	sr->cr0 = BIT(4);		/* ET */
+	if (s->mode != SCN_MODE_REAL16)
+		sr->cr0 |= X86_CR0_PE;
+	if (scenario_paging(s))
 		sr->cr0 |= X86_CR0_PG;
 	if (s->ctl & SCN_CTL_CR0_WP)
 		sr->cr0 |= X86_CR0_WP;
 	sr->cr2 = 0;
-	sr->cr3 = long64 ? kb->pt.root : 0;
+	sr->cr3 = scenario_paging(s) ? kb->pt.root : 0;
 	sr->cr4 = (s->ctl & SCN_CTL_CR4_OSFXSR) ? X86_CR4_OSFXSR : 0;
 	sr->efer = (s->ctl & SCN_CTL_EFER_NXE) ? EFER_NX : 0;
-	if (long64) {
+	if (long_mode) {
 		sr->cr4 |= X86_CR4_PAE;
 		sr->efer |= EFER_LME | EFER_LMA;
 	}
@@ -1253,7 +1325,7 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (r->exception.vector == PF_VECTOR)
 		r->exception.address = sr.cr2;
 
-	if (s->mode == SCN_MODE_LONG64) {
+	if (kb_long_mode(s)) {
 		/* IST1: the CPU aligned the top; [ec,] rip, cs, rflags, rsp, ss */
 		const u8 *f = resv_ptr(kb, KB_STACK_TOP - 40);
 
@@ -1294,7 +1366,8 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 {
 	unsigned int i;
 
-	if (s->mode != SCN_MODE_PROT32 && s->mode != SCN_MODE_LONG64) {
+	if (s->mode != SCN_MODE_PROT32 && s->mode != SCN_MODE_PROT32_PAGING &&
+	    s->mode != SCN_MODE_LONG64) {
 		snprintf(kb->why, sizeof(kb->why), "mode %s", scenario_mode_name(s->mode));
 		return -EOPNOTSUPP;
 	}
@@ -1317,7 +1390,7 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		}
 	}
 	/* paging off: the code must sit in the code pages themselves */
-	if (s->mode == SCN_MODE_PROT32 &&
+	if (!scenario_paging(s) &&
 	    (la < KB_CODE_GPA || la + s->insn_len + 1 > KB_CODE_GPA + KB_CODE_PAGES * PAGE_SIZE)) {
 		snprintf(kb->why, sizeof(kb->why), "code outside the code pages");
 		return -EOPNOTSUPP;
@@ -1376,16 +1449,14 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (kb->traced && gettid() != kb->traced_tid)
 		trace_set_pid(kb);
 
-	setup_tables(kb, s->mode == SCN_MODE_LONG64);
+	setup_tables(kb, kb_long_mode(s));
 	setup_code(kb, s, la);
-	if (s->mode == SCN_MODE_LONG64) {
-		ret = setup_paging64(kb, s, maps, nr, la);
-		if (ret) {
-			snprintf(kb->why, sizeof(kb->why), ret == -EOPNOTSUPP ?
-				 "the layout maps a code or harness page" : "page tables: %s",
-				 strerror(-ret));
-			return ret;
-		}
+	ret = setup_paging(kb, s, maps, nr, la);
+	if (ret) {
+		snprintf(kb->why, sizeof(kb->why), ret == -EOPNOTSUPP ?
+			 "the layout maps a code or harness page" : "page tables: %s",
+			 strerror(-ret));
+		return ret;
 	}
 	if (kb->vm_stale)
 		vm_destroy(kb);

@@ -7,11 +7,24 @@
  * not depend on the cases before it.  The kvm_mmio events of the case come
  * from a private tracefs instance filtered to the calling thread.
  *
- * First version: modes prot32 (paging off) and long64 at CPL 0 with RAM,
- * ROM and MMIO frames.  Everything else (real16, prot16, prot32-paging,
- * CPL 3, in-kernel IOAPIC/LAPIC, ioeventfd, coalesced frames, no
- * instruction bytes at all) makes kvm_backend_run() return -EOPNOTSUPP with
- * the result OUTCOME_NOT_RUN.
+ * Modes: prot32 (paging off), prot32-paging and long64, at CPL 0, with
+ * RAM, ROM and MMIO frames.  Everything else (real16, prot16, CPL 3,
+ * in-kernel IOAPIC/LAPIC, ioeventfd, coalesced frames, no instruction
+ * bytes at all) makes kvm_backend_run() return -EOPNOTSUPP with the result
+ * OUTCOME_NOT_RUN.
+ *
+ * prot32-paging runs in compatibility mode.  kvm_pvm has no legacy paging:
+ * KVM_SET_SREGS drops CR0.PG unless EFER.LMA is set (it reads back CR0
+ * without PG, with CR4.PAE or not), and a guest MOV to CR0 that sets PG
+ * outside long mode takes #GP (2-level and PAE tables alike; measured on
+ * 6.18.44 kvm_pvm).  So the case runs with EFER.LMA, CR4.PAE, a 32-bit
+ * code segment (L=0, D=1) and 4-level tables that map the same 32-bit
+ * linear pages.  KVM's emulator runs that as 32-bit protected mode
+ * (X86EMUL_MODE_PROT32: 32-bit linear wrap, segment checks) like legacy
+ * paging; what differs is the kernel's page walk (64-bit guest format
+ * instead of 2-level) and exception delivery (64-bit IDT, the IST stack).
+ * NX bits of the layout are left out, as the model's 2-level tables have
+ * none.
  *
  * Registers go through KVM_CAP_SYNC_REGS where KVM has it;
  * FRAGFUZZ_KVM_NO_SYNC_REGS=1 in the environment uses the ioctls instead.
