@@ -186,8 +186,8 @@ TEST(kvm_backend_e02_trace_is_the_618_bug)
 		       "model/kernel differences");
 }
 
-/* Modes this version does not run are refused, not half run. */
-TEST(kvm_backend_unsupported_mode_is_not_run)
+/* Cases this version does not run are refused, not half run. */
+TEST(kvm_backend_unsupported_case_is_not_run)
 {
 	static struct run_result rk;
 	struct kvm_backend *kb;
@@ -196,8 +196,9 @@ TEST(kvm_backend_unsupported_mode_is_not_run)
 	int r;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	TEST_ASSERT(!scenario_parse_text(&s, "mode real16\ninsn 8b 07\n", err, sizeof(err)),
-		    "scenario: %s", err);
+	/* the sentinel would wrap to IP 0 */
+	TEST_ASSERT(!scenario_parse_text(&s, "mode real16\ninsn 8b 07\nreg rip 0xfffe\n", err,
+					 sizeof(err)), "scenario: %s", err);
 	kb = kvm_backend_create(err, sizeof(err));
 	TEST_ASSERT(kb, "kvm backend: %s", err);
 	r = kvm_backend_run(kb, &s, &rk);
@@ -381,6 +382,101 @@ TEST(kvm_backend_remapped_page_is_never_stale)
 	}
 	kvm_backend_destroy(kb);
 	TEST_ASSERT(!msg[0], "%s", msg);
+}
+
+/*
+ * real16 and prot16: a 2-byte read split 1+1 over two MMIO pages (r01)
+ * gives two 1-byte exits, AX from both answers, and the 6.18 trace
+ * (unsatisfied-read with fragment 0's GPA and the last piece's length, the
+ * completion with the whole length); a 2-byte write split the same way
+ * gives two 1-byte write exits.
+ */
+static void check_split16(struct test_ctx *t, const char *mode)
+{
+	static struct run_result r, w;
+	char text[256], msg[256] = "";
+	bool traced;
+	int ret;
+
+	snprintf(text, sizeof(text), "mode %s\ninsn 8b 05\nreg rdi 0x8fff\n", mode);
+	ret = run_text(text, &r, &traced, msg, sizeof(msg));
+	TEST_ASSERT(!ret, "%s read: %s", mode, msg);
+	snprintf(text, sizeof(text), "mode %s\ninsn 89 05\nreg rdi 0x8fff\nreg rax 0x1234\n",
+		 mode);
+	ret = run_text(text, &w, NULL, msg, sizeof(msg));
+	TEST_ASSERT(!ret, "%s write: %s", mode, msg);
+
+	TEST_ASSERT_EQ(r.outcome, OUTCOME_RETIRED, "read outcome");
+	TEST_ASSERT_EQ(r.nr_exits, 2, "read exits");
+	check_exit(&r, 0, false, 0x8fff, 1, NULL, msg, sizeof(msg));
+	if (!msg[0])
+		check_exit(&r, 1, false, 0x9000, 1, NULL, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s read: %s", mode, msg);
+	TEST_ASSERT_EQ(r.regs[VCPU_REGS_RAX] & 0xffff,
+		       mmio_default_byte(0x8fff) | mmio_default_byte(0x9000) << 8, "ax");
+	TEST_ASSERT_EQ(r.rip, 2, "ip after the read");
+
+	TEST_ASSERT_EQ(w.outcome, OUTCOME_RETIRED, "write outcome");
+	TEST_ASSERT_EQ(w.nr_exits, 2, "write exits");
+	check_exit(&w, 0, true, 0x8fff, 1, "34", msg, sizeof(msg));
+	if (!msg[0])
+		check_exit(&w, 1, true, 0x9000, 1, "12", msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s write: %s", mode, msg);
+	TEST_ASSERT_EQ(w.rip, 2, "ip after the write");
+
+	if (!traced)
+		return;
+	TEST_ASSERT_EQ(r.trace.nr, 2, "read trace events");
+	TEST_ASSERT_EQ(r.trace.ev[0].type, KVM_TRACE_MMIO_READ_UNSATISFIED, "event 0 type");
+	TEST_ASSERT_EQ(r.trace.ev[0].len, 1, "event 0 len");
+	TEST_ASSERT_EQ(r.trace.ev[0].gpa, 0x8fff, "event 0 gpa");
+	TEST_ASSERT_EQ(r.trace.ev[1].type, KVM_TRACE_MMIO_READ, "event 1 type");
+	TEST_ASSERT_EQ(r.trace.ev[1].len, 2, "event 1 len");
+	TEST_ASSERT_EQ(r.trace.ev[1].gpa, 0x8fff, "event 1 gpa");
+}
+
+TEST(kvm_backend_real16_split_access)
+{
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	check_split16(t, "real16");
+}
+
+TEST(kvm_backend_prot16_split_access)
+{
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	check_split16(t, "prot16");
+}
+
+/*
+ * A word read at offset 0xffff of a 64 KiB data segment is beyond its
+ * limit: #GP(0) before any access, in real mode (delivered through the IVT)
+ * and in 16-bit protected mode (through a 32-bit gate), with the stack in
+ * RAM; IP stays on the instruction, SP is as before.
+ */
+TEST(kvm_backend_16bit_limit_fault)
+{
+	static const char *const modes[] = { "real16", "prot16" };
+	static struct run_result r;
+	char text[256], msg[256];
+	unsigned int i;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		snprintf(text, sizeof(text), "mode %s\ninsn 8b 06 ff ff\nreg rsp 0x7800\n"
+			 "map 0x7000 0x7000 ram\n", modes[i]);
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s: %s", modes[i], msg);
+		TEST_ASSERT(r.outcome == OUTCOME_EXCEPTION, "%s: outcome %s, wanted an exception",
+			    modes[i], run_outcome_name(r.outcome));
+		TEST_ASSERT(r.exception.vector == 13, "%s: vector %u, wanted 13", modes[i],
+			    r.exception.vector);
+		TEST_ASSERT(r.nr_exits == 0, "%s: %u exits, wanted none", modes[i], r.nr_exits);
+		TEST_ASSERT(r.rip == 0, "%s: ip 0x%llx, wanted 0", modes[i],
+			    (unsigned long long)r.rip);
+		TEST_ASSERT(r.regs[VCPU_REGS_RSP] == 0x7800, "%s: sp 0x%llx, wanted 0x7800",
+			    modes[i], (unsigned long long)r.regs[VCPU_REGS_RSP]);
+	}
 }
 
 /* ---- one VM for many cases: no state leaks from case to case ---- */

@@ -30,9 +30,9 @@
  *   0x600000  code page 0 (all hlt, the instruction bytes at the RIP offset)
  *   0x601000  code page 1 (all hlt: the sentinel may land here)
  *   0x602000  GDT (code for each width and data, for CPL 0 and 3; the TSS)
- *   0x603000  IDT (256 gates)
- *   0x604000  exception stubs, 16 bytes each: record the vector, halt
- *   0x605000  TSS; 0x605080 the exception record
+ *   0x603000  IDT (256 gates; real mode: the IVT, see KB_RM_HSEG)
+ *   0x604000  exception stubs, 16 bytes each: nop, hlt
+ *   0x605000  TSS
  *   0x606000  exception stack (long mode: IST1 of every gate), top 0x610000
  *   0x800000  page-table pool (SCN_PT_POOL_GPA, modes with paging)
  *
@@ -96,7 +96,6 @@
 #define KB_STUB_GPA		0x604000ULL
 #define KB_STUB_SIZE		16
 #define KB_TSS_GPA		0x605000ULL
-#define KB_REC_GPA		0x605080ULL
 #define KB_STACK_TOP		0x610000ULL
 #define KB_HARNESS_START	KB_GDT_GPA	/* identity-mapped in long mode */
 #define KB_HARNESS_END		KB_STACK_TOP
@@ -116,7 +115,18 @@
 #define KB_SEL_UCODE16		0x53
 #define KB_GDT_ENTRIES		11
 
-#define KB_MARKER_VALID		0x80000000u
+/*
+ * Real mode: IVT entry v is (KB_RM_HSEG - v):(16 * v), so every vector
+ * goes to linear KB_RM_HANDLER, below 1 MiB as real-mode handlers must be
+ * (and so in the scenario's space, where no harness page can be).  A
+ * hardware breakpoint there (KVM_GUESTDBG_USE_HW_BP) stops the vCPU before
+ * it fetches from it; CS tells the vector.
+ */
+#define KB_RM_HSEG		0xf000
+#define KB_RM_HANDLER		(KB_RM_HSEG << 4)
+#define KB_DR6_B0		BIT(0)
+#define KB_DR7_L0		BIT(0)	/* DR0 enabled, execute, 1 byte */
+
 #define KB_DF_VECTOR		8
 #define KB_MAX_RUNS		RESULT_MAX_EXITS	/* as the model backend */
 /* memslots: the harness pages and the page-table pool, then the frames */
@@ -172,6 +182,11 @@ struct kvm_backend {
 	bool vm_stale;
 	bool dirty;
 	unsigned long vm_creates;
+
+	/* the vCPU's KVM_SET_GUEST_DEBUG control, and the last debug exit */
+	u32 guest_debug;
+	bool debug_exit;
+	u64 debug_dr6, debug_pc;
 
 	/* a fresh vCPU's state, restored per case or when dirty */
 	struct kvm_sregs sregs0;
@@ -616,6 +631,7 @@ static void vm_destroy(struct kvm_backend *kb)
 		close(kb->vm_fd);
 	kb->vcpu_fd = kb->vm_fd = -1;
 	memset(kb->frame_used, 0, sizeof(kb->frame_used));
+	kb->guest_debug = 0;
 	kb->vm_stale = false;
 	kb->dirty = false;
 }
@@ -839,14 +855,17 @@ static bool kb_long_mode(const struct scenario *s)
 }
 
 /*
- * GDT, IDT, TSS and stubs.  A stub stores KB_MARKER_VALID | vector at
- * KB_REC_GPA and halts; the frame tells the rest.  CR2 comes from
- * KVM_GET_SREGS, so the stubs touch no register.  In long mode the stubs
- * are 64-bit code and every gate uses IST1; in legacy mode they are 32-bit
- * code.
+ * GDT, IDT, TSS and stubs.  The stub of vector v sits at KB_STUB_GPA +
+ * 16 v: nop, hlt.  Where the vCPU stopped in the stubs tells the vector
+ * (see stub_vector()), the frame tells the rest, CR2 comes from the
+ * sregs: the stubs touch no register and no memory, so they work whatever
+ * the scenario's data segments are.  The nop is there for single-stepping
+ * (KVM_EXIT_DEBUG after it, before the hlt).  In long mode the gates are
+ * 64-bit and use IST1; in legacy mode they go to 32-bit code.
  */
-static void setup_tables(struct kvm_backend *kb, bool long_mode)
+static void setup_tables(struct kvm_backend *kb, const struct scenario *s)
 {
+	bool long_mode = kb_long_mode(s);
 	u8 *gdt = resv_ptr(kb, KB_GDT_GPA), *idt = resv_ptr(kb, KB_IDT_GPA);
 	u8 *tss = resv_ptr(kb, KB_TSS_GPA);
 	unsigned int vec;
@@ -879,22 +898,12 @@ static void setup_tables(struct kvm_backend *kb, bool long_mode)
 	for (vec = 0; vec < 256; vec++) {
 		u64 stub = KB_STUB_GPA + vec * KB_STUB_SIZE;
 		u8 *code = resv_ptr(kb, stub);
-		unsigned int k = 0;
 
 		memset(code, 0xf4, KB_STUB_SIZE);
-		code[k++] = 0xc7;			/* mov dword [abs32], imm32 */
-		if (long_mode) {
-			code[k++] = 0x04;		/* SIB, no base: absolute */
-			code[k++] = 0x25;
-		} else {
-			code[k++] = 0x05;
-		}
-		put_u32(code + k, (u32)KB_REC_GPA);
-		put_u32(code + k + 4, KB_MARKER_VALID | vec);
-		k += 8;
-		code[k++] = 0xf4;			/* hlt */
-		code[k++] = 0xeb;			/* jmp back to the hlt */
-		code[k++] = 0xfd;
+		code[0] = 0x90;				/* nop */
+		code[1] = 0xf4;				/* hlt */
+		code[2] = 0xeb;				/* jmp back to the hlt */
+		code[3] = 0xfd;
 
 		if (long_mode) {
 			u8 *g = idt + vec * 16;
@@ -914,7 +923,13 @@ static void setup_tables(struct kvm_backend *kb, bool long_mode)
 			put_u16(g + 6, (u16)(stub >> 16));
 		}
 	}
-	put_u32(resv_ptr(kb, KB_REC_GPA), 0);
+	if (s->mode == SCN_MODE_REAL16) {
+		/* the IVT instead of the gates: see KB_RM_HSEG */
+		for (vec = 0; vec < 256; vec++) {
+			put_u16(idt + vec * 4, vec * 16);
+			put_u16(idt + vec * 4 + 2, KB_RM_HSEG - vec);
+		}
+	}
 }
 
 /* Linear address of the instruction. */
@@ -1085,6 +1100,27 @@ static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigne
 }
 
 /*
+ * Guest debugging the case needs: the real-mode handler breakpoint.  Set
+ * only when it changes (a new vCPU has none).
+ */
+static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s)
+{
+	struct kvm_guest_debug gd = { 0 };
+
+	if (s->mode == SCN_MODE_REAL16) {
+		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+		gd.arch.debugreg[0] = KB_RM_HANDLER;
+		gd.arch.debugreg[7] = KB_DR7_L0;
+	}
+	if (gd.control == kb->guest_debug)
+		return 0;
+	if (ioctl(kb->vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0)
+		return -errno;
+	kb->guest_debug = gd.control;
+	return 0;
+}
+
+/*
  * Registers, segments, control registers and events for @s, on top of a
  * fresh vCPU's: through the kvm_run sync area (loaded by the next
  * KVM_RUN), or by ioctl.
@@ -1121,6 +1157,8 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 	sr->gdt.limit = KB_GDT_ENTRIES * 8 - 1;
 	sr->idt.base = KB_IDT_GPA;
 	sr->idt.limit = long_mode ? 256 * 16 - 1 : 256 * 8 - 1;
+	if (s->mode == SCN_MODE_REAL16)
+		sr->idt.limit = 256 * 4 - 1;	/* the IVT */
 
 	sr->cr0 = BIT(4);		/* ET */
 	if (s->mode != SCN_MODE_REAL16)
@@ -1208,6 +1246,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 	unsigned int pos = 0, n = 0;
 
 	kb->vm_stale = true;
+	kb->debug_exit = false;
 	while (n < KB_MAX_RUNS) {
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
@@ -1227,7 +1266,15 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			break;
 		case KVM_EXIT_HLT:
 			kb->vm_stale = false;
-			r->outcome = OUTCOME_RETIRED;	/* or an exception: see below */
+			r->outcome = OUTCOME_RETIRED;	/* or an exception: see collect() */
+			return;
+		case KVM_EXIT_DEBUG:
+			/* the real-mode handler breakpoint: see collect() */
+			kb->debug_exit = true;
+			kb->debug_dr6 = run->debug.arch.dr6;
+			kb->debug_pc = run->debug.arch.pc;
+			kb->vm_stale = false;
+			r->outcome = OUTCOME_RETIRED;
 			return;
 		case KVM_EXIT_INTERNAL_ERROR:
 			r->outcome = OUTCOME_EMULATION_FAILURE;
@@ -1270,33 +1317,90 @@ static u8 *guest_ram(struct kvm_backend *kb, u64 gpa, unsigned int len)
 	return NULL;
 }
 
-/*
- * Legacy mode: [error code,] EIP, CS, EFLAGS at SS:ESP after delivery,
- * which succeeded, so they are in RAM.
- */
-static void exception_state32(struct kvm_backend *kb, const struct scenario *s,
-			      struct run_result *r, u32 esp)
+/* @len bytes of guest RAM at @gpa, byte by byte; false if any is not RAM. */
+static bool read_ram(struct kvm_backend *kb, u64 gpa, void *buf, unsigned int len)
 {
-	bool ec = r->exception.error_code_valid;
-	u32 la = scenario_segment(s, VCPU_SREG_SS).base + esp;
-	u32 f[4];
-	u8 *p = guest_ram(kb, la, ec ? 16 : 12);
+	u8 *out = buf;
+	unsigned int i;
 
-	if (!p)
-		return;		/* RIP stays the stub's */
-	memcpy(f, p, ec ? 16 : 12);
-	if (ec)
-		r->exception.error_code = (u16)f[0];
-	r->rip = f[ec];
-	r->rflags = f[ec + 2];
-	r->regs[VCPU_REGS_RSP] = esp + (ec ? 16 : 12);
+	for (i = 0; i < len; i++) {
+		u8 *p = guest_ram(kb, gpa + i, 1);
+
+		if (!p)
+			return false;
+		out[i] = *p;
+	}
+	return true;
+}
+
+/*
+ * Legacy and real mode, paging off: after delivery, which succeeded, the
+ * frame is in RAM at SS:(E)SP, the stack pointer as wide as SS says.
+ * Protected mode: [error code,] EIP, CS, EFLAGS; real mode: IP, CS, FLAGS.
+ */
+static void exception_state_legacy(struct kvm_backend *kb, const struct scenario *s,
+				   struct run_result *r, u64 rsp)
+{
+	bool ec = r->exception.error_code_valid, real = s->mode == SCN_MODE_REAL16;
+	u32 mask = mode_is16(s) ? 0xffff : 0xffffffff, sp = (u32)rsp & mask;
+	u32 f[4];
+	u16 f16[3];
+	unsigned int size;
+
+	if (real) {
+		size = sizeof(f16);
+		if (!read_ram(kb, (u32)(scenario_segment(s, VCPU_SREG_SS).base + sp), f16, size))
+			return;		/* RIP stays the handler's */
+		r->rip = f16[0];
+		r->rflags = (r->rflags & ~0xffffULL) | f16[2];
+	} else {
+		size = ec ? 16 : 12;
+		if (!read_ram(kb, (u32)(scenario_segment(s, VCPU_SREG_SS).base + sp), f, size))
+			return;		/* RIP stays the stub's */
+		if (ec)
+			r->exception.error_code = (u16)f[0];
+		r->rip = f[ec];
+		r->rflags = f[ec + 2];
+	}
+	r->regs[VCPU_REGS_RSP] = (rsp & ~(u64)mask) | ((sp + size) & mask);
+}
+
+/*
+ * Protected and long mode: the vector whose stub the vCPU stopped in (at
+ * the hlt, or single-stepped past the nop), or -1.  The stubs' code
+ * segment at CPL 0 with RIP in them: only a delivered exception gets
+ * there (or an instruction under test that jumps into them).
+ */
+static int stub_vector(const struct scenario *s, const struct kvm_regs *regs,
+		       const struct kvm_sregs *sr)
+{
+	u16 sel = kb_long_mode(s) ? KB_SEL_CODE64 : KB_SEL_CODE32;
+
+	if (sr->cs.selector != sel || regs->rip < KB_STUB_GPA ||
+	    regs->rip >= KB_STUB_GPA + 256 * KB_STUB_SIZE)
+		return -1;
+	return (regs->rip - KB_STUB_GPA) / KB_STUB_SIZE;
+}
+
+/*
+ * Real mode: the vCPU stopped at the handler breakpoint, with the
+ * vector in CS (see KB_RM_HSEG)?  Then -1 otherwise.
+ */
+static int real_mode_vector(struct kvm_backend *kb, const struct kvm_sregs *sr)
+{
+	u16 vec = KB_RM_HSEG - sr->cs.selector;
+
+	if (!kb->debug_exit || !(kb->debug_dr6 & KB_DR6_B0) || kb->debug_pc != KB_RM_HANDLER ||
+	    vec > 255 || sr->cs.base != (u64)sr->cs.selector << 4)
+		return -1;
+	return vec;
 }
 
 static void collect(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct kvm_sregs sr;
 	struct kvm_regs regs;
-	u32 marker;
+	int vec;
 
 	if (kb->sync_regs && r->outcome != OUTCOME_KVM_ERROR) {
 		/* KVM stored them into the sync area at the last exit */
@@ -1313,14 +1417,14 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (r->outcome != OUTCOME_RETIRED)
 		return;
 
-	memcpy(&marker, resv_ptr(kb, KB_REC_GPA), sizeof(marker));
-	if (!(marker & KB_MARKER_VALID)) {
+	vec = s->mode == SCN_MODE_REAL16 ? real_mode_vector(kb, &sr) : stub_vector(s, &regs, &sr);
+	if (vec < 0) {
 		/* halted on a sentinel: RIP is one past it */
 		r->rip = regs.rip - 1;
 		return;
 	}
 	r->outcome = OUTCOME_EXCEPTION;
-	r->exception.vector = marker & 0xff;
+	r->exception.vector = vec;
 	r->exception.error_code_valid = vector_has_error_code(r->exception.vector);
 	if (r->exception.vector == PF_VECTOR)
 		r->exception.address = sr.cr2;
@@ -1338,7 +1442,7 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 		r->rflags = get_u64(f + 16);
 		r->regs[VCPU_REGS_RSP] = get_u64(f + 24);
 	} else {
-		exception_state32(kb, s, r, (u32)regs.rsp);
+		exception_state_legacy(kb, s, r, regs.rsp);
 	}
 }
 
@@ -1366,9 +1470,8 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 {
 	unsigned int i;
 
-	if (s->mode != SCN_MODE_PROT32 && s->mode != SCN_MODE_PROT32_PAGING &&
-	    s->mode != SCN_MODE_LONG64) {
-		snprintf(kb->why, sizeof(kb->why), "mode %s", scenario_mode_name(s->mode));
+	if (s->mode >= SCN_NR_MODES) {
+		snprintf(kb->why, sizeof(kb->why), "mode %u", s->mode);
 		return -EOPNOTSUPP;
 	}
 	if (!s->insn_len) {
@@ -1388,6 +1491,12 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 				 scenario_kind_name(maps[i].kind));
 			return -EOPNOTSUPP;
 		}
+	}
+	/* 16-bit IP: the bytes and the sentinel must not wrap */
+	if (mode_is16(s) && scenario_reg(s, SCN_REG_RIP) + s->insn_len + 1 > 0x10000) {
+		snprintf(kb->why, sizeof(kb->why), "IP 0x%llx wraps in a 16-bit mode",
+			 (unsigned long long)scenario_reg(s, SCN_REG_RIP));
+		return -EOPNOTSUPP;
 	}
 	/* paging off: the code must sit in the code pages themselves */
 	if (!scenario_paging(s) &&
@@ -1449,7 +1558,7 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (kb->traced && gettid() != kb->traced_tid)
 		trace_set_pid(kb);
 
-	setup_tables(kb, kb_long_mode(s));
+	setup_tables(kb, s);
 	setup_code(kb, s, la);
 	ret = setup_paging(kb, s, maps, nr, la);
 	if (ret) {
@@ -1467,6 +1576,8 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 		ret = restore_extended(kb);
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
+	if (!ret)
+		ret = set_guest_debug(kb, s);
 	if (!ret)
 		ret = set_state(kb, s);
 	if (ret) {

@@ -7,11 +7,20 @@
  * not depend on the cases before it.  The kvm_mmio events of the case come
  * from a private tracefs instance filtered to the calling thread.
  *
- * Modes: prot32 (paging off), prot32-paging and long64, at CPL 0, with
- * RAM, ROM and MMIO frames.  Everything else (real16, prot16, CPL 3,
- * in-kernel IOAPIC/LAPIC, ioeventfd, coalesced frames, no instruction
- * bytes at all) makes kvm_backend_run() return -EOPNOTSUPP with the result
- * OUTCOME_NOT_RUN.
+ * Modes: real16, prot16, prot32 (paging off), prot32-paging and long64, at
+ * CPL 0, with RAM, ROM and MMIO frames.  Everything else (CPL 3, in-kernel
+ * IOAPIC/LAPIC, ioeventfd, coalesced frames, no instruction bytes at all,
+ * a 16-bit IP that would wrap) makes kvm_backend_run() return -EOPNOTSUPP
+ * with the result OUTCOME_NOT_RUN.
+ *
+ * real16 runs as real mode (CR0.PE clear) with the scenario's segment
+ * bases in the hidden parts (selectors 0, as the model's; kvm_pvm keeps a
+ * CS base of 0x600000 in real mode).  Exceptions go through an IVT whose
+ * handlers are all at one linear address below 1 MiB with a hardware
+ * breakpoint on it (KVM_GUESTDBG_USE_HW_BP): KVM stops with
+ * KVM_EXIT_DEBUG before fetching there, and CS names the vector.  As in
+ * legacy protected mode, a fault whose stack (SS:SP) is not RAM cannot be
+ * delivered: kvm_pvm shuts the VM down and the result says #DF.
  *
  * prot32-paging runs in compatibility mode.  kvm_pvm has no legacy paging:
  * KVM_SET_SREGS drops CR0.PG unless EFER.LMA is set (it reads back CR0
