@@ -337,47 +337,58 @@ TEST(kvm_backend_prot32_paging_page_fault)
 }
 
 /*
- * One backend, the same linear page mapped to a different MMIO frame case
- * after case (no memslot changes for MMIO frames): every exit goes to the
- * frame of its own case, never to the one the shadow MMU saw before.
+ * One backend, two linear pages mapped to the same two RAM frames case
+ * after case, swapped each time (the frames keep their memslots, so only
+ * the page tables change): every read returns the bytes of the frame its
+ * own case maps.  At CPL 0 KVM's emulator walks the guest tables itself;
+ * 64-bit CPL 3 code runs natively on kvm_pvm and reads RAM through the
+ * shadow page tables, which is where a stale translation would show.
  */
 TEST(kvm_backend_remapped_page_is_never_stale)
 {
-	static const char *const modes[] = { "prot32-paging", "long64" };
+	static const struct {
+		const char *mode;
+		unsigned int cpl;
+	} modes[] = {
+		{ "prot32-paging", 0 }, { "long64", 0 }, { "prot32-paging", 3 }, { "long64", 3 },
+	};
 	static struct run_result r;
 	struct kvm_backend *kb;
-	char text[256], err[256], msg[256] = "";
-	unsigned int m, i;
+	char text[256], err[200], msg[256] = "";
+	unsigned int m, i, j;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	kb = kvm_backend_create(err, sizeof(err));
 	TEST_ASSERT(kb, "kvm backend: %s", err);
 	for (m = 0; m < ARRAY_SIZE(modes) && !msg[0]; m++) {
 		for (i = 0; i < 8 && !msg[0]; i++) {
-			u64 gpa = 0x10000 + (i & 1) * 0x5000 + (i & 2) * 0x800;
+			u64 a = i & 1 ? 0x20000 : 0x10000, b = 0x30000 - a, want = 0;
 			struct scenario s;
 			int ret;
 
-			err[0] = 0;
-			snprintf(text, sizeof(text), "mode %s\ninsn 8b 07\nreg rdi 0x40000ffe\n"
-				 "map 0x40000000 0x%llx mmio\nmap 0x40001000 0x%llx mmio\n",
-				 modes[m], (unsigned long long)gpa,
-				 (unsigned long long)gpa + 0x3000);
+			snprintf(text, sizeof(text), "mode %s\ncpl %u\ninsn 8b 07\n"
+				 "reg rdi 0x40000100\nmap 0x40000000 0x%llx ram user\n"
+				 "map 0x40001000 0x%llx ram user\n", modes[m].mode, modes[m].cpl,
+				 (unsigned long long)a, (unsigned long long)b);
 			if (scenario_parse_text(&s, text, err, sizeof(err))) {
 				snprintf(msg, sizeof(msg), "scenario: %s", err);
 				break;
 			}
 			ret = kvm_backend_run(kb, &s, &r);
 			if (ret) {
-				snprintf(msg, sizeof(msg), "%s case %u: %s (%s)", modes[m], i,
-					 strerror(-ret), kvm_backend_why(kb));
+				snprintf(msg, sizeof(msg), "%s CPL %u case %u: %s (%s)", modes[m].mode,
+					 modes[m].cpl, i, strerror(-ret), kvm_backend_why(kb));
 				break;
 			}
-			check_exit(&r, 0, false, gpa + 0xffe, 2, NULL, err, sizeof(err));
-			if (!err[0])
-				check_exit(&r, 1, false, gpa + 0x3000, 2, NULL, err, sizeof(err));
-			if (err[0])
-				snprintf(msg, sizeof(msg), "%s case %u: %s", modes[m], i, err);
+			for (j = 0; j < 4; j++)
+				want |= (u64)ram_pattern_byte(a + 0x100 + j) << (8 * j);
+			if (r.outcome != OUTCOME_RETIRED || r.regs[VCPU_REGS_RAX] != want)
+				snprintf(msg, sizeof(msg), "%s CPL %u case %u: %s, rax 0x%llx, wanted "
+					 "retired with 0x%llx (frame 0x%llx)", modes[m].mode,
+					 modes[m].cpl, i,
+					 run_outcome_name(r.outcome),
+					 (unsigned long long)r.regs[VCPU_REGS_RAX],
+					 (unsigned long long)want, (unsigned long long)a);
 		}
 	}
 	kvm_backend_destroy(kb);
@@ -476,6 +487,109 @@ TEST(kvm_backend_16bit_limit_fault)
 			    (unsigned long long)r.rip);
 		TEST_ASSERT(r.regs[VCPU_REGS_RSP] == 0x7800, "%s: sp 0x%llx, wanted 0x7800",
 			    modes[i], (unsigned long long)r.regs[VCPU_REGS_RSP]);
+	}
+}
+
+/*
+ * CPL 3 in every mode that has it: a 4-byte read split 2+2 over two user
+ * MMIO pages exits twice and retires right after the instruction (the
+ * sentinel's #GP is no exception of the case); a read whose second page
+ * is a supervisor page is #PF with U=1 and no exit (paging modes).
+ */
+TEST(kvm_backend_cpl3_split_read_and_user_fault)
+{
+	static const struct {
+		const char *mode, *frames[2];
+		u64 rdi, gpa[2];
+		unsigned int insn_len;
+	} m[] = {
+		{ "long64", { "0x1000", "0x2000" }, 0x40000ffe, { 0x1ffe, 0x2000 }, 2 },
+		{ "prot32-paging", { "0x1000", "0x2000" }, 0x40000ffe, { 0x1ffe, 0x2000 }, 2 },
+		{ "prot32", { "0x40000000", "0x40001000" }, 0x40000ffe,
+		  { 0x40000ffe, 0x40001000 }, 2 },
+		/* 66 8b 05: mov eax,[di] */
+		{ "prot16", { "0x8000", "0x9000" }, 0x8ffe, { 0x8ffe, 0x9000 }, 3 },
+	};
+	static struct run_result r;
+	char text[512], msg[256];
+	unsigned int i;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		bool is16 = m[i].insn_len == 3;
+
+		snprintf(text, sizeof(text), "mode %s\ncpl 3\ninsn %s\nreg rdi 0x%llx\n"
+			 "map 0x%llx %s mmio user\nmap 0x%llx %s mmio user\n", m[i].mode,
+			 is16 ? "66 8b 05" : "8b 07", (unsigned long long)m[i].rdi,
+			 (unsigned long long)(m[i].rdi & ~0xfffULL), m[i].frames[0],
+			 (unsigned long long)(m[i].rdi & ~0xfffULL) + 0x1000, m[i].frames[1]);
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s: %s", m[i].mode, msg);
+		TEST_ASSERT(r.outcome == OUTCOME_RETIRED, "%s CPL 3: outcome %s (vector %u), wanted "
+			    "retired", m[i].mode, run_outcome_name(r.outcome), r.exception.vector);
+		check_exit(&r, 0, false, m[i].gpa[0], 2, NULL, msg, sizeof(msg));
+		if (!msg[0])
+			check_exit(&r, 1, false, m[i].gpa[1], 2, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!msg[0] && r.nr_exits == 2, "%s CPL 3 (%u exits): %s", m[i].mode,
+			    r.nr_exits, msg);
+		TEST_ASSERT(r.rip == (is16 ? 0 : SCN_CODE_GPA) + m[i].insn_len,
+			    "%s CPL 3: rip 0x%llx, wanted right after the instruction", m[i].mode,
+			    (unsigned long long)r.rip);
+
+		if (strcmp(m[i].mode, "long64") && strcmp(m[i].mode, "prot32-paging"))
+			continue;
+		/* the second page without "user" */
+		snprintf(text, sizeof(text), "mode %s\ncpl 3\ninsn 8b 07\nreg rdi 0x%llx\n"
+			 "map 0x40000000 %s mmio user\nmap 0x40001000 %s mmio\n", m[i].mode,
+			 (unsigned long long)m[i].rdi, m[i].frames[0], m[i].frames[1]);
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s: %s", m[i].mode, msg);
+		TEST_ASSERT(r.outcome == OUTCOME_EXCEPTION && r.exception.vector == PF_VECTOR,
+			    "%s CPL 3: %s vector %u, wanted #PF", m[i].mode,
+			    run_outcome_name(r.outcome), r.exception.vector);
+		TEST_ASSERT(r.exception.error_code == 5, "%s CPL 3: #PF error code 0x%x, wanted 0x5 "
+			    "(user read of a present supervisor page)", m[i].mode,
+			    r.exception.error_code);
+		TEST_ASSERT(r.exception.address == 0x40001000, "%s CPL 3: cr2 0x%llx", m[i].mode,
+			    (unsigned long long)r.exception.address);
+		TEST_ASSERT(r.nr_exits == 0, "%s CPL 3: %u exits before the #PF", m[i].mode,
+			    r.nr_exits);
+		TEST_ASSERT(r.rip == SCN_CODE_GPA, "%s CPL 3: faulting rip 0x%llx", m[i].mode,
+			    (unsigned long long)r.rip);
+	}
+}
+
+/*
+ * Legacy protected mode, CPL 3, the user stack in MMIO: a fault is still
+ * delivered (the CPU switches to the TSS's ESP0 stack in RAM; at CPL 0 the
+ * same case cannot be delivered), and the result's ESP is the user's.
+ */
+TEST(kvm_backend_cpl3_fault_switches_to_the_tss_stack)
+{
+	static const char *const modes[] = { "prot32", "prot16" };
+	static struct run_result r;
+	char text[256], msg[256];
+	unsigned int i;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		/* a 4-byte read at offset 0xfffe of a 64 KiB DS: #GP(0), no access */
+		snprintf(text, sizeof(text), "mode %s\ncpl 3\ninsn %s\nreg rdi 0xfffe\n"
+			 "reg rsp 0x40001004\nseg ds 0 0xffff\nmap 0x40001000 0x40001000 mmio\n",
+			 modes[i], i ? "66 8b 05" : "8b 07");
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s: %s", modes[i], msg);
+		TEST_ASSERT(r.outcome == OUTCOME_EXCEPTION && r.exception.vector == 13,
+			    "%s CPL 3: %s vector %u, wanted #GP", modes[i],
+			    run_outcome_name(r.outcome), r.exception.vector);
+		TEST_ASSERT(r.nr_exits == 0, "%s CPL 3: %u exits", modes[i], r.nr_exits);
+		TEST_ASSERT(r.rip == (i ? 0 : SCN_CODE_GPA), "%s CPL 3: faulting eip 0x%llx",
+			    modes[i], (unsigned long long)r.rip);
+		TEST_ASSERT(r.regs[VCPU_REGS_RSP] == 0x40001004, "%s CPL 3: esp 0x%llx, wanted the "
+			    "user's 0x40001004", modes[i],
+			    (unsigned long long)r.regs[VCPU_REGS_RSP]);
 	}
 }
 

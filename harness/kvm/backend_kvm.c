@@ -1046,7 +1046,8 @@ static int setup_paging(struct kvm_backend *kb, const struct scenario *s,
 				return -EOPNOTSUPP;
 			break;
 		}
-		r = pt_map(&kb->pt, gva, KB_CODE_GPA + i * PAGE_SIZE, PT_WRITABLE, false);
+		r = pt_map(&kb->pt, gva, KB_CODE_GPA + i * PAGE_SIZE,
+			   PT_WRITABLE | (s->cpl == 3 ? PT_USER : 0), false);
 		if (r)
 			return r;
 	}
@@ -1335,32 +1336,40 @@ static bool read_ram(struct kvm_backend *kb, u64 gpa, void *buf, unsigned int le
 
 /*
  * Legacy and real mode, paging off: after delivery, which succeeded, the
- * frame is in RAM at SS:(E)SP, the stack pointer as wide as SS says.
- * Protected mode: [error code,] EIP, CS, EFLAGS; real mode: IP, CS, FLAGS.
+ * frame is in RAM at SS:(E)SP, the stack pointer as wide as SS says: at
+ * CPL 0 the scenario's stack, from CPL 3 the TSS's SS0:ESP0 (flat, 32-bit).
+ * Protected mode: [error code,] EIP, CS, EFLAGS, and from CPL 3 ESP, SS;
+ * real mode: IP, CS, FLAGS.
  */
 static void exception_state_legacy(struct kvm_backend *kb, const struct scenario *s,
 				   struct run_result *r, u64 rsp)
 {
-	bool ec = r->exception.error_code_valid, real = s->mode == SCN_MODE_REAL16;
-	u32 mask = mode_is16(s) ? 0xffff : 0xffffffff, sp = (u32)rsp & mask;
-	u32 f[4];
+	bool ec = r->exception.error_code_valid, user = s->cpl == 3;
+	u32 mask = mode_is16(s) && !user ? 0xffff : 0xffffffff, sp = (u32)rsp & mask;
+	u32 base = user ? 0 : scenario_segment(s, VCPU_SREG_SS).base;
+	u32 f[6];
 	u16 f16[3];
 	unsigned int size;
 
-	if (real) {
+	if (s->mode == SCN_MODE_REAL16) {
 		size = sizeof(f16);
-		if (!read_ram(kb, (u32)(scenario_segment(s, VCPU_SREG_SS).base + sp), f16, size))
+		if (!read_ram(kb, (u32)(base + sp), f16, size))
 			return;		/* RIP stays the handler's */
 		r->rip = f16[0];
 		r->rflags = (r->rflags & ~0xffffULL) | f16[2];
 	} else {
-		size = ec ? 16 : 12;
-		if (!read_ram(kb, (u32)(scenario_segment(s, VCPU_SREG_SS).base + sp), f, size))
+		size = (ec + 3 + 2 * user) * 4;
+		if (!read_ram(kb, (u32)(base + sp), f, size))
 			return;		/* RIP stays the stub's */
 		if (ec)
 			r->exception.error_code = (u16)f[0];
 		r->rip = f[ec];
 		r->rflags = f[ec + 2];
+		if (user) {
+			/* back on the scenario's stack */
+			r->regs[VCPU_REGS_RSP] = f[ec + 3];
+			return;
+		}
 	}
 	r->regs[VCPU_REGS_RSP] = (rsp & ~(u64)mask) | ((sp + size) & mask);
 }
@@ -1394,6 +1403,29 @@ static int real_mode_vector(struct kvm_backend *kb, const struct kvm_sregs *sr)
 	    vec > 255 || sr->cs.base != (u64)sr->cs.selector << 4)
 		return -1;
 	return vec;
+}
+
+/*
+ * CPL 3: a #GP(0) at a hlt of the code pages other than the instruction's
+ * first byte is the sentinel (or a hlt the instruction jumped to, which
+ * the model reports the same way: retired there).
+ */
+static bool at_user_sentinel(struct kvm_backend *kb, const struct scenario *s,
+			     const struct run_result *r)
+{
+	u64 la = code_linear(s), at = r->rip, page = la & PAGE_MASK;
+
+	if (r->exception.vector != 13 || r->exception.error_code || at == scenario_reg(s, SCN_REG_RIP))
+		return false;
+	if (s->mode != SCN_MODE_LONG64)
+		at = (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)at);
+	if (!scenario_paging(s))
+		page = KB_CODE_GPA;	/* the code pages are where the code is */
+	if (s->mode != SCN_MODE_LONG64)
+		at = (u32)(at - page);
+	else
+		at -= page;
+	return at < KB_CODE_PAGES * PAGE_SIZE && *resv_ptr(kb, KB_CODE_GPA + at) == 0xf4;
 }
 
 static void collect(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
@@ -1444,6 +1476,11 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 	} else {
 		exception_state_legacy(kb, s, r, regs.rsp);
 	}
+	if (s->cpl == 3 && at_user_sentinel(kb, s, r)) {
+		/* the instruction retired; HLT at CPL 3 is #GP(0) */
+		r->outcome = OUTCOME_RETIRED;
+		r->exception = (struct x86_exception){ 0 };
+	}
 }
 
 static void result_reset(struct run_result *r)
@@ -1479,8 +1516,9 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		snprintf(kb->why, sizeof(kb->why), "no instruction bytes");
 		return -EOPNOTSUPP;
 	}
-	if (s->cpl != 0) {
-		snprintf(kb->why, sizeof(kb->why), "CPL %u", s->cpl);
+	if (s->cpl != 0 && (s->cpl != 3 || s->mode == SCN_MODE_REAL16)) {
+		snprintf(kb->why, sizeof(kb->why), "CPL %u in %s", s->cpl,
+			 scenario_mode_name(s->mode));
 		return -EOPNOTSUPP;
 	}
 	for (i = 0; i < nr; i++) {

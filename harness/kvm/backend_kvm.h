@@ -8,10 +8,23 @@
  * from a private tracefs instance filtered to the calling thread.
  *
  * Modes: real16, prot16, prot32 (paging off), prot32-paging and long64, at
- * CPL 0, with RAM, ROM and MMIO frames.  Everything else (CPL 3, in-kernel
- * IOAPIC/LAPIC, ioeventfd, coalesced frames, no instruction bytes at all,
- * a 16-bit IP that would wrap) makes kvm_backend_run() return -EOPNOTSUPP
- * with the result OUTCOME_NOT_RUN.
+ * CPL 0 and (but real16) CPL 3, with RAM, ROM and MMIO frames.  Everything
+ * else (in-kernel IOAPIC/LAPIC, ioeventfd, coalesced frames, no
+ * instruction bytes at all, a 16-bit IP that would wrap) makes
+ * kvm_backend_run() return -EOPNOTSUPP with the result OUTCOME_NOT_RUN.
+ *
+ * CPL 3: user code and stack segments (RPL 3 selectors, DPL 3), the code
+ * pages mapped as user pages, the harness pages supervisor pages.  A fault
+ * switches to the TSS's stack (ESP0, or IST1 in long mode) in RAM, so it is
+ * delivered whatever the user stack is.  The sentinel HLT is #GP(0) at
+ * CPL 3: that #GP at a HLT of the code pages after the instruction counts
+ * as retired there.  What kvm_pvm does at CPL 3 (measured on 6.18.44):
+ * only 64-bit code runs natively (a MOVBE on RAM retires, as on the CPU;
+ * RAM reads go through the shadow page tables); compatibility-mode, 32-bit
+ * and 16-bit protected-mode CPL 3 code is emulated like CPL 0 code (MOVBE
+ * is #UD: not in the guest CPUID), and there an instruction KVM's emulator
+ * cannot do is #UD, not KVM_EXIT_INTERNAL_ERROR, although
+ * KVM_CAP_EXIT_ON_EMULATION_FAILURE is on (64-bit CPL 3: internal error).
  *
  * real16 runs as real mode (CR0.PE clear) with the scenario's segment
  * bases in the hidden parts (selectors 0, as the model's; kvm_pvm keeps a
