@@ -593,6 +593,117 @@ TEST(kvm_backend_cpl3_fault_switches_to_the_tss_stack)
 	}
 }
 
+/*
+ * One instruction, even when it jumps: a taken jmp stops at its target
+ * (RAM pattern bytes, or in 16-bit modes the harness's own exception
+ * stubs), which does not run.  And a call through an MMIO pointer with an
+ * MMIO stack, whose last exit is the write of the return address: that
+ * write exit is the end, the target does not run.
+ */
+TEST(kvm_backend_taken_branch_stops_at_the_target)
+{
+	static const struct {
+		const char *mode;
+		unsigned int cpl;
+		const char *insn, *map;
+		u64 target;
+	} c[] = {
+		/* jmp rel32 to 0x40000000 from 0x600000 */
+		{ "long64", 0, "e9 fb ff 9f 3f", "0x40000000 0x5000 ram user", 0x40000000 },
+		{ "long64", 3, "e9 fb ff 9f 3f", "0x40000000 0x5000 ram user", 0x40000000 },
+		{ "prot32-paging", 0, "e9 fb ff 9f 3f", "0x40000000 0x5000 ram user", 0x40000000 },
+		{ "prot32-paging", 3, "e9 fb ff 9f 3f", "0x40000000 0x5000 ram user", 0x40000000 },
+		{ "prot32", 0, "e9 fb ff 9f 3f", "0x40000000 0x40000000 ram", 0x40000000 },
+		{ "prot32", 3, "e9 fb ff 9f 3f", "0x40000000 0x40000000 ram", 0x40000000 },
+		/* jmp rel16 to IP 0x4010: CS base 0x600000, the stub of vector 1 */
+		{ "prot16", 0, "e9 0d 40", "0x8000 0x8000 ram", 0x4010 },
+		{ "prot16", 3, "e9 0d 40", "0x8000 0x8000 ram", 0x4010 },
+		{ "real16", 0, "e9 0d 40", "0x8000 0x8000 ram", 0x4010 },
+	};
+	static struct run_result r;
+	struct kvm_backend *kb;
+	char text[256], msg[256];
+	unsigned int i;
+	bool steps;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	kb = kvm_backend_create(msg, sizeof(msg));
+	TEST_ASSERT(kb, "kvm backend: %s", msg);
+	steps = kvm_backend_single_steps(kb);
+	kvm_backend_destroy(kb);
+	TEST_REQUIRE(steps, "no single-stepping (KVM refused it, or FRAGFUZZ_KVM_NO_SINGLESTEP)");
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		snprintf(text, sizeof(text), "mode %s\ncpl %u\ninsn %s\nmap %s\n", c[i].mode,
+			 c[i].cpl, c[i].insn, c[i].map);
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s CPL %u: %s", c[i].mode, c[i].cpl, msg);
+		TEST_ASSERT(r.outcome == OUTCOME_RETIRED && r.rip == c[i].target,
+			    "%s CPL %u: %s (vector %u) at 0x%llx, wanted retired at 0x%llx",
+			    c[i].mode, c[i].cpl, run_outcome_name(r.outcome), r.exception.vector,
+			    (unsigned long long)r.rip, (unsigned long long)c[i].target);
+	}
+
+	/* call [edi]: pointer 11 22 33 44 from MMIO, return address to an MMIO stack */
+	ret = run_text("mode prot32\ninsn ff 17\nreg rdi 0x40000100\nreg rsp 0x40001100\n"
+		       "map 0x40000000 0x40000000 mmio\nmap 0x40001000 0x40001000 mmio\n"
+		       "mmio-data 11 22 33 44\n", &r, NULL, msg, sizeof(msg));
+	TEST_ASSERT(!ret, "call: %s", msg);
+	TEST_ASSERT(r.outcome == OUTCOME_RETIRED && r.rip == 0x44332211,
+		    "call: %s at 0x%llx, wanted retired at 0x44332211", run_outcome_name(r.outcome),
+		    (unsigned long long)r.rip);
+	TEST_ASSERT_EQ(r.nr_exits, 2, "call exits");
+	check_exit(&r, 0, false, 0x40000100, 4, "11 22 33 44", msg, sizeof(msg));
+	if (!msg[0])
+		check_exit(&r, 1, true, 0x400010fc, 4, "02 00 60 00", msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "call: %s", msg);
+	TEST_ASSERT_EQ(r.regs[VCPU_REGS_RSP], 0x400010fc, "esp after the call");
+}
+
+/*
+ * rep movsb, 3 bytes MMIO to MMIO: a read and a write exit per byte, RCX
+ * counted down to 0, RIP after the instruction only at the end.  With
+ * single-stepping KVM stops after every pass that leaves RIP on the
+ * instruction; those stops (and the read replays) must not end the case.
+ */
+TEST(kvm_backend_rep_string_runs_every_pass)
+{
+	static const char *const modes[] = { "long64", "prot32-paging", "prot32" };
+	static struct run_result r;
+	char text[256], msg[256] = "";
+	unsigned int i, j;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		bool flat = !strcmp(modes[i], "prot32");
+
+		snprintf(text, sizeof(text), "mode %s\ninsn f3 a4\nreg rcx 3\nreg rsi 0x40000100\n"
+			 "reg rdi 0x40001100\nmap 0x40000000 0x%s mmio\nmap 0x40001000 0x%s mmio\n",
+			 modes[i], flat ? "40000000" : "1000", flat ? "40001000" : "2000");
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s: %s", modes[i], msg);
+		TEST_ASSERT(r.outcome == OUTCOME_RETIRED, "%s: outcome %s", modes[i],
+			    run_outcome_name(r.outcome));
+		TEST_ASSERT(r.nr_exits == 6, "%s: %u exits, wanted 6", modes[i], r.nr_exits);
+		for (j = 0; j < 3 && !msg[0]; j++) {
+			u64 src = (flat ? 0x40000100 : 0x1100) + j;
+			u64 dst = (flat ? 0x40001100 : 0x2100) + j;
+			char byte[4];
+
+			snprintf(byte, sizeof(byte), "%02x", mmio_default_byte(src));
+			check_exit(&r, 2 * j, false, src, 1, NULL, msg, sizeof(msg));
+			if (!msg[0])
+				check_exit(&r, 2 * j + 1, true, dst, 1, byte, msg, sizeof(msg));
+		}
+		TEST_ASSERT(!msg[0], "%s: %s", modes[i], msg);
+		TEST_ASSERT(r.regs[VCPU_REGS_RCX] == 0, "%s: rcx 0x%llx, wanted 0", modes[i],
+			    (unsigned long long)r.regs[VCPU_REGS_RCX]);
+		TEST_ASSERT(r.rip == SCN_CODE_GPA + 2, "%s: rip 0x%llx", modes[i],
+			    (unsigned long long)r.rip);
+	}
+}
+
 /* ---- one VM for many cases: no state leaks from case to case ---- */
 
 #define MAX_CORPUS	512

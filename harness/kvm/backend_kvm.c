@@ -16,10 +16,28 @@
  *    instruction could have changed them (see case_dirties()).
  *
  * The guest gets the bytes of the first instruction only (code_length()),
- * as the model runs one instruction; a guest that does not halt within
- * KB_RUN_TIMEOUT_NS ends as OUTCOME_BUDGET.
+ * as the model runs one instruction, and stops right after it:
  *
- * A case that does not end on HLT (exit budget, time limit, emulation
+ *  - single-stepped (KVM_GUESTDBG_SINGLESTEP): KVM_EXIT_DEBUG after the
+ *    instruction, wherever it went, RIP and registers the retired state.
+ *    Measured on kvm_pvm: the emulator steps an instruction that completes
+ *    inside KVM_RUN (a read replay included; a step that ends on the
+ *    instruction again is one pass of a rep string, and the run goes on);
+ *    one whose last exit is an MMIO write has retired before that exit
+ *    and is not stepped (the guest would run on into the next
+ *    instruction), so it is finished with KVM_RUN and immediate_exit
+ *    (complete_writes()); after an exception the handler's first
+ *    instruction runs before the step exit (the stubs start with a nop);
+ *    native 64-bit CPL 3 code is stepped with TF and the #DB goes to the
+ *    guest (set_guest_debug(), collect());
+ *  - else (KVM refuses it, FRAGFUZZ_KVM_NO_SINGLESTEP=1, the case sets
+ *    TF, a native REP instruction) at the sentinel HLT after the bytes; a
+ *    taken branch then runs on at its target.
+ *
+ * A guest that does not stop within KB_RUN_TIMEOUT_NS ends as
+ * OUTCOME_BUDGET.
+ *
+ * A case that does not end cleanly (exit budget, time limit, emulation
  * failure, shutdown, port I/O, a failed KVM_RUN) may leave an MMIO or I/O exchange
  * or other state half done inside KVM: the VM and vCPU are then dropped and
  * the next case makes new ones (about 0.3 ms), so no exchange is ever left
@@ -125,10 +143,13 @@
 #define KB_RM_HSEG		0xf000
 #define KB_RM_HANDLER		(KB_RM_HSEG << 4)
 #define KB_DR6_B0		BIT(0)
+#define KB_DR6_BS		BIT(14)
 #define KB_DR7_L0		BIT(0)	/* DR0 enabled, execute, 1 byte */
 
 #define KB_DF_VECTOR		8
+#define KB_DB_VECTOR		1
 #define KB_MAX_RUNS		RESULT_MAX_EXITS	/* as the model backend */
+#define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
 /* memslots: the harness pages and the page-table pool, then the frames */
 #define KB_SLOT_HARNESS		0
 #define KB_SLOT_PT_POOL		1
@@ -183,8 +204,16 @@ struct kvm_backend {
 	bool dirty;
 	unsigned long vm_creates;
 
-	/* the vCPU's KVM_SET_GUEST_DEBUG control, and the last debug exit */
+	/*
+	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
+	 * FRAGFUZZ_KVM_NO_SINGLESTEP is unset); this case is single-stepped.
+	 * The vCPU's KVM_SET_GUEST_DEBUG control, and the last debug exit.
+	 */
+	bool singlestep;
+	bool case_singlestep;
+	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
 	u32 guest_debug;
+	u64 step_la;		/* the linear RIP KVM arms its TF step for */
 	bool debug_exit;
 	u64 debug_dr6, debug_pc;
 
@@ -547,6 +576,8 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->has_xsave = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
 	kb->has_xcrs = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
 	kb->has_debugregs = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0;
+	kb->singlestep = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) > 0 &&
+			 !getenv("FRAGFUZZ_KVM_NO_SINGLESTEP");
 	kb->msrs0 = calloc(1, sizeof(*kb->msrs0) + KB_MAX_MSRS * sizeof(kb->msrs0->entries[0]));
 	if (kb->has_xsave)
 		kb->xsave0 = calloc(1, sizeof(*kb->xsave0));
@@ -632,6 +663,7 @@ static void vm_destroy(struct kvm_backend *kb)
 	kb->vcpu_fd = kb->vm_fd = -1;
 	memset(kb->frame_used, 0, sizeof(kb->frame_used));
 	kb->guest_debug = 0;
+	kb->step_la = ~0ULL;
 	kb->vm_stale = false;
 	kb->dirty = false;
 }
@@ -1101,23 +1133,72 @@ static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigne
 }
 
 /*
- * Guest debugging the case needs: the real-mode handler breakpoint.  Set
- * only when it changes (a new vCPU has none).
+ * Guest debugging the case needs: single-stepping (KVM_EXIT_DEBUG right
+ * after the instruction, wherever it went), unless the scenario sets TF
+ * itself (KVM would hide it); the real-mode handler breakpoint.  Set only
+ * when it changes (a new vCPU has none).  If KVM refuses single-stepping,
+ * the backend stops asking and keeps to the sentinel HLT.
+ *
+ * Emulated code is stepped by KVM's emulator whatever RIP is.  Code that
+ * runs natively (64-bit CPL 3 on kvm_pvm) is stepped with TF, which KVM
+ * sets in RFLAGS only while the vCPU's linear RIP is the one it had at
+ * KVM_SET_GUEST_DEBUG: for such a case at another RIP than the last time,
+ * the registers go in first and single-stepping is set again.  The #DB
+ * trap of that step goes to the guest (see collect()).  A native REP
+ * string instruction would trap after its first pass, so it is not
+ * single-stepped (it cannot branch: the sentinel stops it).  Called after
+ * set_state().
  */
-static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s)
+/* Does the instruction have a REP prefix (F2/F3 among its prefixes)? */
+static bool insn_has_rep(const struct scenario *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->insn_len; i++) {
+		u8 b = s->insn[i];
+
+		if (b == 0xf2 || b == 0xf3)
+			return true;
+		if (b != 0x66 && b != 0x67 && b != 0xf0 && b != 0x2e && b != 0x36 &&
+		    b != 0x3e && b != 0x26 && b != 0x64 && b != 0x65 &&
+		    !(s->mode == SCN_MODE_LONG64 && (b & 0xf0) == 0x40))
+			break;
+	}
+	return false;
+}
+
+static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
 	struct kvm_guest_debug gd = { 0 };
+	bool native = s->mode == SCN_MODE_LONG64 && s->cpl == 3;
 
+	kb->case_singlestep = kb->singlestep &&
+			      !(scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF) &&
+			      !(native && insn_has_rep(s));
+	kb->case_native_step = native && kb->case_singlestep;
+	if (kb->case_singlestep)
+		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
 	if (s->mode == SCN_MODE_REAL16) {
-		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+		gd.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
 		gd.arch.debugreg[0] = KB_RM_HANDLER;
 		gd.arch.debugreg[7] = KB_DR7_L0;
 	}
+	if (native && kb->case_singlestep && kb->step_la != la) {
+		if (kb->sync_regs &&
+		    ioctl(kb->vcpu_fd, KVM_SET_REGS, &kb->run->s.regs.regs) < 0)
+			return -errno;
+		kb->guest_debug = 0;	/* set it again at this RIP */
+	}
 	if (gd.control == kb->guest_debug)
 		return 0;
-	if (ioctl(kb->vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0)
-		return -errno;
+	if (ioctl(kb->vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0) {
+		if (!kb->case_singlestep)
+			return -errno;
+		kb->singlestep = false;
+		return set_guest_debug(kb, s, la);
+	}
 	kb->guest_debug = gd.control;
+	kb->step_la = native ? la : ~0ULL;
 	return 0;
 }
 
@@ -1236,6 +1317,62 @@ static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
 
 /* ---- running ---- */
 
+/* The vCPU's linear RIP at the last exit: from the sync area, else by ioctl. */
+static int exit_linear_rip(struct kvm_backend *kb, const struct scenario *s, u64 *la)
+{
+	struct kvm_regs regs;
+	struct kvm_sregs sr;
+
+	if (kb->sync_regs) {
+		regs = kb->run->s.regs.regs;
+		sr = kb->run->s.regs.sregs;
+	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		return -errno;
+	}
+	*la = regs.rip;
+	if (!(sr.efer & EFER_LMA) || !sr.cs.l)
+		*la = (u32)(sr.cs.base + (u32)regs.rip);
+	return 0;
+}
+
+/*
+ * After a write exit of a retired instruction: complete the exchange (and
+ * the write exits of its other fragments) without entering the guest
+ * again, KVM_RUN with immediate_exit (the way KVM's selftests finish I/O).
+ * Returns 0, or -errno with the outcome set.
+ */
+static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
+			   struct run_result *r, unsigned int *pos, unsigned int *n)
+{
+	struct kvm_run *run = kb->run;
+	int ret = 0;
+
+	run->immediate_exit = 1;
+	for (;;) {
+		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				break;	/* completed, the guest not entered */
+			ret = -errno;
+			r->kvm_errno = errno;
+			r->outcome = OUTCOME_KVM_ERROR;
+			break;
+		}
+		if (run->exit_reason != KVM_EXIT_MMIO || !run->mmio.is_write ||
+		    ++*n >= KB_MAX_RUNS) {
+			/* nothing but write exits can be left; stop as at the budget */
+			ret = -EIO;
+			r->exits_lost = true;
+			r->outcome = OUTCOME_BUDGET;
+			break;
+		}
+		mmio_exit_record(r, s, pos, run->mmio.phys_addr, run->mmio.len,
+				 run->mmio.is_write, run->mmio.data);
+	}
+	run->immediate_exit = 0;
+	return ret;
+}
+
 /*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
  * on HLT leaves the vCPU clean (the instruction, or the exception stub,
@@ -1244,7 +1381,8 @@ static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct kvm_run *run = kb->run;
-	unsigned int pos = 0, n = 0;
+	unsigned int pos = 0, n = 0, steps = 0;
+	u64 la = code_linear(s);
 
 	kb->vm_stale = true;
 	kb->debug_exit = false;
@@ -1270,7 +1408,23 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			r->outcome = OUTCOME_RETIRED;	/* or an exception: see collect() */
 			return;
 		case KVM_EXIT_DEBUG:
-			/* the real-mode handler breakpoint: see collect() */
+			/*
+			 * A single step that ended where the instruction
+			 * starts: one pass of a rep string instruction (or a
+			 * jump to itself), as the model re-enters the guest
+			 * until RIP leaves the instruction.  Else the end:
+			 * after the instruction, at the first stub instruction
+			 * after an exception, at the real-mode handler
+			 * breakpoint (see collect()).
+			 */
+			if ((run->debug.arch.dr6 & KB_DR6_BS) && !(run->debug.arch.dr6 & KB_DR6_B0) &&
+			    run->debug.arch.pc == la) {
+				n--;	/* no exit to userspace on the model's side */
+				if (++steps < KB_MAX_STEPS)
+					continue;
+				r->outcome = OUTCOME_BUDGET;
+				return;
+			}
 			kb->debug_exit = true;
 			kb->debug_dr6 = run->debug.arch.dr6;
 			kb->debug_pc = run->debug.arch.pc;
@@ -1298,6 +1452,30 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 		}
 		mmio_exit_record(r, s, &pos, run->mmio.phys_addr, run->mmio.len,
 				 run->mmio.is_write, run->mmio.data);
+		/*
+		 * KVM single-steps an emulated instruction only when it
+		 * completes inside KVM_RUN: one that ends on a write exit has
+		 * retired already (RIP moved on) and would run on into the
+		 * next instruction before the step exit.  Finish it here.
+		 */
+		if (run->mmio.is_write && kb->case_singlestep) {
+			u64 rip = la;
+
+			if (exit_linear_rip(kb, s, &rip)) {
+				r->kvm_errno = errno;
+				r->outcome = OUTCOME_KVM_ERROR;
+				return;
+			}
+			if (rip != la) {
+				if (complete_writes(kb, s, r, &pos, &n))
+					return;
+				kb->debug_exit = true;	/* RIP is where it went */
+				kb->debug_dr6 = kb->debug_pc = 0;
+				kb->vm_stale = false;
+				r->outcome = OUTCOME_RETIRED;
+				return;
+			}
+		}
 	}
 	/* the last exchange is never completed: the VM goes away with it */
 	r->exits_lost = true;
@@ -1451,8 +1629,12 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 
 	vec = s->mode == SCN_MODE_REAL16 ? real_mode_vector(kb, &sr) : stub_vector(s, &regs, &sr);
 	if (vec < 0) {
-		/* halted on a sentinel: RIP is one past it */
-		r->rip = regs.rip - 1;
+		/*
+		 * Single-stepped: RIP is where the instruction went.  Else
+		 * halted on a sentinel: RIP is one past it.
+		 */
+		if (!kb->debug_exit)
+			r->rip = regs.rip - 1;
 		return;
 	}
 	r->outcome = OUTCOME_EXCEPTION;
@@ -1480,7 +1662,17 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 		/* the instruction retired; HLT at CPL 3 is #GP(0) */
 		r->outcome = OUTCOME_RETIRED;
 		r->exception = (struct x86_exception){ 0 };
+	} else if (kb->case_native_step && vec == KB_DB_VECTOR) {
+		/*
+		 * Native code single-stepped with TF: kvm_pvm delivers the
+		 * #DB trap to the guest, with RIP after the instruction, or
+		 * still on it (a jump to itself: the model's budget).
+		 */
+		r->outcome = r->rip == code_linear(s) ? OUTCOME_BUDGET : OUTCOME_RETIRED;
+		r->exception = (struct x86_exception){ 0 };
 	}
+	if (kb->case_singlestep)
+		r->rflags &= ~(u64)X86_EFLAGS_TF;	/* KVM's, not the case's */
 }
 
 static void result_reset(struct run_result *r)
@@ -1543,6 +1735,11 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+bool kvm_backend_single_steps(const struct kvm_backend *kb)
+{
+	return kb->singlestep;
 }
 
 const char *kvm_backend_why(const struct kvm_backend *kb)
@@ -1615,9 +1812,9 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
-		ret = set_guest_debug(kb, s);
-	if (!ret)
 		ret = set_state(kb, s);
+	if (!ret)
+		ret = set_guest_debug(kb, s, la);
 	if (ret) {
 		snprintf(kb->why, sizeof(kb->why), "KVM: %s", strerror(-ret));
 		vm_destroy(kb);

@@ -85,13 +85,21 @@ bool kvm_backend_traced(const struct kvm_backend *kb);
 
 /*
  * Run @s: the first instruction of s->insn (bytes that are no whole
- * instruction are -EOPNOTSUPP), until the guest halts; OUTCOME_BUDGET
- * after RESULT_MAX_EXITS exits or 50 ms.  The calling thread gets a
+ * instruction are -EOPNOTSUPP), until it retires or faults (single-stepped,
+ * see kvm_backend_single_steps()); OUTCOME_BUDGET after RESULT_MAX_EXITS
+ * exits, 1024 passes that leave RIP on the instruction, or 50 ms.  The calling thread gets a
  * real-time signal (SIGRTMAX - 3) for the time limit.  Returns 0 (outcome
  * in @r), -EOPNOTSUPP for cases this version cannot set up, or another -errno if KVM failed while setting up; in both
  * error cases r->outcome is OUTCOME_NOT_RUN.
  */
 int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r);
+/*
+ * Does @kb stop the guest by single-stepping (KVM_GUESTDBG_SINGLESTEP)?
+ * false: KVM refused it, or FRAGFUZZ_KVM_NO_SINGLESTEP=1 is set; the
+ * guest then stops at the sentinel HLT after the instruction's bytes,
+ * and a taken branch runs on at its target.
+ */
+bool kvm_backend_single_steps(const struct kvm_backend *kb);
 /* After an error from kvm_backend_run(): why, in a few words. */
 const char *kvm_backend_why(const struct kvm_backend *kb);
 /*
