@@ -704,6 +704,85 @@ TEST(kvm_backend_rep_string_runs_every_pass)
 	}
 }
 
+/*
+ * Port I/O: every port exits to userspace here (no in-kernel device), and
+ * the backend answers as the model's port device does (the k-th byte read
+ * in the case is port + k), so in/out/ins/outs retire as in the model:
+ * in eax,dx from 0x3f8 reads f8 f9 fa fb; out retires; rep insb (4 bytes,
+ * DF=0) is one read-ahead batch written as two 2-byte write exits over the
+ * page split; rep outsb reads its 4 bytes one element per pass.
+ */
+TEST(kvm_backend_port_io_is_answered)
+{
+	static const struct {
+		const char *mode, *maps, *p66;
+		u64 a, gpa0, gpa1, ip;
+	} m[] = {
+		{ "long64", "map 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 mmio\n", "",
+		  0x40000ffe, 0x1ffe, 0x2000, SCN_CODE_GPA },
+		{ "prot32-paging", "map 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 mmio\n", "",
+		  0x40000ffe, 0x1ffe, 0x2000, SCN_CODE_GPA },
+		{ "prot32", "map 0x40000000 0x40000000 mmio\nmap 0x40001000 0x40001000 mmio\n",
+		  "", 0x40000ffe, 0x40000ffe, 0x40001000, SCN_CODE_GPA },
+		{ "prot16", "", "66 ", 0x8ffe, 0x8ffe, 0x9000, 0 },
+		{ "real16", "", "66 ", 0x8ffe, 0x8ffe, 0x9000, 0 },
+	};
+	static struct run_result r;
+	char text[512], msg[256] = "";
+	unsigned int i, j, plen;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		plen = m[i].p66[0] ? 1 : 0;
+
+		snprintf(text, sizeof(text), "mode %s\ninsn %sed\nreg rdx 0x3f8\n", m[i].mode,
+			 m[i].p66);
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s in: %s", m[i].mode, msg);
+		TEST_ASSERT(r.outcome == OUTCOME_RETIRED && r.nr_exits == 0 &&
+			    r.rip == m[i].ip + 1 + plen, "%s in: %s, %u exits, rip 0x%llx", m[i].mode,
+			    run_outcome_name(r.outcome), r.nr_exits, (unsigned long long)r.rip);
+		TEST_ASSERT((u32)r.regs[VCPU_REGS_RAX] == 0xfbfaf9f8, "%s in: eax 0x%llx, wanted "
+			    "0xfbfaf9f8", m[i].mode, (unsigned long long)r.regs[VCPU_REGS_RAX]);
+
+		snprintf(text, sizeof(text), "mode %s\ninsn ee\nreg rdx 0x3f8\n", m[i].mode);
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s out: %s", m[i].mode, msg);
+		TEST_ASSERT(r.outcome == OUTCOME_RETIRED && r.nr_exits == 0 &&
+			    r.rip == m[i].ip + 1, "%s out: %s, %u exits, rip 0x%llx", m[i].mode,
+			    run_outcome_name(r.outcome), r.nr_exits, (unsigned long long)r.rip);
+
+		snprintf(text, sizeof(text), "mode %s\ninsn f3 6c\nreg rdx 0x80\nreg rcx 4\n"
+			 "reg rdi 0x%llx\n%s", m[i].mode, (unsigned long long)m[i].a, m[i].maps);
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s rep insb: %s", m[i].mode, msg);
+		TEST_ASSERT(r.outcome == OUTCOME_RETIRED && r.nr_exits == 2 &&
+			    r.regs[VCPU_REGS_RCX] == 0 && r.rip == m[i].ip + 2,
+			    "%s rep insb: %s, %u exits, rcx 0x%llx, rip 0x%llx", m[i].mode,
+			    run_outcome_name(r.outcome), r.nr_exits,
+			    (unsigned long long)r.regs[VCPU_REGS_RCX], (unsigned long long)r.rip);
+		check_exit(&r, 0, true, m[i].gpa0, 2, "80 81", msg, sizeof(msg));
+		if (!msg[0])
+			check_exit(&r, 1, true, m[i].gpa1, 2, "82 83", msg, sizeof(msg));
+		TEST_ASSERT(!msg[0], "%s rep insb: %s", m[i].mode, msg);
+
+		snprintf(text, sizeof(text), "mode %s\ninsn f3 6e\nreg rdx 0x80\nreg rcx 4\n"
+			 "reg rsi 0x%llx\n%s", m[i].mode, (unsigned long long)m[i].a, m[i].maps);
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s rep outsb: %s", m[i].mode, msg);
+		TEST_ASSERT(r.outcome == OUTCOME_RETIRED && r.nr_exits == 4 &&
+			    r.regs[VCPU_REGS_RCX] == 0 && r.rip == m[i].ip + 2,
+			    "%s rep outsb: %s, %u exits, rcx 0x%llx, rip 0x%llx", m[i].mode,
+			    run_outcome_name(r.outcome), r.nr_exits,
+			    (unsigned long long)r.regs[VCPU_REGS_RCX], (unsigned long long)r.rip);
+		for (j = 0; j < 4 && !msg[0]; j++)
+			check_exit(&r, j, false, (j < 2 ? m[i].gpa0 : m[i].gpa1 - 2) + j, 1, NULL,
+				   msg, sizeof(msg));
+		TEST_ASSERT(!msg[0], "%s rep outsb: %s", m[i].mode, msg);
+	}
+}
+
 /* ---- one VM for many cases: no state leaks from case to case ---- */
 
 #define MAX_CORPUS	512

@@ -37,8 +37,12 @@
  * A guest that does not stop within KB_RUN_TIMEOUT_NS ends as
  * OUTCOME_BUDGET.
  *
+ * Port I/O exits (KVM_EXIT_IO: this VM has no in-kernel port device) are
+ * answered like the model's port device answers every port (pio_exit());
+ * the model has no such exit, so they are not recorded.
+ *
  * A case that does not end cleanly (exit budget, time limit, emulation
- * failure, shutdown, port I/O, a failed KVM_RUN) may leave an MMIO or I/O exchange
+ * failure, shutdown, a failed KVM_RUN) may leave an MMIO or I/O exchange
  * or other state half done inside KVM: the VM and vCPU are then dropped and
  * the next case makes new ones (about 0.3 ms), so no exchange is ever left
  * pending for a later case to complete.
@@ -213,7 +217,8 @@ struct kvm_backend {
 	bool case_singlestep;
 	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
 	u32 guest_debug;
-	u64 step_la;		/* the linear RIP KVM arms its TF step for */
+	u64 step_la;
+	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */		/* the linear RIP KVM arms its TF step for */
 	bool debug_exit;
 	u64 debug_dr6, debug_pc;
 
@@ -1337,10 +1342,10 @@ static int exit_linear_rip(struct kvm_backend *kb, const struct scenario *s, u64
 }
 
 /*
- * After a write exit of a retired instruction: complete the exchange (and
- * the write exits of its other fragments) without entering the guest
- * again, KVM_RUN with immediate_exit (the way KVM's selftests finish I/O).
- * Returns 0, or -errno with the outcome set.
+ * After a write exit (MMIO write, port OUT) of a retired instruction:
+ * complete the exchange (and the write exits of its other fragments)
+ * without entering the guest again, KVM_RUN with immediate_exit (the way
+ * KVM's selftests finish I/O).  Returns 0, or -errno with the outcome set.
  */
 static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
 			   struct run_result *r, unsigned int *pos, unsigned int *n)
@@ -1374,6 +1379,30 @@ static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
 }
 
 /*
+ * KVM_EXIT_IO: answer as the model's port device answers every port
+ * (emulator/vcpu.h: the model has no KVM_EXIT_IO, a port without a device
+ * stands for userspace and is answered the same way): the k-th byte read
+ * in the case is (u8)(port + k), the whole batch of count elements at
+ * once; written data is taken.  No in-kernel device of this VM claims a
+ * port (no irqchip, no PIT), so every port I/O exits.
+ */
+static void pio_exit(struct kvm_backend *kb)
+{
+	struct kvm_run *run = kb->run;
+	u8 *data = (u8 *)run + run->io.data_offset;
+	u64 k = kb->pio_read_bytes + run->io.port;
+	u32 i, n = run->io.size * run->io.count;
+
+	if (run->io.direction != KVM_EXIT_IO_IN)
+		return;
+	if (n > kb->run_size - run->io.data_offset)
+		n = kb->run_size - run->io.data_offset;
+	for (i = 0; i < n; i++)
+		data[i] = (u8)(k + i);
+	kb->pio_read_bytes += n;
+}
+
+/*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
  * on HLT leaves the vCPU clean (the instruction, or the exception stub,
  * completed): after any other end the VM is made anew for the next case.
@@ -1381,11 +1410,13 @@ static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct kvm_run *run = kb->run;
-	unsigned int pos = 0, n = 0, steps = 0;
+	unsigned int pos = 0, n = 0, steps = 0, ios = 0;
 	u64 la = code_linear(s);
+	bool write;
 
 	kb->vm_stale = true;
 	kb->debug_exit = false;
+	kb->pio_read_bytes = 0;
 	while (n < KB_MAX_RUNS) {
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
@@ -1402,6 +1433,15 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 		n++;
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
+			break;
+		case KVM_EXIT_IO:
+			/* answered inside KVM_RUN on the model's side: no exit there */
+			n--;
+			if (++ios >= KB_MAX_RUNS) {
+				r->outcome = OUTCOME_BUDGET;
+				return;
+			}
+			pio_exit(kb);
 			break;
 		case KVM_EXIT_HLT:
 			kb->vm_stale = false;
@@ -1446,19 +1486,25 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			};
 			return;
 		default:
-			/* port I/O and the rest: the model stops the same way */
+			/* the rest: the model stops the same way */
 			r->outcome = OUTCOME_BUDGET;
 			return;
 		}
-		mmio_exit_record(r, s, &pos, run->mmio.phys_addr, run->mmio.len,
-				 run->mmio.is_write, run->mmio.data);
+		if (run->exit_reason == KVM_EXIT_MMIO) {
+			mmio_exit_record(r, s, &pos, run->mmio.phys_addr, run->mmio.len,
+					 run->mmio.is_write, run->mmio.data);
+			write = run->mmio.is_write;
+		} else {
+			write = run->io.direction == KVM_EXIT_IO_OUT;
+		}
 		/*
 		 * KVM single-steps an emulated instruction only when it
-		 * completes inside KVM_RUN: one that ends on a write exit has
-		 * retired already (RIP moved on) and would run on into the
-		 * next instruction before the step exit.  Finish it here.
+		 * completes inside KVM_RUN: one that ends on a write exit
+		 * (MMIO write, port OUT) has retired already (RIP moved on)
+		 * and would run on into the next instruction before the step
+		 * exit.  Finish it here.
 		 */
-		if (run->mmio.is_write && kb->case_singlestep) {
+		if (write && kb->case_singlestep) {
 			u64 rip = la;
 
 			if (exit_linear_rip(kb, s, &rip)) {

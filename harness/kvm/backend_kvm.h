@@ -48,6 +48,11 @@
  * NX bits of the layout are left out, as the model's 2-level tables have
  * none.
  *
+ * Port I/O: every port exits to userspace (KVM_EXIT_IO) and is answered as
+ * the model's port device answers (emulator/vcpu.h): the k-th byte read in
+ * a case is (u8)(port + k), a read-ahead batch in one go; OUT data is
+ * taken.  Those exits are not in the result (the model has none).
+ *
  * Registers go through KVM_CAP_SYNC_REGS where KVM has it;
  * FRAGFUZZ_KVM_NO_SYNC_REGS=1 in the environment uses the ioctls instead.
  *
