@@ -561,6 +561,36 @@ TEST(kvm_backend_cpl3_split_read_and_user_fault)
 }
 
 /*
+ * CPL 0 in legacy and real mode, the stack in MMIO: a #GP cannot be
+ * delivered (kvm_pvm shuts the VM down, no exit for the pushes), and the
+ * result still names #GP, on the instruction, with no exits.
+ */
+TEST(kvm_backend_undeliverable_fault_names_its_vector)
+{
+	static const char *const modes[] = { "real16", "prot16", "prot32" };
+	static struct run_result r;
+	char text[256], msg[256];
+	unsigned int i;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
+		/* a 4-byte read at offset 0xfffe of a 64 KiB DS; SP in an MMIO page */
+		snprintf(text, sizeof(text), "mode %s\ninsn %s\nreg rdi 0xfffe\nreg rsp 0x9004\n"
+			 "seg ds 0 0xffff\nmap 0x9000 0x9000 mmio\n", modes[i],
+			 i < 2 ? "66 8b 05" : "8b 07");
+		ret = run_text(text, &r, NULL, msg, sizeof(msg));
+		TEST_ASSERT(!ret, "%s: %s", modes[i], msg);
+		TEST_ASSERT(r.outcome == OUTCOME_EXCEPTION && r.exception.vector == 13,
+			    "%s: %s vector %u, wanted #GP", modes[i], run_outcome_name(r.outcome),
+			    r.exception.vector);
+		TEST_ASSERT(r.nr_exits == 0, "%s: %u exits", modes[i], r.nr_exits);
+		TEST_ASSERT(r.rip == (i < 2 ? 0 : SCN_CODE_GPA), "%s: rip 0x%llx", modes[i],
+			    (unsigned long long)r.rip);
+	}
+}
+
+/*
  * Legacy protected mode, CPL 3, the user stack in MMIO: a fault is still
  * delivered (the CPU switches to the TSS's ESP0 stack in RAM; at CPL 0 the
  * same case cannot be delivered), and the result's ESP is the user's.

@@ -64,10 +64,9 @@
  * and RIP + 4 KiB.  In long mode every exception vector has an IST stack
  * in RAM, so an MMIO or unmapped RSP cannot turn a fault into a triple
  * fault.  Legacy protected mode has no IST, and kvm_pvm does not deliver
- * through task gates (it jumps to offset 0 of the gate), so there the
+ * through task gates (it jumps to offset 0 of the gate), so at CPL 0 the
  * frame goes on the guest's own stack: when ESP is not RAM the fault
- * cannot be delivered, the VM shuts down, and the result says #DF (see
- * collect()).
+ * cannot be delivered and the VM shuts down (see shutdown_exception()).
  *
  * Reads are answered exactly like the model backend answers them:
  * s->mmio_data bytes in order, then mmio_default_byte() of each GPA.
@@ -152,6 +151,7 @@
 
 #define KB_DF_VECTOR		8
 #define KB_DB_VECTOR		1
+#define KB_NO_VECTOR		0xff	/* in the vCPU events: none seen */
 #define KB_MAX_RUNS		RESULT_MAX_EXITS	/* as the model backend */
 #define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
 /* memslots: the harness pages and the page-table pool, then the frames */
@@ -746,6 +746,8 @@ static int save_fresh_state(struct kvm_backend *kb)
 	if (ioctl(kb->vcpu_fd, KVM_GET_SREGS, &kb->sregs0) < 0 ||
 	    ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &kb->events0) < 0)
 		return -errno;
+	/* no exception: a vector no exception has (see shutdown_exception()) */
+	kb->events0.exception.nr = KB_NO_VECTOR;
 	if (kb->has_xsave ? ioctl(kb->vcpu_fd, KVM_GET_XSAVE, kb->xsave0) < 0 :
 			    ioctl(kb->vcpu_fd, KVM_GET_FPU, &kb->fpu0) < 0)
 		return -errno;
@@ -1403,6 +1405,35 @@ static void pio_exit(struct kvm_backend *kb)
 }
 
 /*
+ * KVM_EXIT_SHUTDOWN: a fault that could not be delivered (legacy or real
+ * mode at CPL 0, the stack not in RAM: kvm_pvm shuts the VM down at once,
+ * with no exit for the pushes).  The vCPU events still name the exception
+ * KVM was delivering (exception.nr, set to KB_NO_VECTOR before the run;
+ * measured on kvm_pvm 6.18.44): that vector, with RIP on the instruction.
+ * If none is named, #DF.
+ */
+static void shutdown_exception(struct kvm_backend *kb, struct run_result *r)
+{
+	struct kvm_vcpu_events ev;
+
+	r->outcome = OUTCOME_EXCEPTION;
+	r->exception = (struct x86_exception){
+		.vector = KB_DF_VECTOR, .error_code_valid = true,
+	};
+	if (kb->sync_regs)
+		ev = kb->run->s.regs.events;
+	else if (ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return;
+	if (ev.exception.nr >= 32)
+		return;
+	r->exception = (struct x86_exception){
+		.vector = ev.exception.nr,
+		.error_code_valid = vector_has_error_code(ev.exception.nr),
+		.error_code = ev.exception.has_error_code ? (u16)ev.exception.error_code : 0,
+	};
+}
+
+/*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
  * on HLT leaves the vCPU clean (the instruction, or the exception stub,
  * completed): after any other end the VM is made anew for the next case.
@@ -1475,15 +1506,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			r->outcome = OUTCOME_EMULATION_FAILURE;
 			return;
 		case KVM_EXIT_SHUTDOWN:
-			/*
-			 * A fault that could not be delivered (legacy mode,
-			 * ESP not in RAM): reported as #DF at the RIP KVM
-			 * stopped at.
-			 */
-			r->outcome = OUTCOME_EXCEPTION;
-			r->exception = (struct x86_exception){
-				.vector = KB_DF_VECTOR, .error_code_valid = true,
-			};
+			shutdown_exception(kb, r);
 			return;
 		default:
 			/* the rest: the model stops the same way */

@@ -31,9 +31,12 @@
  * CS base of 0x600000 in real mode).  Exceptions go through an IVT whose
  * handlers are all at one linear address below 1 MiB with a hardware
  * breakpoint on it (KVM_GUESTDBG_USE_HW_BP): KVM stops with
- * KVM_EXIT_DEBUG before fetching there, and CS names the vector.  As in
- * legacy protected mode, a fault whose stack (SS:SP) is not RAM cannot be
- * delivered: kvm_pvm shuts the VM down and the result says #DF.
+ * KVM_EXIT_DEBUG before fetching there, and CS names the vector.
+ *
+ * At CPL 0 in legacy and real mode a fault is delivered on the scenario's
+ * own stack.  When that is not RAM, kvm_pvm shuts the VM down at once (no
+ * exit for the pushes); the vCPU events still name the vector, which the
+ * result reports, with RIP on the instruction (#DF if none is named).
  *
  * prot32-paging runs in compatibility mode.  kvm_pvm has no legacy paging:
  * KVM_SET_SREGS drops CR0.PG unless EFER.LMA is set (it reads back CR0
