@@ -649,30 +649,44 @@ TEST(kvm_backend_taken_branch_stops_at_the_target)
 		{ "prot16", 0, "e9 0d 40", "0x8000 0x8000 ram", 0x4010 },
 		{ "prot16", 3, "e9 0d 40", "0x8000 0x8000 ram", 0x4010 },
 		{ "real16", 0, "e9 0d 40", "0x8000 0x8000 ram", 0x4010 },
+		/* native again, at another RIP, after a 16-bit case: 0x600100 + 5 + 0x3f9ffefb */
+		{ "long64\nreg rip 0x600100", 3, "e9 fb fe 9f 3f", "0x40000000 0x5000 ram user",
+		  0x40000000 },
 	};
 	static struct run_result r;
 	struct kvm_backend *kb;
-	char text[256], msg[256];
+	char text[256], msg[256] = "";
 	unsigned int i;
-	bool steps;
 	int ret;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	kb = kvm_backend_create(msg, sizeof(msg));
 	TEST_ASSERT(kb, "kvm backend: %s", msg);
-	steps = kvm_backend_single_steps(kb);
-	kvm_backend_destroy(kb);
-	TEST_REQUIRE(steps, "no single-stepping (KVM refused it, or FRAGFUZZ_KVM_NO_SINGLESTEP)");
-	for (i = 0; i < ARRAY_SIZE(c); i++) {
+	if (!kvm_backend_single_steps(kb)) {
+		kvm_backend_destroy(kb);
+		TEST_REQUIRE(false, "no single-stepping (KVM refused it, or "
+			     "FRAGFUZZ_KVM_NO_SINGLESTEP)");
+	}
+	/* one backend: the cases follow each other in the same VM */
+	for (i = 0; i < ARRAY_SIZE(c) && !msg[0]; i++) {
+		struct scenario sc;
+
 		snprintf(text, sizeof(text), "mode %s\ncpl %u\ninsn %s\nmap %s\n", c[i].mode,
 			 c[i].cpl, c[i].insn, c[i].map);
-		ret = run_text(text, &r, NULL, msg, sizeof(msg));
-		TEST_ASSERT(!ret, "%s CPL %u: %s", c[i].mode, c[i].cpl, msg);
-		TEST_ASSERT(r.outcome == OUTCOME_RETIRED && r.rip == c[i].target,
-			    "%s CPL %u: %s (vector %u) at 0x%llx, wanted retired at 0x%llx",
-			    c[i].mode, c[i].cpl, run_outcome_name(r.outcome), r.exception.vector,
-			    (unsigned long long)r.rip, (unsigned long long)c[i].target);
+		if (scenario_parse_text(&sc, text, msg, sizeof(msg)))
+			break;
+		ret = kvm_backend_run(kb, &sc, &r);
+		if (ret)
+			snprintf(msg, sizeof(msg), "case %u: %s (%s)", i, strerror(-ret),
+				 kvm_backend_why(kb));
+		else if (r.outcome != OUTCOME_RETIRED || r.rip != c[i].target)
+			snprintf(msg, sizeof(msg), "case %u, %s CPL %u: %s (vector %u) at 0x%llx, "
+				 "wanted retired at 0x%llx", i, c[i].mode, c[i].cpl,
+				 run_outcome_name(r.outcome), r.exception.vector,
+				 (unsigned long long)r.rip, (unsigned long long)c[i].target);
 	}
+	kvm_backend_destroy(kb);
+	TEST_ASSERT(!msg[0], "%s", msg);
 
 	/* call [edi]: pointer 11 22 33 44 from MMIO, return address to an MMIO stack */
 	ret = run_text("mode prot32\ninsn ff 17\nreg rdi 0x40000100\nreg rsp 0x40001100\n"

@@ -217,10 +217,11 @@ struct kvm_backend {
 	bool case_singlestep;
 	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
 	u32 guest_debug;
-	u64 step_la;
-	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */		/* the linear RIP KVM arms its TF step for */
+	u64 step_la;		/* the linear RIP KVM arms its TF step for */
 	bool debug_exit;
 	u64 debug_dr6, debug_pc;
+
+	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
 
 	/* a fresh vCPU's state, restored per case or when dirty */
 	struct kvm_sregs sregs0;
@@ -1139,23 +1140,6 @@ static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigne
 	};
 }
 
-/*
- * Guest debugging the case needs: single-stepping (KVM_EXIT_DEBUG right
- * after the instruction, wherever it went), unless the scenario sets TF
- * itself (KVM would hide it); the real-mode handler breakpoint.  Set only
- * when it changes (a new vCPU has none).  If KVM refuses single-stepping,
- * the backend stops asking and keeps to the sentinel HLT.
- *
- * Emulated code is stepped by KVM's emulator whatever RIP is.  Code that
- * runs natively (64-bit CPL 3 on kvm_pvm) is stepped with TF, which KVM
- * sets in RFLAGS only while the vCPU's linear RIP is the one it had at
- * KVM_SET_GUEST_DEBUG: for such a case at another RIP than the last time,
- * the registers go in first and single-stepping is set again.  The #DB
- * trap of that step goes to the guest (see collect()).  A native REP
- * string instruction would trap after its first pass, so it is not
- * single-stepped (it cannot branch: the sentinel stops it).  Called after
- * set_state().
- */
 /* Does the instruction have a REP prefix (F2/F3 among its prefixes)? */
 static bool insn_has_rep(const struct scenario *s)
 {
@@ -1174,6 +1158,23 @@ static bool insn_has_rep(const struct scenario *s)
 	return false;
 }
 
+/*
+ * Guest debugging the case needs: single-stepping (KVM_EXIT_DEBUG right
+ * after the instruction, wherever it went), unless the scenario sets TF
+ * itself (KVM would hide it); the real-mode handler breakpoint.  Set only
+ * when it changes (a new vCPU has none).  If KVM refuses single-stepping,
+ * the backend stops asking and keeps to the sentinel HLT.
+ *
+ * Emulated code is stepped by KVM's emulator whatever RIP is.  Code that
+ * runs natively (64-bit CPL 3 on kvm_pvm) is stepped with TF, which KVM
+ * sets in RFLAGS only while the vCPU's linear RIP is the one it had at
+ * KVM_SET_GUEST_DEBUG: for such a case at another RIP than the last time,
+ * the registers go in first and single-stepping is set again.  The #DB
+ * trap of that step goes to the guest (see collect()).  A native REP
+ * string instruction would trap after its first pass, so it is not
+ * single-stepped (it cannot branch: the sentinel stops it).  Called after
+ * set_state().
+ */
 static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
 	struct kvm_guest_debug gd = { 0 };
@@ -1191,8 +1192,10 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 		gd.arch.debugreg[7] = KB_DR7_L0;
 	}
 	if (native && kb->case_singlestep && kb->step_la != la) {
+		/* KVM takes the linear RIP from the vCPU's RIP and CS now */
 		if (kb->sync_regs &&
-		    ioctl(kb->vcpu_fd, KVM_SET_REGS, &kb->run->s.regs.regs) < 0)
+		    (ioctl(kb->vcpu_fd, KVM_SET_SREGS, &kb->run->s.regs.sregs) < 0 ||
+		     ioctl(kb->vcpu_fd, KVM_SET_REGS, &kb->run->s.regs.regs) < 0))
 			return -errno;
 		kb->guest_debug = 0;	/* set it again at this RIP */
 	}
@@ -1325,7 +1328,7 @@ static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
 /* ---- running ---- */
 
 /* The vCPU's linear RIP at the last exit: from the sync area, else by ioctl. */
-static int exit_linear_rip(struct kvm_backend *kb, const struct scenario *s, u64 *la)
+static int exit_linear_rip(struct kvm_backend *kb, u64 *la)
 {
 	struct kvm_regs regs;
 	struct kvm_sregs sr;
@@ -1435,8 +1438,9 @@ static void shutdown_exception(struct kvm_backend *kb, struct run_result *r)
 
 /*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
- * on HLT leaves the vCPU clean (the instruction, or the exception stub,
- * completed): after any other end the VM is made anew for the next case.
+ * on HLT, a debug exit or completed writes leaves the vCPU clean (the
+ * instruction, or the exception stub, completed): after any other end the
+ * VM is made anew for the next case.
  */
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
@@ -1530,7 +1534,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 		if (write && kb->case_singlestep) {
 			u64 rip = la;
 
-			if (exit_linear_rip(kb, s, &rip)) {
+			if (exit_linear_rip(kb, &rip)) {
 				r->kvm_errno = errno;
 				r->outcome = OUTCOME_KVM_ERROR;
 				return;
@@ -1662,16 +1666,15 @@ static bool at_user_sentinel(struct kvm_backend *kb, const struct scenario *s,
 {
 	u64 la = code_linear(s), at = r->rip, page = la & PAGE_MASK;
 
-	if (r->exception.vector != 13 || r->exception.error_code || at == scenario_reg(s, SCN_REG_RIP))
+	if (r->exception.vector != 13 || r->exception.error_code ||
+	    at == scenario_reg(s, SCN_REG_RIP))
 		return false;
-	if (s->mode != SCN_MODE_LONG64)
-		at = (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)at);
 	if (!scenario_paging(s))
 		page = KB_CODE_GPA;	/* the code pages are where the code is */
-	if (s->mode != SCN_MODE_LONG64)
-		at = (u32)(at - page);
-	else
+	if (s->mode == SCN_MODE_LONG64)
 		at -= page;
+	else	/* the linear address of EIP, in 32 bits */
+		at = (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)at - page);
 	return at < KB_CODE_PAGES * PAGE_SIZE && *resv_ptr(kb, KB_CODE_GPA + at) == 0xf4;
 }
 
@@ -1836,6 +1839,8 @@ static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
 		    (b >= 0xd8 && b <= 0xdf))
 			return true;
 	}
+	if (kb->debug_exit)
+		return false;	/* single-stepped: the guest ran nothing else */
 	if (s->mode != SCN_MODE_LONG64)
 		end = (u32)end;
 	if (r->outcome == OUTCOME_RETIRED)
