@@ -3,9 +3,13 @@
  * The real-KVM backend against the model: the corpus cases it can run give
  * the same exits on /dev/kvm as the model with this host's profile
  * (6.18.24), and the kernel's own trace of E2 shows the 6.18 split-read
- * trace bug through the oracle.  The backend reuses one VM from case to
- * case: running the corpus in two orders, and after cases that end
- * uncleanly, gives the same results.  Skips with one line without /dev/kvm.
+ * trace bug through the oracle.  Every mode and CPL runs an access split
+ * over MMIO pages with the exits, outcome and RIP the spec gives; a taken
+ * branch stops at its target; port I/O is answered.  The backend reuses
+ * one VM from case to case: running the corpus in two orders, and after
+ * cases that end uncleanly, gives the same results, and a remapped page is
+ * never seen through a stale translation.  Skips with one line without
+ * /dev/kvm.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -25,6 +25,8 @@
  * is #UD: not in the guest CPUID), and there an instruction KVM's emulator
  * cannot do is #UD, not KVM_EXIT_INTERNAL_ERROR, although
  * KVM_CAP_EXIT_ON_EMULATION_FAILURE is on (64-bit CPL 3: internal error).
+ * Native 64-bit CPL 3 code does not see the guest's CR4.OSFXSR: an SSE
+ * load from RAM retires with it clear (the model, and CPL 0: #UD).
  *
  * real16 runs as real mode (CR0.PE clear) with the scenario's segment
  * bases in the hidden parts (selectors 0, as the model's; kvm_pvm keeps a
@@ -58,6 +60,8 @@
  *
  * Registers go through KVM_CAP_SYNC_REGS where KVM has it;
  * FRAGFUZZ_KVM_NO_SYNC_REGS=1 in the environment uses the ioctls instead.
+ * FRAGFUZZ_KVM_NO_SINGLESTEP=1 stops the guest at the sentinel HLT only
+ * (see kvm_backend_single_steps()).
  *
  * This header does not include <linux/kvm.h>, so it can sit next to the
  * model's headers (which reuse some uapi names).
