@@ -1459,3 +1459,121 @@ TEST(kvm_devices_split_lock_setting)
 		    "wanted one setting run, the other refused for split-lock; got off %d, on %d",
 		    r[0], r[1]);
 }
+
+/* ==== every mode and CPL with the device frames and both ways to stop ==== */
+
+/*
+ * A backend that stops the guest by single-stepping where KVM can (@sentinel
+ * false), or at the sentinel only (FRAGFUZZ_KVM_NO_SINGLESTEP for its
+ * creation, the environment put back after).
+ */
+static struct kvm_backend *kb_create_stopping(bool sentinel, char *err, size_t size)
+{
+	static const char *const var = "FRAGFUZZ_KVM_NO_SINGLESTEP";
+	const char *old = getenv(var);
+	char *saved = old ? strdup(old) : NULL;
+	struct kvm_backend *kb;
+
+	if (sentinel)
+		setenv(var, "1", 1);
+	kb = kvm_backend_create(err, size);
+	if (sentinel) {
+		if (saved)
+			setenv(var, saved, 1);
+		else
+			unsetenv(var);
+	}
+	free(saved);
+	return kb;
+}
+
+static const char *stop_name(bool sentinel)
+{
+	return sentinel ? "sentinel" : "single-step";
+}
+
+/* @text on @kb and on the model; "" or what differs (exits, trace, outcome, RIP, RAX). */
+static void compare_text(struct kvm_backend *kb, struct model_backend *mb,
+			 const struct kvm_profile *p, const char *name, const char *text,
+			 char *msg, size_t size)
+{
+	static struct run_result rm, rk;
+	struct violation_list vl;
+	struct scenario s;
+	unsigned int n;
+	int r;
+
+	msg[0] = 0;
+	if (scenario_parse_text(&s, text, msg, size))
+		return;
+	if (model_backend_run(mb, &s, p, &rm)) {
+		snprintf(msg, size, "%s: model run failed", name);
+		return;
+	}
+	r = kvm_backend_run(kb, &s, &rk);
+	if (r) {
+		snprintf(msg, size, "%s: kvm run: %s (%s)", name, strerror(-r), kvm_backend_why(kb));
+		return;
+	}
+	if (rk.outcome == OUTCOME_BUDGET) {
+		/* a guest that blocks (hlt with the irqchip) ends at the time limit */
+		snprintf(msg, size, "%s: kvm ended at the budget (blocked or ran on)", name);
+		return;
+	}
+	memset(&vl, 0, sizeof(vl));
+	n = kvm_fidelity_check(p, &rm, &rk, kvm_backend_traced(kb), &vl);
+	if (n)
+		snprintf(msg, size, "%s: wanted model == kernel, got %u differences: %s", name, n,
+			 vl.v[0].detail);
+	else if (rm.regs[VCPU_REGS_RAX] != rk.regs[VCPU_REGS_RAX])
+		snprintf(msg, size, "%s: rax: model 0x%llx, kvm 0x%llx", name,
+			 (unsigned long long)rm.regs[VCPU_REGS_RAX],
+			 (unsigned long long)rk.regs[VCPU_REGS_RAX]);
+}
+
+/*
+ * Paging off, the instruction in the second code page (linear 0x601ff0,
+ * or CS base 0x601000 in real mode): its bytes are there, not at the same
+ * offset of the first page, so the split read exits as in the model.  The
+ * two sentinel bytes must fit after it too: a one-byte instruction at
+ * 0x601ffd runs, at 0x601ffe it is refused.
+ */
+TEST(kvm_backend_code_in_the_second_code_page)
+{
+	static const char *const cases[] = {
+		"mode prot32\ninsn 8b 07\nreg rip 0x601ff0\nreg rdi 0x40000ffe\n"
+		"map 0x40000000 0x40000000 mmio\nmap 0x40001000 0x40001000 mmio\n",
+		"mode real16\nseg cs 0x601000 0xffff\ninsn 8b 05\nreg rip 0xff0\nreg rdi 0x8fff\n",
+	};
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	static struct run_result r;
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	char msg[512] = "", err[256];
+	unsigned int st, i;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		for (i = 0; i < ARRAY_SIZE(cases) && !msg[0]; i++)
+			compare_text(kb, mb, p, i ? "real16" : "prot32", cases[i], msg, sizeof(msg));
+		kvm_backend_destroy(kb);
+		if (msg[0])
+			snprintf(err, sizeof(err), "%s", stop_name(st));
+	}
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+
+	ret = run_text("mode prot32\ninsn ee\nreg rip 0x601ffd\n", &r, NULL, msg, sizeof(msg));
+	TEST_ASSERT(!ret && r.outcome == OUTCOME_RETIRED && r.rip == 0x601ffe,
+		    "out dx, al at 0x601ffd: %s, %s at 0x%llx; wanted retired at 0x601ffe", msg,
+		    run_outcome_name(r.outcome), (unsigned long long)r.rip);
+	ret = run_text("mode prot32\ninsn ee\nreg rip 0x601ffe\n", &r, NULL, msg, sizeof(msg));
+	TEST_ASSERT(ret == -EOPNOTSUPP && r.outcome == OUTCOME_NOT_RUN,
+		    "out dx, al at 0x601ffe: %d (%s), wanted -EOPNOTSUPP: no room for the sentinel",
+		    ret, msg);
+}

@@ -1057,13 +1057,19 @@ static int code_length(struct kvm_backend *kb, const struct scenario *s)
 	return 0;
 }
 
+/*
+ * The code pages: the sentinel everywhere (after the bytes, wherever RIP
+ * stops), the instruction at the linear RIP's place: with paging the code
+ * pages are mapped at the page of RIP and the next, so at its page offset;
+ * without, they are where the code is (case_supported()).
+ */
 static void setup_code(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
 	u8 *code = resv_ptr(kb, KB_CODE_GPA);
+	u64 off = scenario_paging(s) ? la & ~PAGE_MASK : la - KB_CODE_GPA;
 
-	/* the sentinel everywhere: after the bytes, wherever RIP stops */
 	memset(code, KB_SENTINEL_BYTE, KB_CODE_PAGES * PAGE_SIZE);
-	memcpy(code + (la & ~PAGE_MASK), s->insn, kb->code_len);
+	memcpy(code + off, s->insn, kb->code_len);
 }
 
 static bool gva_mapped(const struct scn_map *maps, unsigned int nr, u64 gva)
@@ -1115,7 +1121,8 @@ static int setup_paging(struct kvm_backend *kb, const struct scenario *s,
 			gva = (u32)gva;		/* 32-bit linear addresses wrap */
 		if (gva_mapped(maps, nr, gva) || (gva >= KB_HARNESS_START && gva < KB_HARNESS_END)) {
 			/* the layout owns that page: fine if the bytes end before it */
-			if (i == 0 || (la & ~PAGE_MASK) + s->insn_len + 1 > PAGE_SIZE)
+			if (i == 0 ||
+			    (la & ~PAGE_MASK) + s->insn_len + KB_SENTINEL_LEN > PAGE_SIZE)
 				return -EOPNOTSUPP;
 			break;
 		}
@@ -1890,14 +1897,16 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 	if (kvm_devices_supported(kb->dev, s, maps, nr, kb->why, sizeof(kb->why)))
 		return -EOPNOTSUPP;
 	/* 16-bit IP: the bytes and the sentinel must not wrap */
-	if (mode_is16(s) && scenario_reg(s, SCN_REG_RIP) + s->insn_len + 1 > 0x10000) {
+	if (mode_is16(s) &&
+	    scenario_reg(s, SCN_REG_RIP) + s->insn_len + KB_SENTINEL_LEN > 0x10000) {
 		snprintf(kb->why, sizeof(kb->why), "IP 0x%llx wraps in a 16-bit mode",
 			 (unsigned long long)scenario_reg(s, SCN_REG_RIP));
 		return -EOPNOTSUPP;
 	}
 	/* paging off: the code must sit in the code pages themselves */
 	if (!scenario_paging(s) &&
-	    (la < KB_CODE_GPA || la + s->insn_len + 1 > KB_CODE_GPA + KB_CODE_PAGES * PAGE_SIZE)) {
+	    (la < KB_CODE_GPA ||
+	     la + s->insn_len + KB_SENTINEL_LEN > KB_CODE_GPA + KB_CODE_PAGES * PAGE_SIZE)) {
 		snprintf(kb->why, sizeof(kb->why), "code outside the code pages");
 		return -EOPNOTSUPP;
 	}
