@@ -8,8 +8,11 @@
  * branch stops at its target; port I/O is answered.  The backend reuses
  * one VM from case to case: running the corpus in two orders, and after
  * cases that end uncleanly, gives the same results, and a remapped page is
- * never seen through a stale translation.  Skips with one line without
- * /dev/kvm.
+ * never seen through a stale translation.  With the in-kernel device
+ * frames and the irqchip on, every mode and CPL gives the model's results,
+ * single-stepped and stopped at the sentinel alike, without blocking in the
+ * kernel; the instruction's own OUT to the sentinel's port is its own.
+ * Skips with one line without /dev/kvm.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1532,6 +1535,61 @@ static void compare_text(struct kvm_backend *kb, struct model_backend *mb,
 }
 
 /*
+ * The instruction's own "out 0xe6, al" (e6 e6) and "out dx, al" (ee) with
+ * DX 0xe6, in every mode, single-stepped and stopped at the sentinel: the
+ * port is the sentinel's, but the exit is the instruction's (a one-byte
+ * OUT retires with RIP one past it, not the sentinel's two), so the case
+ * retires right after it with its own RIP.
+ */
+TEST(kvm_backend_own_out_to_the_sentinel_port)
+{
+	static const char *const modes[] = {
+		"real16", "prot16", "prot32", "prot32-paging", "long64",
+	};
+	static const struct {
+		const char *insn;
+		unsigned int len;
+	} insns[] = { { "e6 e6", 2 }, { "ee", 1 } };
+	static struct run_result r;
+	char text[256], msg[256] = "", err[256];
+	struct kvm_backend *kb;
+	struct scenario s;
+	unsigned int st, i, j;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		for (i = 0; i < ARRAY_SIZE(modes) && !msg[0]; i++) {
+			for (j = 0; j < ARRAY_SIZE(insns) && !msg[0]; j++) {
+				u64 ip = !strcmp(modes[i], "real16") || !strcmp(modes[i], "prot16") ?
+					 0 : SCN_CODE_GPA;
+
+				snprintf(text, sizeof(text), "mode %s\ninsn %s\nreg rdx 0xe6\n",
+					 modes[i], insns[j].insn);
+				if (scenario_parse_text(&s, text, msg, sizeof(msg)))
+					break;
+				ret = kvm_backend_run(kb, &s, &r);
+				if (ret)
+					snprintf(msg, sizeof(msg), "%s %s: %s (%s)", modes[i],
+						 insns[j].insn, strerror(-ret), kvm_backend_why(kb));
+				else if (r.outcome != OUTCOME_RETIRED || r.nr_exits ||
+					 r.rip != ip + insns[j].len)
+					snprintf(msg, sizeof(msg), "%s, %s %s: %s, %u exits, rip 0x%llx; "
+						 "wanted retired, no exits, rip 0x%llx",
+						 stop_name(st), modes[i], insns[j].insn,
+						 run_outcome_name(r.outcome), r.nr_exits,
+						 (unsigned long long)r.rip,
+						 (unsigned long long)(ip + insns[j].len));
+			}
+		}
+		kvm_backend_destroy(kb);
+	}
+	TEST_ASSERT(!msg[0], "%s", msg);
+}
+
+/*
  * Paging off, the instruction in the second code page (linear 0x601ff0,
  * or CS base 0x601000 in real mode): its bytes are there, not at the same
  * offset of the first page, so the split read exits as in the model.  The
@@ -1576,4 +1634,130 @@ TEST(kvm_backend_code_in_the_second_code_page)
 	TEST_ASSERT(ret == -EOPNOTSUPP && r.outcome == OUTCOME_NOT_RUN,
 		    "out dx, al at 0x601ffe: %d (%s), wanted -EOPNOTSUPP: no room for the sentinel",
 		    ret, msg);
+}
+
+/*
+ * The irqchip on (the default) in every mode and CPL: LAPIC and IOAPIC
+ * reads and writes, coalesced and ioeventfd frames, faults, each case
+ * single-stepped and stopped at the sentinel, give the model's exits,
+ * trace, outcome, RIP and RAX, and nothing blocks in the kernel (a hlt
+ * would: the case would end at the time limit).  Coalesced pieces land in
+ * the ring and ioeventfd writes signal in real mode and at CPL 3 too.
+ */
+TEST(kvm_devices_every_mode_and_cpl)
+{
+	static const struct {
+		const char *name, *text;
+		int ring, signals;	/* -1: not checked */
+	} c[] = {
+		{ "real16 lapic read", "mode real16\nseg ds 0xfee00000 0xffff\ninsn 8b 05\n"
+		  "reg rdi 0x30\nmap 0xfee00000 0xfee00000 lapic\n", -1, -1 },
+		{ "real16 lapic read crossing a register", "mode real16\n"
+		  "seg ds 0xfee00000 0xffff\ninsn 66 8b 05\nreg rdi 0x32\n"
+		  "map 0xfee00000 0xfee00000 lapic\n", -1, -1 },
+		{ "real16 ioapic read", "mode real16\nseg ds 0xfec00000 0xffff\ninsn 66 8b 05\n"
+		  "reg rdi 0x10\nmap 0xfec00000 0xfec00000 ioapic\n", -1, -1 },
+		{ "real16 coalesced split write", "mode real16\ninsn 66 89 05\nreg rdi 0x5ffe\n"
+		  "reg rax 0x11223344\nmap 0x5000 0x5000 coalesced\nmap 0x6000 0x6000 mmio\n",
+		  1, -1 },
+		{ "real16 ioeventfd write", "mode real16\ninsn 89 05\nreg rdi 0x6000\n"
+		  "reg rax 0x4000\nmap 0x6000 0x6000 ioeventfd ev=0x0:2\n", -1, 1 },
+		{ "real16 #GP", "mode real16\ninsn 8b 06 ff ff\nreg rsp 0x7800\n"
+		  "map 0x7000 0x7000 ram\n", -1, -1 },
+		{ "prot16 ioapic read", "mode prot16\nseg ds 0xfec00000 0xffff\ninsn 66 8b 05\n"
+		  "reg rdi 0x10\nmap 0xfec00000 0xfec00000 ioapic\n", -1, -1 },
+		{ "prot16 lapic write", "mode prot16\nseg ds 0xfee00000 0xffff\ninsn 66 89 05\n"
+		  "reg rdi 0x80\nreg rax 0x20\nmap 0xfee00000 0xfee00000 lapic\n", -1, -1 },
+		{ "prot16 #GP", "mode prot16\ninsn 8b 06 ff ff\nreg rsp 0x7800\n"
+		  "map 0x7000 0x7000 ram\n", -1, -1 },
+		{ "prot16 CPL 3 coalesced split write", "mode prot16\ncpl 3\ninsn 66 89 05\n"
+		  "reg rdi 0x5ffe\nmap 0x5000 0x5000 coalesced\nmap 0x6000 0x6000 mmio\n", 1, -1 },
+		{ "prot16 CPL 3 #GP", "mode prot16\ncpl 3\ninsn 8b 06 ff ff\n"
+		  "map 0x7000 0x7000 ram\n", -1, -1 },
+		{ "prot32 CPL 3 lapic read", "mode prot32\ncpl 3\ninsn 8b 07\nreg rdi 0xfee00030\n"
+		  "map 0xfee00000 0xfee00000 lapic\n", -1, -1 },
+		{ "prot32 CPL 3 ioeventfd split write", "mode prot32\ncpl 3\ninsn 89 07\n"
+		  "reg rdi 0x40000ffe\nmap 0x40000000 0x40000000 mmio\n"
+		  "map 0x40001000 0x40001000 ioeventfd ev=0x0:2\n", -1, 1 },
+		{ "prot32-paging CPL 3 lapic read", "mode prot32-paging\ncpl 3\ninsn 8b 07\n"
+		  "reg rdi 0x40000030\nmap 0x40000000 0xfee00000 lapic user\n", -1, -1 },
+		{ "prot32-paging CPL 3 #PF", "mode prot32-paging\ncpl 3\ninsn 8b 07\n"
+		  "reg rdi 0x40000ffe\nmap 0x40000000 0x1000 mmio user\n"
+		  "map 0x40001000 0x2000 mmio\n", -1, -1 },
+		{ "long64 CPL 3 lapic read", "mode long64\ncpl 3\ninsn 8b 07\n"
+		  "reg rdi 0x40000030\nmap 0x40000000 0xfee00000 lapic user\n", -1, -1 },
+		{ "long64 CPL 3 coalesced split write", "mode long64\ncpl 3\ninsn 48 89 07\n"
+		  "reg rdi 0x40000ffc\nmap 0x40000000 0x5000 coalesced user\n"
+		  "map 0x40001000 0x6000 mmio user\n", 1, -1 },
+		{ "long64 CPL 3 #PF", "mode long64\ncpl 3\ninsn 8b 07\nreg rdi 0x40000ffe\n"
+		  "map 0x40000000 0x1000 mmio user\nmap 0x40001000 0x2000 mmio\n", -1, -1 },
+	};
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	const struct kvm_devices_log *log;
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	char msg[512] = "", err[256] = "";
+	unsigned int st, i;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		/* one backend: the cases follow each other in the same VM */
+		for (i = 0; i < ARRAY_SIZE(c) && !msg[0]; i++) {
+			compare_text(kb, mb, p, c[i].name, c[i].text, msg, sizeof(msg));
+			log = kvm_backend_devices_log(kb);
+			if (msg[0])
+				break;
+			if (c[i].ring >= 0 && log->nr_ring != (unsigned int)c[i].ring)
+				snprintf(msg, sizeof(msg), "%s: %u ring entries, wanted %d",
+					 c[i].name, log->nr_ring, c[i].ring);
+			else if (c[i].signals >= 0 && log->ioeventfd_signals != (u64)c[i].signals)
+				snprintf(msg, sizeof(msg), "%s: %llu ioeventfd signals, wanted %d",
+					 c[i].name, (unsigned long long)log->ioeventfd_signals,
+					 c[i].signals);
+		}
+		kvm_backend_destroy(kb);
+		if (msg[0])
+			snprintf(err, sizeof(err), "%s", stop_name(st));
+	}
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+}
+
+/*
+ * Native 64-bit CPL 3 code is stepped with TF, which KVM sets only while
+ * the linear RIP is the one it was armed for; the read-cache priming of a
+ * case that maps the APIC page runs other code in between.  A jmp at RIP
+ * above 4 GiB, run again and again in one VM, still stops at its target
+ * (RAM pattern bytes, which must not run).
+ */
+TEST(kvm_devices_native_step_after_priming)
+{
+	static const char *const text =
+		"mode long64\ncpl 3\nreg rip 0x100000000\ninsn e9 fb ff 00 00\n"
+		"map 0x100010000 0x5000 ram user\nmap 0x40000000 0xfee00000 lapic user\n";
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	char msg[512] = "", err[256];
+	unsigned int i;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	if (!kvm_backend_single_steps(kb)) {
+		kvm_backend_destroy(kb);
+		TEST_REQUIRE(false, "no single-stepping (KVM refused it, or "
+			     "FRAGFUZZ_KVM_NO_SINGLESTEP)");
+	}
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (i = 0; i < 3 && !msg[0]; i++)
+		compare_text(kb, mb, p, "jmp above 4 GiB", text, msg, sizeof(msg));
+	kvm_backend_destroy(kb);
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "run %u: %s", i, msg);
 }
