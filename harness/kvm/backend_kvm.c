@@ -16,17 +16,44 @@
  *    instruction could have changed them (see case_dirties()).
  *
  * The guest gets the bytes of the first instruction only (code_length()),
- * as the model runs one instruction, followed by the sentinel; a guest that
- * does not reach a sentinel within KB_RUN_TIMEOUT_NS ends as OUTCOME_BUDGET.
- * The sentinel is "out 0xe6, al" (e6 e6: it decodes the same at any byte),
- * not hlt: with an in-kernel irqchip HLT halts the vCPU inside KVM_RUN
- * until an interrupt or a signal, while port 0xe6 always exits.
+ * as the model runs one instruction, and stops right after it:
+ *
+ *  - single-stepped (KVM_GUESTDBG_SINGLESTEP): KVM_EXIT_DEBUG after the
+ *    instruction, wherever it went, RIP and registers the retired state.
+ *    Measured on kvm_pvm: the emulator steps an instruction that completes
+ *    inside KVM_RUN (a read replay included; a step that ends on the
+ *    instruction again is one pass of a rep string, and the run goes on);
+ *    one whose last exit is an MMIO write or a port OUT has retired before
+ *    that exit and is not stepped (the guest would run on into the next
+ *    instruction), so it is finished with KVM_RUN and immediate_exit
+ *    (complete_writes()); after an exception the handler's first
+ *    instruction runs before the step exit (the stubs start with a nop);
+ *    native 64-bit CPL 3 code is stepped with TF and the #DB goes to the
+ *    guest (set_guest_debug(), collect());
+ *  - else (KVM refuses it, FRAGFUZZ_KVM_NO_SINGLESTEP=1, the case sets
+ *    TF, a native REP instruction) at the sentinel after the bytes; a
+ *    taken branch then runs on at its target.
+ *
+ * The sentinel is "out 0xe6, al" (e6 e6: it decodes the same at any byte
+ * and in every mode), not hlt: with an in-kernel irqchip HLT halts the
+ * vCPU inside KVM_RUN until an interrupt or a signal, while port 0xe6
+ * always exits.  The exception stubs stop on it too.  At CPL 3 (IOPL 0,
+ * no I/O bitmap) it is #GP(0), which collect() tells from a fault of the
+ * instruction (at_user_sentinel()).
+ *
+ * A guest that does not stop within KB_RUN_TIMEOUT_NS ends as
+ * OUTCOME_BUDGET.
+ *
+ * Port I/O exits of the instruction itself (KVM_EXIT_IO other than the
+ * sentinel's: no in-kernel device of this VM claims a port the model has)
+ * are answered like the model's port device answers every port
+ * (pio_exit()); the model has no such exit, so they are not recorded.
  *
  * In-kernel devices (irqchip, ioeventfds, coalesced zones) are kvm_devices.c's;
  * its hooks here are marked "devices:".
  *
- * A case that does not end on the sentinel (exit budget, time limit, emulation
- * failure, shutdown, port I/O, a failed KVM_RUN) may leave an MMIO or I/O exchange
+ * A case that does not end cleanly (exit budget, time limit, emulation
+ * failure, shutdown, a failed KVM_RUN) may leave an MMIO or I/O exchange
  * or other state half done inside KVM: the VM and vCPU are then dropped and
  * the next case makes new ones (about 0.3 ms), so no exchange is ever left
  * pending for a later case to complete.
@@ -35,22 +62,23 @@
  *
  *   0x600000  code page 0 (all sentinel, the instruction bytes at the RIP offset)
  *   0x601000  code page 1 (all sentinel: the guest may get here)
- *   0x602000  GDT
- *   0x603000  IDT (256 gates)
- *   0x604000  exception stubs, 16 bytes each: record the vector, sentinel
- *   0x605000  TSS; 0x605080 the exception record
+ *   0x602000  GDT (code for each width and data, for CPL 0 and 3; the TSS)
+ *   0x603000  IDT (256 gates; real mode: the IVT, see KB_RM_HSEG)
+ *   0x604000  exception stubs, 16 bytes each: nop, sentinel
+ *   0x605000  TSS
  *   0x606000  kvm_devices.c's scratch page
  *   0x607000  exception stack (long mode: IST1 of every gate), top 0x610000
- *   0x800000  page-table pool (SCN_PT_POOL_GPA, long mode)
+ *   0x800000  page-table pool (SCN_PT_POOL_GPA, modes with paging)
  *
- * In long mode 0x602000-0x60ffff are identity-mapped supervisor pages and
- * the two code pages are mapped at the pages of RIP and RIP + 4 KiB.  Every
- * exception vector has an IST stack in RAM, so an MMIO or unmapped RSP
- * cannot turn a fault into a triple fault.  Legacy protected mode has no
- * IST, and kvm_pvm does not deliver through task gates (it jumps to offset
- * 0 of the gate), so there the frame goes on the guest's own stack: when
- * ESP is not RAM the fault cannot be delivered, the VM shuts down, and the
- * result says #DF (see collect()).
+ * With paging (long64, and prot32-paging, which runs in compatibility
+ * mode: see backend_kvm.h) 0x602000-0x60ffff are identity-mapped
+ * supervisor pages and the two code pages are mapped at the pages of RIP
+ * and RIP + 4 KiB.  In long mode every exception vector has an IST stack
+ * in RAM, so an MMIO or unmapped RSP cannot turn a fault into a triple
+ * fault.  Legacy protected mode has no IST, and kvm_pvm does not deliver
+ * through task gates (it jumps to offset 0 of the gate), so at CPL 0 the
+ * frame goes on the guest's own stack: when ESP is not RAM the fault
+ * cannot be delivered and the VM shuts down (see shutdown_exception()).
  *
  * Reads are answered exactly like the model backend answers them:
  * s->mmio_data bytes in order, then mmio_default_byte() of each GPA.
@@ -102,20 +130,44 @@
 #define KB_STUB_GPA		0x604000ULL
 #define KB_STUB_SIZE		16
 #define KB_TSS_GPA		0x605000ULL
-#define KB_REC_GPA		0x605080ULL
 #define KB_DEV_SCRATCH_GPA	0x606000ULL
 #define KB_STACK_TOP		0x610000ULL
 #define KB_HARNESS_START	KB_GDT_GPA	/* identity-mapped in long mode */
 #define KB_HARNESS_END		KB_STACK_TOP
 
-#define KB_SEL_CODE		0x08
+/*
+ * GDT: supervisor code for each width, a flat data segment, the TSS (two
+ * slots in long mode), and the same for user mode (selectors with RPL 3).
+ */
+#define KB_SEL_CODE64		0x08
 #define KB_SEL_DATA		0x10
 #define KB_SEL_TSS		0x18
-#define KB_GDT_ENTRIES		5	/* null, code, data, TSS (2 in long mode) */
+#define KB_SEL_CODE32		0x28
+#define KB_SEL_CODE16		0x30
+#define KB_SEL_UCODE64		0x3b
+#define KB_SEL_UDATA		0x43
+#define KB_SEL_UCODE32		0x4b
+#define KB_SEL_UCODE16		0x53
+#define KB_GDT_ENTRIES		11
 
-#define KB_MARKER_VALID		0x80000000u
+/*
+ * Real mode: IVT entry v is (KB_RM_HSEG - v):(16 * v), so every vector
+ * goes to linear KB_RM_HANDLER, below 1 MiB as real-mode handlers must be
+ * (and so in the scenario's space, where no harness page can be).  A
+ * hardware breakpoint there (KVM_GUESTDBG_USE_HW_BP) stops the vCPU before
+ * it fetches from it; CS tells the vector.
+ */
+#define KB_RM_HSEG		0xf000
+#define KB_RM_HANDLER		(KB_RM_HSEG << 4)
+#define KB_DR6_B0		BIT(0)
+#define KB_DR6_BS		BIT(14)
+#define KB_DR7_L0		BIT(0)	/* DR0 enabled, execute, 1 byte */
+
 #define KB_DF_VECTOR		8
+#define KB_DB_VECTOR		1
+#define KB_NO_VECTOR		0xff	/* in the vCPU events: none seen */
 #define KB_MAX_RUNS		RESULT_MAX_EXITS	/* as the model backend */
+#define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
 /* memslots: the harness pages and the page-table pool, then the frames */
 #define KB_SLOT_HARNESS		0
 #define KB_SLOT_PT_POOL		1
@@ -175,6 +227,21 @@ struct kvm_backend {
 	bool vm_stale;
 	bool dirty;
 	unsigned long vm_creates;
+
+	/*
+	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
+	 * FRAGFUZZ_KVM_NO_SINGLESTEP is unset); this case is single-stepped.
+	 * The vCPU's KVM_SET_GUEST_DEBUG control, and the last debug exit.
+	 */
+	bool singlestep;
+	bool case_singlestep;
+	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
+	u32 guest_debug;
+	u64 step_la;		/* the linear RIP KVM arms its TF step for */
+	bool debug_exit;
+	u64 debug_dr6, debug_pc;
+
+	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
 
 	/* a fresh vCPU's state, restored per case or when dirty */
 	struct kvm_sregs sregs0;
@@ -535,6 +602,8 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->has_xsave = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
 	kb->has_xcrs = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
 	kb->has_debugregs = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0;
+	kb->singlestep = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) > 0 &&
+			 !getenv("FRAGFUZZ_KVM_NO_SINGLESTEP");
 	kb->msrs0 = calloc(1, sizeof(*kb->msrs0) + KB_MAX_MSRS * sizeof(kb->msrs0->entries[0]));
 	if (kb->has_xsave)
 		kb->xsave0 = calloc(1, sizeof(*kb->xsave0));
@@ -623,6 +692,8 @@ static void vm_destroy(struct kvm_backend *kb)
 	if (kb->dev)
 		kvm_devices_vm_gone(kb->dev);	/* devices: */
 	memset(kb->frame_used, 0, sizeof(kb->frame_used));
+	kb->guest_debug = 0;
+	kb->step_la = ~0ULL;
 	kb->vm_stale = false;
 	kb->dirty = false;
 }
@@ -700,6 +771,8 @@ static int save_fresh_state(struct kvm_backend *kb)
 	if (ioctl(kb->vcpu_fd, KVM_GET_SREGS, &kb->sregs0) < 0 ||
 	    ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &kb->events0) < 0)
 		return -errno;
+	/* no exception: a vector no exception has (see shutdown_exception()) */
+	kb->events0.exception.nr = KB_NO_VECTOR;
 	if (kb->has_xsave ? ioctl(kb->vcpu_fd, KVM_GET_XSAVE, kb->xsave0) < 0 :
 			    ioctl(kb->vcpu_fd, KVM_GET_FPU, &kb->fpu0) < 0)
 		return -errno;
@@ -841,12 +914,30 @@ static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
 }
 
 /*
- * GDT, IDT, TSS and stubs.  A stub stores KB_MARKER_VALID | vector at
- * KB_REC_GPA and runs the sentinel; the frame tells the rest.  CR2 comes from
- * KVM_GET_SREGS, so the stubs touch no register.
+ * Does the guest run in long mode?  long64, and prot32-paging: kvm_pvm
+ * runs no legacy paging (see backend_kvm.h), so that mode runs as
+ * compatibility mode (32-bit code, 4-level tables holding the same 32-bit
+ * mappings), which KVM's emulator runs as 32-bit protected mode too.
  */
-static void setup_tables(struct kvm_backend *kb, bool long64)
+static bool kb_long_mode(const struct scenario *s)
 {
+	return s->mode == SCN_MODE_LONG64 || s->mode == SCN_MODE_PROT32_PAGING;
+}
+
+/*
+ * GDT, IDT, TSS and stubs.  The stub of vector v sits at KB_STUB_GPA +
+ * 16 v: nop, the sentinel (out 0xe6, al: it exits with or without an
+ * irqchip, where hlt would block in the kernel).  Where the vCPU stopped in
+ * the stubs tells the vector (see stub_vector()), the frame tells the
+ * rest, CR2 comes from the sregs: the stubs touch no register and no
+ * memory, so they work whatever the scenario's data segments are.  The nop
+ * is there for single-stepping (KVM_EXIT_DEBUG after it, before the
+ * sentinel).  In long mode the gates are 64-bit and use IST1; in legacy
+ * mode they go to 32-bit code.
+ */
+static void setup_tables(struct kvm_backend *kb, const struct scenario *s)
+{
+	bool long_mode = kb_long_mode(s);
 	u8 *gdt = resv_ptr(kb, KB_GDT_GPA), *idt = resv_ptr(kb, KB_IDT_GPA);
 	u8 *tss = resv_ptr(kb, KB_TSS_GPA);
 	unsigned int vec;
@@ -854,13 +945,19 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 	memset(gdt, 0, PAGE_SIZE);
 	memset(idt, 0, PAGE_SIZE);
 	memset(tss, 0, PAGE_SIZE);
-	/* code: 64-bit (L) or 32-bit (D); data: flat 32-bit; TSS: busy */
-	put_u64(gdt + KB_SEL_CODE, gdt_desc(0, 0xfffff, 0x9b, long64 ? 0xa : 0xc));
+	/* code: 64-bit (L), 32-bit (D), 16-bit; data: flat 32-bit; TSS: busy */
+	put_u64(gdt + KB_SEL_CODE64, gdt_desc(0, 0xfffff, 0x9b, 0xa));
 	put_u64(gdt + KB_SEL_DATA, gdt_desc(0, 0xfffff, 0x93, 0xc));
 	put_u64(gdt + KB_SEL_TSS, gdt_desc((u32)KB_TSS_GPA, 0x67, 0x8b, 0));
 	/* the upper half of a 64-bit TSS descriptor: base 63:32 = 0 */
+	put_u64(gdt + KB_SEL_CODE32, gdt_desc(0, 0xfffff, 0x9b, 0xc));
+	put_u64(gdt + KB_SEL_CODE16, gdt_desc(0, 0xffff, 0x9b, 0));
+	put_u64(gdt + (KB_SEL_UCODE64 & ~7), gdt_desc(0, 0xfffff, 0xfb, 0xa));
+	put_u64(gdt + (KB_SEL_UDATA & ~7), gdt_desc(0, 0xfffff, 0xf3, 0xc));
+	put_u64(gdt + (KB_SEL_UCODE32 & ~7), gdt_desc(0, 0xfffff, 0xfb, 0xc));
+	put_u64(gdt + (KB_SEL_UCODE16 & ~7), gdt_desc(0, 0xffff, 0xfb, 0));
 
-	if (long64) {
+	if (long_mode) {
 		put_u64(tss + 4, KB_STACK_TOP);		/* rsp0 */
 		put_u64(tss + 36, KB_STACK_TOP);	/* ist1 */
 		put_u16(tss + 102, 104);		/* no I/O bitmap */
@@ -873,29 +970,19 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 	for (vec = 0; vec < 256; vec++) {
 		u64 stub = KB_STUB_GPA + vec * KB_STUB_SIZE;
 		u8 *code = resv_ptr(kb, stub);
-		unsigned int k = 0;
 
 		memset(code, KB_SENTINEL_BYTE, KB_STUB_SIZE);
-		code[k++] = 0xc7;			/* mov dword [abs32], imm32 */
-		if (long64) {
-			code[k++] = 0x04;		/* SIB, no base: absolute */
-			code[k++] = 0x25;
-		} else {
-			code[k++] = 0x05;
-		}
-		put_u32(code + k, (u32)KB_REC_GPA);
-		put_u32(code + k + 4, KB_MARKER_VALID | vec);
-		k += 8;
-		code[k++] = KB_SENTINEL_BYTE;		/* out 0xe6, al */
-		code[k++] = KB_SENTINEL_BYTE;
-		code[k++] = 0xeb;			/* jmp back to the out */
-		code[k++] = 0xfc;
+		code[0] = 0x90;				/* nop */
+		code[1] = KB_SENTINEL_BYTE;		/* out 0xe6, al */
+		code[2] = KB_SENTINEL_BYTE;
+		code[3] = 0xeb;				/* jmp back to the out */
+		code[4] = 0xfc;
 
-		if (long64) {
+		if (long_mode) {
 			u8 *g = idt + vec * 16;
 
 			put_u16(g, (u16)stub);
-			put_u16(g + 2, KB_SEL_CODE);
+			put_u16(g + 2, KB_SEL_CODE64);
 			g[4] = 1;			/* IST1 */
 			g[5] = 0x8e;			/* present, DPL0, interrupt gate */
 			put_u16(g + 6, (u16)(stub >> 16));
@@ -904,12 +991,18 @@ static void setup_tables(struct kvm_backend *kb, bool long64)
 			u8 *g = idt + vec * 8;
 
 			put_u16(g, (u16)stub);
-			put_u16(g + 2, KB_SEL_CODE);
+			put_u16(g + 2, KB_SEL_CODE32);
 			g[5] = 0x8e;			/* 32-bit interrupt gate */
 			put_u16(g + 6, (u16)(stub >> 16));
 		}
 	}
-	put_u32(resv_ptr(kb, KB_REC_GPA), 0);
+	if (s->mode == SCN_MODE_REAL16) {
+		/* the IVT instead of the gates: see KB_RM_HSEG */
+		for (vec = 0; vec < 256; vec++) {
+			put_u16(idt + vec * 4, vec * 16);
+			put_u16(idt + vec * 4 + 2, KB_RM_HSEG - vec);
+		}
+	}
 }
 
 /* Linear address of the instruction. */
@@ -933,11 +1026,17 @@ static u64 code_linear(const struct scenario *s)
  */
 static int code_length(struct kvm_backend *kb, const struct scenario *s)
 {
+	static const enum x86emul_mode modes[SCN_NR_MODES] = {
+		[SCN_MODE_REAL16] = X86EMUL_MODE_REAL,
+		[SCN_MODE_PROT16] = X86EMUL_MODE_PROT16,
+		[SCN_MODE_PROT32] = X86EMUL_MODE_PROT32,
+		[SCN_MODE_PROT32_PAGING] = X86EMUL_MODE_PROT32,
+		[SCN_MODE_LONG64] = X86EMUL_MODE_PROT64,
+	};
 	struct insn_decoded d;
 	unsigned int len;
 
-	insn_decode(kb->dec, s->mode == SCN_MODE_LONG64 ? X86EMUL_MODE_PROT64 :
-		    X86EMUL_MODE_PROT32, s->insn, s->insn_len, &d);
+	insn_decode(kb->dec, modes[s->mode], s->insn, s->insn_len, &d);
 	switch (d.status) {
 	case INSN_EXCEPTION:
 	case INSN_NOT_EMULATED:
@@ -958,13 +1057,19 @@ static int code_length(struct kvm_backend *kb, const struct scenario *s)
 	return 0;
 }
 
+/*
+ * The code pages: the sentinel everywhere (after the bytes, wherever RIP
+ * stops), the instruction at the linear RIP's place: with paging the code
+ * pages are mapped at the page of RIP and the next, so at its page offset;
+ * without, they are where the code is (case_supported()).
+ */
 static void setup_code(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
 	u8 *code = resv_ptr(kb, KB_CODE_GPA);
+	u64 off = scenario_paging(s) ? la & ~PAGE_MASK : la - KB_CODE_GPA;
 
-	/* the sentinel everywhere: after the bytes, wherever RIP stops */
 	memset(code, KB_SENTINEL_BYTE, KB_CODE_PAGES * PAGE_SIZE);
-	memcpy(code + (la & ~PAGE_MASK), s->insn, kb->code_len);
+	memcpy(code + off, s->insn, kb->code_len);
 }
 
 static bool gva_mapped(const struct scn_map *maps, unsigned int nr, u64 gva)
@@ -977,33 +1082,52 @@ static bool gva_mapped(const struct scn_map *maps, unsigned int nr, u64 gva)
 	return false;
 }
 
-/* 4-level tables: the scenario's maps, the code pages, the harness pages. */
-static int setup_paging64(struct kvm_backend *kb, const struct scenario *s,
-			  const struct scn_map *maps, unsigned int nr, u64 la)
+/*
+ * Page tables in the pool, built afresh per case: the scenario's maps,
+ * the code pages at the pages of the instruction and the next one, the
+ * harness pages identity-mapped as supervisor pages.  prot32-paging gets
+ * 4-level tables (compatibility mode, see kb_long_mode()) with the same
+ * 32-bit mappings and no NX bits, as the model's 2-level tables have none.
+ *
+ * No translation from an earlier case survives into this one: the host
+ * writes the tables, which shadow paging does not see, but every case
+ * deletes a memslot before it runs (setup_frames()), and that zaps every
+ * shadow page KVM built from the old tables.
+ */
+static int setup_paging(struct kvm_backend *kb, const struct scenario *s,
+			const struct scn_map *maps, unsigned int nr, u64 la)
 {
 	u64 page = la & PAGE_MASK, gva;
 	unsigned int i;
 	int r;
 
-	r = pt_init(&kb->pt, PT_4LEVEL, resv_ptr(kb, SCN_PT_POOL_GPA), SCN_PT_POOL_GPA,
-		    SCN_PT_POOL_PAGES);
-	if (r)
+	r = pt_init(&kb->pt, scenario_paging(s) ? PT_4LEVEL : PT_NONE,
+		    resv_ptr(kb, SCN_PT_POOL_GPA), SCN_PT_POOL_GPA, SCN_PT_POOL_PAGES);
+	if (r || !scenario_paging(s))
 		return r;
 	for (i = 0; i < nr; i++) {
-		r = pt_map_scenario(&kb->pt, &maps[i]);
+		struct scn_map m = maps[i];
+
+		if (s->mode != SCN_MODE_LONG64)
+			m.flags &= ~SCN_MAP_NX;
+		r = pt_map_scenario(&kb->pt, &m);
 		if (r)
 			return r;
 	}
 	/* the code pages: the instruction must fit before the second ends */
 	for (i = 0; i < KB_CODE_PAGES; i++) {
 		gva = page + i * PAGE_SIZE;
+		if (s->mode != SCN_MODE_LONG64)
+			gva = (u32)gva;		/* 32-bit linear addresses wrap */
 		if (gva_mapped(maps, nr, gva) || (gva >= KB_HARNESS_START && gva < KB_HARNESS_END)) {
 			/* the layout owns that page: fine if the bytes end before it */
-			if (i == 0 || (la & ~PAGE_MASK) + s->insn_len + 1 > PAGE_SIZE)
+			if (i == 0 ||
+			    (la & ~PAGE_MASK) + s->insn_len + KB_SENTINEL_LEN > PAGE_SIZE)
 				return -EOPNOTSUPP;
 			break;
 		}
-		r = pt_map(&kb->pt, gva, KB_CODE_GPA + i * PAGE_SIZE, PT_WRITABLE, false);
+		r = pt_map(&kb->pt, gva, KB_CODE_GPA + i * PAGE_SIZE,
+			   PT_WRITABLE | (s->cpl == 3 ? PT_USER : 0), false);
 		if (r)
 			return r;
 	}
@@ -1019,25 +1143,137 @@ static int setup_paging64(struct kvm_backend *kb, const struct scenario *s,
 
 /* ---- vCPU state ---- */
 
+static bool mode_is16(const struct scenario *s)
+{
+	return s->mode == SCN_MODE_REAL16 || s->mode == SCN_MODE_PROT16;
+}
+
+/* The model backend's attributes; a selector that names a GDT entry of the same kind. */
 static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigned int i)
 {
 	struct scn_segment seg = scenario_segment(s, i);
-	bool long64 = s->mode == SCN_MODE_LONG64;
-	bool cs = i == VCPU_SREG_CS;
+	bool long64 = s->mode == SCN_MODE_LONG64, is16 = mode_is16(s);
+	bool cs = i == VCPU_SREG_CS, user = s->cpl == 3;
+	u16 sel;
 
-	/* the same attributes as the model backend's */
+	if (s->mode == SCN_MODE_REAL16)
+		sel = 0;		/* as the model's: the bases are given */
+	else if (!cs)
+		sel = user ? KB_SEL_UDATA : KB_SEL_DATA;
+	else if (long64)
+		sel = user ? KB_SEL_UCODE64 : KB_SEL_CODE64;
+	else if (is16)
+		sel = user ? KB_SEL_UCODE16 : KB_SEL_CODE16;
+	else
+		sel = user ? KB_SEL_UCODE32 : KB_SEL_CODE32;
 	*k = (struct kvm_segment){
 		.base = seg.base,
 		.limit = seg.limit,
-		.selector = cs ? KB_SEL_CODE : KB_SEL_DATA,
+		.selector = sel,
 		.type = cs ? 0xb : 0x3,
 		.present = 1,
 		.s = 1,
 		.dpl = cs || i == VCPU_SREG_SS ? s->cpl : 3,
-		.db = long64 ? !cs : 1,
+		.db = is16 ? 0 : long64 ? !cs : 1,
 		.l = long64 && cs,
 		.g = seg.limit > 0xfffff,
 	};
+}
+
+/*
+ * The offset of the instruction's opcode byte, past its legacy (and, in
+ * long64, REX) prefixes; *@rep: F2/F3 among them.
+ */
+static unsigned int insn_opcode_offset(const struct scenario *s, bool *rep)
+{
+	unsigned int i;
+
+	*rep = false;
+	for (i = 0; i < s->insn_len; i++) {
+		u8 b = s->insn[i];
+
+		if (b == 0xf2 || b == 0xf3)
+			*rep = true;
+		else if (b != 0x66 && b != 0x67 && b != 0xf0 && b != 0x2e && b != 0x36 &&
+			 b != 0x3e && b != 0x26 && b != 0x64 && b != 0x65 &&
+			 !(s->mode == SCN_MODE_LONG64 && (b & 0xf0) == 0x40))
+			break;
+	}
+	return i;
+}
+
+/* Does the instruction have a REP prefix (F2/F3 among its prefixes)? */
+static bool insn_has_rep(const struct scenario *s)
+{
+	bool rep;
+
+	insn_opcode_offset(s, &rep);
+	return rep;
+}
+
+/* Is the instruction port I/O: IN, OUT, INS, OUTS? */
+static bool insn_is_pio(const struct scenario *s)
+{
+	bool rep;
+	unsigned int i = insn_opcode_offset(s, &rep);
+	u8 op = i < s->insn_len ? s->insn[i] : 0;
+
+	return (op >= 0x6c && op <= 0x6f) || (op >= 0xe4 && op <= 0xe7) ||
+	       (op >= 0xec && op <= 0xef);
+}
+
+/*
+ * Guest debugging the case needs: single-stepping (KVM_EXIT_DEBUG right
+ * after the instruction, wherever it went), unless the scenario sets TF
+ * itself (KVM would hide it); the real-mode handler breakpoint.  Set only
+ * when it changes (a new vCPU has none).  If KVM refuses single-stepping,
+ * the backend stops asking and keeps to the sentinel.
+ *
+ * Emulated code is stepped by KVM's emulator whatever RIP is.  Code that
+ * runs natively (64-bit CPL 3 on kvm_pvm) is stepped with TF, which KVM
+ * sets in RFLAGS only while the vCPU's linear RIP is the one it had at
+ * KVM_SET_GUEST_DEBUG: for such a case at another RIP than the last time,
+ * the registers go in first and single-stepping is set again.  The #DB
+ * trap of that step goes to the guest (see collect()).  A native REP
+ * string instruction would trap after its first pass, so it is not
+ * single-stepped (it cannot branch: the sentinel stops it).  Called after
+ * set_state().
+ */
+static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64 la)
+{
+	struct kvm_guest_debug gd = { 0 };
+	bool native = s->mode == SCN_MODE_LONG64 && s->cpl == 3;
+
+	kb->case_singlestep = kb->singlestep &&
+			      !(scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF) &&
+			      !(native && insn_has_rep(s));
+	kb->case_native_step = native && kb->case_singlestep;
+	if (kb->case_singlestep)
+		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	if (s->mode == SCN_MODE_REAL16) {
+		gd.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+		gd.arch.debugreg[0] = KB_RM_HANDLER;
+		gd.arch.debugreg[7] = KB_DR7_L0;
+	}
+	if (native && kb->case_singlestep && kb->step_la != la) {
+		/* KVM takes the linear RIP from the vCPU's RIP and CS now */
+		if (kb->sync_regs &&
+		    (ioctl(kb->vcpu_fd, KVM_SET_SREGS, &kb->run->s.regs.sregs) < 0 ||
+		     ioctl(kb->vcpu_fd, KVM_SET_REGS, &kb->run->s.regs.regs) < 0))
+			return -errno;
+		kb->guest_debug = 0;	/* set it again at this RIP */
+	}
+	if (gd.control == kb->guest_debug)
+		return 0;
+	if (ioctl(kb->vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0) {
+		if (!kb->case_singlestep)
+			return -errno;
+		kb->singlestep = false;
+		return set_guest_debug(kb, s, la);
+	}
+	kb->guest_debug = gd.control;
+	kb->step_la = native ? la : ~0ULL;
+	return 0;
 }
 
 /*
@@ -1047,7 +1283,7 @@ static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigne
  */
 static int set_state(struct kvm_backend *kb, const struct scenario *s)
 {
-	bool long64 = s->mode == SCN_MODE_LONG64;
+	bool long_mode = kb_long_mode(s);
 	struct kvm_sregs *sr, sr_buf;
 	struct kvm_regs *regs, regs_buf;
 	struct kvm_vcpu_events *ev, ev_buf;
@@ -1076,18 +1312,22 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 	sr->gdt.base = KB_GDT_GPA;
 	sr->gdt.limit = KB_GDT_ENTRIES * 8 - 1;
 	sr->idt.base = KB_IDT_GPA;
-	sr->idt.limit = long64 ? 256 * 16 - 1 : 256 * 8 - 1;
+	sr->idt.limit = long_mode ? 256 * 16 - 1 : 256 * 8 - 1;
+	if (s->mode == SCN_MODE_REAL16)
+		sr->idt.limit = 256 * 4 - 1;	/* the IVT */
 
-	sr->cr0 = X86_CR0_PE | BIT(4);	/* ET */
-	if (long64)
+	sr->cr0 = BIT(4);		/* ET */
+	if (s->mode != SCN_MODE_REAL16)
+		sr->cr0 |= X86_CR0_PE;
+	if (scenario_paging(s))
 		sr->cr0 |= X86_CR0_PG;
 	if (s->ctl & SCN_CTL_CR0_WP)
 		sr->cr0 |= X86_CR0_WP;
 	sr->cr2 = 0;
-	sr->cr3 = long64 ? kb->pt.root : 0;
+	sr->cr3 = scenario_paging(s) ? kb->pt.root : 0;
 	sr->cr4 = (s->ctl & SCN_CTL_CR4_OSFXSR) ? X86_CR4_OSFXSR : 0;
 	sr->efer = (s->ctl & SCN_CTL_EFER_NXE) ? EFER_NX : 0;
-	if (long64) {
+	if (long_mode) {
 		sr->cr4 |= X86_CR4_PAE;
 		sr->efer |= EFER_LME | EFER_LMA;
 	}
@@ -1151,50 +1391,158 @@ static void regs_to_result(const struct kvm_regs *k, struct run_result *r)
 
 /* ---- running ---- */
 
-/*
- * Is this KVM_EXIT_IO the sentinel?  An "out 0xe6, al" that is not the
- * case's own instruction: the exit comes with RIP after it (KVM emulates
- * CPL0 code here), so the OUT began KB_SENTINEL_LEN bytes before.
- */
-static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s)
+/* The vCPU's linear RIP at the last exit: from the sync area, else by ioctl. */
+static int exit_linear_rip(struct kvm_backend *kb, u64 *la)
 {
-	struct kvm_run *run = kb->run;
 	struct kvm_regs regs;
 	struct kvm_sregs sr;
-	u64 rip, cs_base, out_la;
+
+	if (kb->sync_regs) {
+		regs = kb->run->s.regs.regs;
+		sr = kb->run->s.regs.sregs;
+	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		return -errno;
+	}
+	*la = regs.rip;
+	if (!(sr.efer & EFER_LMA) || !sr.cs.l)
+		*la = (u32)(sr.cs.base + (u32)regs.rip);
+	return 0;
+}
+
+/*
+ * After a write exit (MMIO write, port OUT) of a retired instruction:
+ * complete the exchange (and the write exits of its other fragments)
+ * without entering the guest again, KVM_RUN with immediate_exit (the way
+ * KVM's selftests finish I/O).  Returns 0, or -errno with the outcome set.
+ */
+static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
+			   struct run_result *r, unsigned int *pos, unsigned int *n)
+{
+	struct kvm_run *run = kb->run;
+	int ret = 0;
+
+	run->immediate_exit = 1;
+	for (;;) {
+		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				break;	/* completed, the guest not entered */
+			ret = -errno;
+			r->kvm_errno = errno;
+			r->outcome = OUTCOME_KVM_ERROR;
+			break;
+		}
+		if (run->exit_reason != KVM_EXIT_MMIO || !run->mmio.is_write ||
+		    ++*n >= KB_MAX_RUNS) {
+			/* nothing but write exits can be left; stop as at the budget */
+			ret = -EIO;
+			r->exits_lost = true;
+			r->outcome = OUTCOME_BUDGET;
+			break;
+		}
+		mmio_exit_record(r, s, pos, run->mmio.phys_addr, run->mmio.len,
+				 run->mmio.is_write, run->mmio.data);
+	}
+	run->immediate_exit = 0;
+	return ret;
+}
+
+/*
+ * KVM_EXIT_IO: answer as the model's port device answers every port
+ * (emulator/vcpu.h: the model has no KVM_EXIT_IO, a port without a device
+ * stands for userspace and is answered the same way): the k-th byte read
+ * in the case is (u8)(port + k), the whole batch of count elements at
+ * once; written data is taken.  Without an irqchip no in-kernel device
+ * of this VM claims a port, so every port I/O exits; with one, the
+ * kernel's PIC (no PIT) answers its own ports without an exit.
+ */
+static void pio_exit(struct kvm_backend *kb)
+{
+	struct kvm_run *run = kb->run;
+	u8 *data = (u8 *)run + run->io.data_offset;
+	u64 k = kb->pio_read_bytes + run->io.port;
+	u32 i, n = run->io.size * run->io.count;
+
+	if (run->io.direction != KVM_EXIT_IO_IN)
+		return;
+	if (n > kb->run_size - run->io.data_offset)
+		n = kb->run_size - run->io.data_offset;
+	for (i = 0; i < n; i++)
+		data[i] = (u8)(k + i);
+	kb->pio_read_bytes += n;
+}
+
+/*
+ * KVM_EXIT_SHUTDOWN: a fault that could not be delivered (legacy or real
+ * mode at CPL 0, the stack not in RAM: kvm_pvm shuts the VM down at once,
+ * with no exit for the pushes).  The vCPU events still name the exception
+ * KVM was delivering (exception.nr, set to KB_NO_VECTOR before the run;
+ * measured on kvm_pvm 6.18.44): that vector, with RIP on the instruction.
+ * If none is named, #DF.
+ */
+static void shutdown_exception(struct kvm_backend *kb, struct run_result *r)
+{
+	struct kvm_vcpu_events ev;
+
+	r->outcome = OUTCOME_EXCEPTION;
+	r->exception = (struct x86_exception){
+		.vector = KB_DF_VECTOR, .error_code_valid = true,
+	};
+	if (kb->sync_regs)
+		ev = kb->run->s.regs.events;
+	else if (ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return;
+	if (ev.exception.nr >= 32)
+		return;
+	r->exception = (struct x86_exception){
+		.vector = ev.exception.nr,
+		.error_code_valid = vector_has_error_code(ev.exception.nr),
+		.error_code = ev.exception.has_error_code ? (u16)ev.exception.error_code : 0,
+	};
+}
+
+/*
+ * Is this KVM_EXIT_IO the sentinel?  A one-byte "out 0xe6, al" that is not
+ * the instruction's own: an exit of the instruction (only port I/O has
+ * them) comes with the linear RIP on it (a REP pass, or a read to be
+ * completed) or right after it (a write, retired), while the sentinel's
+ * comes with RIP KB_SENTINEL_LEN bytes past sentinel bytes, which are
+ * outside the instruction (after it, in a stub, wherever a branch went):
+ * KVM emulates CPL 0 code here, and the emulator retires an OUT before the
+ * exit.  A one-byte "out dx, al" of the case with DX 0xe6 is its own.
+ */
+static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s, u64 la)
+{
+	struct kvm_run *run = kb->run;
+	u64 after, end = la + kb->code_len;
 
 	if (run->io.port != KB_SENTINEL_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
 	    run->io.size != 1 || run->io.count != 1)
 		return false;
-	if (kb->sync_regs) {
-		rip = run->s.regs.regs.rip;
-		cs_base = run->s.regs.sregs.cs.base;
-	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
-		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+	if (exit_linear_rip(kb, &after))
 		return false;
-	} else {
-		rip = regs.rip;
-		cs_base = sr.cs.base;
-	}
-	out_la = cs_base + rip - KB_SENTINEL_LEN;
 	if (s->mode != SCN_MODE_LONG64)
-		out_la = (u32)out_la;
-	return out_la - code_linear(s) >= kb->code_len;
+		end = (u32)end;
+	return !insn_is_pio(s) || (after != la && after != end);
 }
 
 /*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
- * on the sentinel leaves the vCPU clean (the instruction, or the exception
- * stub, completed): after any other end the VM is made anew for the next
- * case.
+ * on the sentinel, a debug exit or completed writes leaves the vCPU clean
+ * (the instruction, or the exception stub, completed): after any other end
+ * the VM is made anew for the next case.
  */
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct kvm_run *run = kb->run;
-	unsigned int pos = 0, n = 0;
+	unsigned int pos = 0, n = 0, steps = 0, ios = 0;
+	u64 la = code_linear(s);
+	bool write;
 
 	kb->vm_stale = true;
 	kb->on_sentinel = false;
+	kb->debug_exit = false;
+	kb->pio_read_bytes = 0;
 	while (n < KB_MAX_RUNS) {
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
@@ -1214,37 +1562,91 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 		case KVM_EXIT_MMIO:
 			break;
 		case KVM_EXIT_IO:
-			if (!sentinel_exit(kb, s)) {
-				r->outcome = OUTCOME_BUDGET;	/* as the model */
+			if (sentinel_exit(kb, s, la)) {
+				kb->on_sentinel = true;
+				kb->vm_stale = false;
+				r->outcome = OUTCOME_RETIRED;	/* or an exception: see collect() */
 				return;
 			}
-			kb->on_sentinel = true;
-			/* fall through */
+			/* answered inside KVM_RUN on the model's side: no exit there */
+			n--;
+			if (++ios >= KB_MAX_RUNS) {
+				r->outcome = OUTCOME_BUDGET;
+				return;
+			}
+			pio_exit(kb);
+			break;
 		case KVM_EXIT_HLT:	/* the case's own hlt, without irqchip */
 			kb->vm_stale = false;
-			r->outcome = OUTCOME_RETIRED;	/* or an exception: see below */
+			r->outcome = OUTCOME_RETIRED;	/* or an exception: see collect() */
+			return;
+		case KVM_EXIT_DEBUG:
+			/*
+			 * A single step that ended where the instruction
+			 * starts: one pass of a rep string instruction (or a
+			 * jump to itself), as the model re-enters the guest
+			 * until RIP leaves the instruction.  Else the end:
+			 * after the instruction, at the first stub instruction
+			 * after an exception, at the real-mode handler
+			 * breakpoint (see collect()).
+			 */
+			if ((run->debug.arch.dr6 & KB_DR6_BS) && !(run->debug.arch.dr6 & KB_DR6_B0) &&
+			    run->debug.arch.pc == la) {
+				n--;	/* no exit to userspace on the model's side */
+				if (++steps < KB_MAX_STEPS)
+					continue;
+				r->outcome = OUTCOME_BUDGET;
+				return;
+			}
+			kb->debug_exit = true;
+			kb->debug_dr6 = run->debug.arch.dr6;
+			kb->debug_pc = run->debug.arch.pc;
+			kb->vm_stale = false;
+			r->outcome = OUTCOME_RETIRED;
 			return;
 		case KVM_EXIT_INTERNAL_ERROR:
 			r->outcome = OUTCOME_EMULATION_FAILURE;
 			return;
 		case KVM_EXIT_SHUTDOWN:
-			/*
-			 * A fault that could not be delivered (legacy mode,
-			 * ESP not in RAM): reported as #DF at the RIP KVM
-			 * stopped at.
-			 */
-			r->outcome = OUTCOME_EXCEPTION;
-			r->exception = (struct x86_exception){
-				.vector = KB_DF_VECTOR, .error_code_valid = true,
-			};
+			shutdown_exception(kb, r);
 			return;
 		default:
-			/* port I/O and the rest: the model stops the same way */
+			/* the rest: the model stops the same way */
 			r->outcome = OUTCOME_BUDGET;
 			return;
 		}
-		mmio_exit_record(r, s, &pos, run->mmio.phys_addr, run->mmio.len,
-				 run->mmio.is_write, run->mmio.data);
+		if (run->exit_reason == KVM_EXIT_MMIO) {
+			mmio_exit_record(r, s, &pos, run->mmio.phys_addr, run->mmio.len,
+					 run->mmio.is_write, run->mmio.data);
+			write = run->mmio.is_write;
+		} else {
+			write = run->io.direction == KVM_EXIT_IO_OUT;
+		}
+		/*
+		 * KVM single-steps an emulated instruction only when it
+		 * completes inside KVM_RUN: one that ends on a write exit
+		 * (MMIO write, port OUT) has retired already (RIP moved on)
+		 * and would run on into the next instruction before the step
+		 * exit.  Finish it here.
+		 */
+		if (write && kb->case_singlestep) {
+			u64 rip = la;
+
+			if (exit_linear_rip(kb, &rip)) {
+				r->kvm_errno = errno;
+				r->outcome = OUTCOME_KVM_ERROR;
+				return;
+			}
+			if (rip != la) {
+				if (complete_writes(kb, s, r, &pos, &n))
+					return;
+				kb->debug_exit = true;	/* RIP is where it went */
+				kb->debug_dr6 = kb->debug_pc = 0;
+				kb->vm_stale = false;
+				r->outcome = OUTCOME_RETIRED;
+				return;
+			}
+		}
 	}
 	/* the last exchange is never completed: the VM goes away with it */
 	r->exits_lost = true;
@@ -1265,33 +1667,122 @@ static u8 *guest_ram(struct kvm_backend *kb, u64 gpa, unsigned int len)
 	return NULL;
 }
 
-/*
- * Legacy mode: [error code,] EIP, CS, EFLAGS at SS:ESP after delivery,
- * which succeeded, so they are in RAM.
- */
-static void exception_state32(struct kvm_backend *kb, const struct scenario *s,
-			      struct run_result *r, u32 esp)
+/* @len bytes of guest RAM at @gpa, byte by byte; false if any is not RAM. */
+static bool read_ram(struct kvm_backend *kb, u64 gpa, void *buf, unsigned int len)
 {
-	bool ec = r->exception.error_code_valid;
-	u32 la = scenario_segment(s, VCPU_SREG_SS).base + esp;
-	u32 f[4];
-	u8 *p = guest_ram(kb, la, ec ? 16 : 12);
+	u8 *out = buf;
+	unsigned int i;
 
-	if (!p)
-		return;		/* RIP stays the stub's */
-	memcpy(f, p, ec ? 16 : 12);
-	if (ec)
-		r->exception.error_code = (u16)f[0];
-	r->rip = f[ec];
-	r->rflags = f[ec + 2];
-	r->regs[VCPU_REGS_RSP] = esp + (ec ? 16 : 12);
+	for (i = 0; i < len; i++) {
+		u8 *p = guest_ram(kb, gpa + i, 1);
+
+		if (!p)
+			return false;
+		out[i] = *p;
+	}
+	return true;
+}
+
+/*
+ * Legacy and real mode, paging off: after delivery, which succeeded, the
+ * frame is in RAM at SS:(E)SP, the stack pointer as wide as SS says: at
+ * CPL 0 the scenario's stack, from CPL 3 the TSS's SS0:ESP0 (flat, 32-bit).
+ * Protected mode: [error code,] EIP, CS, EFLAGS, and from CPL 3 ESP, SS;
+ * real mode: IP, CS, FLAGS.
+ */
+static void exception_state_legacy(struct kvm_backend *kb, const struct scenario *s,
+				   struct run_result *r, u64 rsp)
+{
+	bool ec = r->exception.error_code_valid, user = s->cpl == 3;
+	u32 mask = mode_is16(s) && !user ? 0xffff : 0xffffffff, sp = (u32)rsp & mask;
+	u32 base = user ? 0 : scenario_segment(s, VCPU_SREG_SS).base;
+	u32 f[6];
+	u16 f16[3];
+	unsigned int size;
+
+	if (s->mode == SCN_MODE_REAL16) {
+		size = sizeof(f16);
+		if (!read_ram(kb, (u32)(base + sp), f16, size))
+			return;		/* RIP stays the handler's */
+		r->rip = f16[0];
+		r->rflags = (r->rflags & ~0xffffULL) | f16[2];
+	} else {
+		size = (ec + 3 + 2 * user) * 4;
+		if (!read_ram(kb, (u32)(base + sp), f, size))
+			return;		/* RIP stays the stub's */
+		if (ec)
+			r->exception.error_code = (u16)f[0];
+		r->rip = f[ec];
+		r->rflags = f[ec + 2];
+		if (user) {
+			/* back on the scenario's stack */
+			r->regs[VCPU_REGS_RSP] = f[ec + 3];
+			return;
+		}
+	}
+	r->regs[VCPU_REGS_RSP] = (rsp & ~(u64)mask) | ((sp + size) & mask);
+}
+
+/*
+ * Protected and long mode: the vector whose stub the vCPU stopped in (past
+ * its sentinel, or single-stepped past the nop), or -1.  The stubs' code
+ * segment at CPL 0 with RIP in them: only a delivered exception gets
+ * there (or an instruction under test that jumps into them).
+ */
+static int stub_vector(const struct scenario *s, const struct kvm_regs *regs,
+		       const struct kvm_sregs *sr)
+{
+	u16 sel = kb_long_mode(s) ? KB_SEL_CODE64 : KB_SEL_CODE32;
+
+	if (sr->cs.selector != sel || regs->rip < KB_STUB_GPA ||
+	    regs->rip >= KB_STUB_GPA + 256 * KB_STUB_SIZE)
+		return -1;
+	return (regs->rip - KB_STUB_GPA) / KB_STUB_SIZE;
+}
+
+/*
+ * Real mode: the vCPU stopped at the handler breakpoint, with the
+ * vector in CS (see KB_RM_HSEG)?  Then -1 otherwise.
+ */
+static int real_mode_vector(struct kvm_backend *kb, const struct kvm_sregs *sr)
+{
+	u16 vec = KB_RM_HSEG - sr->cs.selector;
+
+	if (!kb->debug_exit || !(kb->debug_dr6 & KB_DR6_B0) || kb->debug_pc != KB_RM_HANDLER ||
+	    vec > 255 || sr->cs.base != (u64)sr->cs.selector << 4)
+		return -1;
+	return vec;
+}
+
+/*
+ * CPL 3: a #GP(0) at a sentinel byte of the code pages other than the
+ * instruction's first byte is the sentinel (OUT with IOPL < 3 and no I/O
+ * bitmap; or sentinel bytes the instruction jumped to, which the model
+ * reports the same way: retired there).
+ */
+static bool at_user_sentinel(struct kvm_backend *kb, const struct scenario *s,
+			     const struct run_result *r)
+{
+	u64 la = code_linear(s), at = r->rip, page = la & PAGE_MASK;
+
+	if (r->exception.vector != 13 || r->exception.error_code ||
+	    at == scenario_reg(s, SCN_REG_RIP))
+		return false;
+	if (!scenario_paging(s))
+		page = KB_CODE_GPA;	/* the code pages are where the code is */
+	if (s->mode == SCN_MODE_LONG64)
+		at -= page;
+	else	/* the linear address of EIP, in 32 bits */
+		at = (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)at - page);
+	return at < KB_CODE_PAGES * PAGE_SIZE &&
+	       *resv_ptr(kb, KB_CODE_GPA + at) == KB_SENTINEL_BYTE;
 }
 
 static void collect(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct kvm_sregs sr;
 	struct kvm_regs regs;
-	u32 marker;
+	int vec;
 
 	if (kb->sync_regs && r->outcome != OUTCOME_KVM_ERROR) {
 		/* KVM stored them into the sync area at the last exit */
@@ -1308,19 +1799,24 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (r->outcome != OUTCOME_RETIRED)
 		return;
 
-	memcpy(&marker, resv_ptr(kb, KB_REC_GPA), sizeof(marker));
-	if (!(marker & KB_MARKER_VALID)) {
-		/* stopped on a sentinel (RIP is past it) or the case's hlt */
-		r->rip = regs.rip - (kb->on_sentinel ? KB_SENTINEL_LEN : 0);
+	vec = s->mode == SCN_MODE_REAL16 ? real_mode_vector(kb, &sr) : stub_vector(s, &regs, &sr);
+	if (vec < 0) {
+		/*
+		 * Single-stepped: RIP is where the instruction went.  Stopped
+		 * on a sentinel: RIP is past it.  Else the case's own hlt
+		 * (KVM_EXIT_HLT, no irqchip): RIP is after it, as retired.
+		 */
+		if (kb->on_sentinel)
+			r->rip = regs.rip - KB_SENTINEL_LEN;
 		return;
 	}
 	r->outcome = OUTCOME_EXCEPTION;
-	r->exception.vector = marker & 0xff;
+	r->exception.vector = vec;
 	r->exception.error_code_valid = vector_has_error_code(r->exception.vector);
 	if (r->exception.vector == PF_VECTOR)
 		r->exception.address = sr.cr2;
 
-	if (s->mode == SCN_MODE_LONG64) {
+	if (kb_long_mode(s)) {
 		/* IST1: the CPU aligned the top; [ec,] rip, cs, rflags, rsp, ss */
 		const u8 *f = resv_ptr(kb, KB_STACK_TOP - 40);
 
@@ -1333,8 +1829,23 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 		r->rflags = get_u64(f + 16);
 		r->regs[VCPU_REGS_RSP] = get_u64(f + 24);
 	} else {
-		exception_state32(kb, s, r, (u32)regs.rsp);
+		exception_state_legacy(kb, s, r, regs.rsp);
 	}
+	if (s->cpl == 3 && at_user_sentinel(kb, s, r)) {
+		/* the instruction retired; the sentinel at CPL 3 is #GP(0) */
+		r->outcome = OUTCOME_RETIRED;
+		r->exception = (struct x86_exception){ 0 };
+	} else if (kb->case_native_step && vec == KB_DB_VECTOR) {
+		/*
+		 * Native code single-stepped with TF: kvm_pvm delivers the
+		 * #DB trap to the guest, with RIP after the instruction, or
+		 * still on it (a jump to itself: the model's budget).
+		 */
+		r->outcome = r->rip == code_linear(s) ? OUTCOME_BUDGET : OUTCOME_RETIRED;
+		r->exception = (struct x86_exception){ 0 };
+	}
+	if (kb->case_singlestep)
+		r->rflags &= ~(u64)X86_EFLAGS_TF;	/* KVM's, not the case's */
 }
 
 static void result_reset(struct run_result *r)
@@ -1361,8 +1872,8 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 {
 	unsigned int i;
 
-	if (s->mode != SCN_MODE_PROT32 && s->mode != SCN_MODE_LONG64) {
-		snprintf(kb->why, sizeof(kb->why), "mode %s", scenario_mode_name(s->mode));
+	if (s->mode >= SCN_NR_MODES) {
+		snprintf(kb->why, sizeof(kb->why), "mode %u", s->mode);
 		return -EOPNOTSUPP;
 	}
 	if (!s->insn_len) {
@@ -1370,8 +1881,9 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		snprintf(kb->why, sizeof(kb->why), "no instruction bytes");
 		return -EOPNOTSUPP;
 	}
-	if (s->cpl != 0) {
-		snprintf(kb->why, sizeof(kb->why), "CPL %u", s->cpl);
+	if (s->cpl != 0 && (s->cpl != 3 || s->mode == SCN_MODE_REAL16)) {
+		snprintf(kb->why, sizeof(kb->why), "CPL %u in %s", s->cpl,
+			 scenario_mode_name(s->mode));
 		return -EOPNOTSUPP;
 	}
 	for (i = 0; i < nr; i++) {
@@ -1384,13 +1896,26 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 	/* devices: irqchip, split-lock, device frames */
 	if (kvm_devices_supported(kb->dev, s, maps, nr, kb->why, sizeof(kb->why)))
 		return -EOPNOTSUPP;
+	/* 16-bit IP: the bytes and the sentinel must not wrap */
+	if (mode_is16(s) &&
+	    scenario_reg(s, SCN_REG_RIP) + s->insn_len + KB_SENTINEL_LEN > 0x10000) {
+		snprintf(kb->why, sizeof(kb->why), "IP 0x%llx wraps in a 16-bit mode",
+			 (unsigned long long)scenario_reg(s, SCN_REG_RIP));
+		return -EOPNOTSUPP;
+	}
 	/* paging off: the code must sit in the code pages themselves */
-	if (s->mode == SCN_MODE_PROT32 &&
-	    (la < KB_CODE_GPA || la + s->insn_len + 1 > KB_CODE_GPA + KB_CODE_PAGES * PAGE_SIZE)) {
+	if (!scenario_paging(s) &&
+	    (la < KB_CODE_GPA ||
+	     la + s->insn_len + KB_SENTINEL_LEN > KB_CODE_GPA + KB_CODE_PAGES * PAGE_SIZE)) {
 		snprintf(kb->why, sizeof(kb->why), "code outside the code pages");
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+bool kvm_backend_single_steps(const struct kvm_backend *kb)
+{
+	return kb->singlestep;
 }
 
 const char *kvm_backend_why(const struct kvm_backend *kb)
@@ -1418,6 +1943,8 @@ static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
 		    (b >= 0xd8 && b <= 0xdf))
 			return true;
 	}
+	if (kb->debug_exit)
+		return false;	/* single-stepped: the guest ran nothing else */
 	if (s->mode != SCN_MODE_LONG64)
 		end = (u32)end;
 	if (r->outcome == OUTCOME_RETIRED)
@@ -1444,16 +1971,14 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (kb->traced && gettid() != kb->traced_tid)
 		trace_set_pid(kb);
 
-	setup_tables(kb, s->mode == SCN_MODE_LONG64);
+	setup_tables(kb, s);
 	setup_code(kb, s, la);
-	if (s->mode == SCN_MODE_LONG64) {
-		ret = setup_paging64(kb, s, maps, nr, la);
-		if (ret) {
-			snprintf(kb->why, sizeof(kb->why), ret == -EOPNOTSUPP ?
-				 "the layout maps a code or harness page" : "page tables: %s",
-				 strerror(-ret));
-			return ret;
-		}
+	ret = setup_paging(kb, s, maps, nr, la);
+	if (ret) {
+		snprintf(kb->why, sizeof(kb->why), ret == -EOPNOTSUPP ?
+			 "the layout maps a code or harness page" : "page tables: %s",
+			 strerror(-ret));
+		return ret;
 	}
 	/* devices: a VM with another irqchip setting goes too (always ask) */
 	if (!kvm_devices_vm_fits(kb->dev, s) || kb->vm_stale)
@@ -1467,8 +1992,12 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
 		ret = kvm_devices_setup(kb->dev, s, maps, nr);	/* devices: */
+	if (!ret && kvm_devices_ran_vcpu(kb->dev))
+		kb->step_la = ~0ULL;	/* native stepping: the RIP KVM knows is gone */
 	if (!ret)
 		ret = set_state(kb, s);
+	if (!ret)
+		ret = set_guest_debug(kb, s, la);
 	if (ret) {
 		snprintf(kb->why, sizeof(kb->why), "KVM: %s", strerror(-ret));
 		vm_destroy(kb);

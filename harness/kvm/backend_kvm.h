@@ -7,15 +7,65 @@
  * not depend on the cases before it.  The kvm_mmio events of the case come
  * from a private tracefs instance filtered to the calling thread.
  *
- * First version: modes prot32 (paging off) and long64 at CPL 0 with RAM,
- * ROM, MMIO and in-kernel device frames (IOAPIC/LAPIC with the irqchip,
- * ioeventfd, coalesced: kvm_devices.h).  Everything else (real16, prot16,
- * prot32-paging, CPL 3, a split-lock setting the host CPU does not have, no
- * instruction bytes at all) makes kvm_backend_run() return -EOPNOTSUPP with
- * the result OUTCOME_NOT_RUN.
+ * Modes: real16, prot16, prot32 (paging off), prot32-paging and long64, at
+ * CPL 0 and (but real16) CPL 3, with RAM, ROM, MMIO and in-kernel device
+ * frames (IOAPIC/LAPIC with the irqchip, ioeventfd, coalesced:
+ * kvm_devices.h).  Everything else (a split-lock setting the host CPU does
+ * not have, no instruction bytes at all, a 16-bit IP that would wrap)
+ * makes kvm_backend_run() return -EOPNOTSUPP with the result
+ * OUTCOME_NOT_RUN.
+ *
+ * CPL 3: user code and stack segments (RPL 3 selectors, DPL 3), the code
+ * pages mapped as user pages, the harness pages supervisor pages.  A fault
+ * switches to the TSS's stack (ESP0, or IST1 in long mode) in RAM, so it is
+ * delivered whatever the user stack is.  The sentinel (out 0xe6, al) is
+ * #GP(0) at CPL 3 with IOPL < 3: that #GP at a sentinel of the code pages
+ * after the instruction counts as retired there.  What kvm_pvm does at CPL 3 (measured on 6.18.44):
+ * only 64-bit code runs natively (a MOVBE on RAM retires, as on the CPU;
+ * RAM reads go through the shadow page tables); compatibility-mode, 32-bit
+ * and 16-bit protected-mode CPL 3 code is emulated like CPL 0 code (MOVBE
+ * is #UD: not in the guest CPUID), and there an instruction KVM's emulator
+ * cannot do is #UD, not KVM_EXIT_INTERNAL_ERROR, although
+ * KVM_CAP_EXIT_ON_EMULATION_FAILURE is on (64-bit CPL 3: internal error).
+ * Native 64-bit CPL 3 code does not see the guest's CR4.OSFXSR: an SSE
+ * load from RAM retires with it clear (the model, and CPL 0: #UD).
+ *
+ * real16 runs as real mode (CR0.PE clear) with the scenario's segment
+ * bases in the hidden parts (selectors 0, as the model's; kvm_pvm keeps a
+ * CS base of 0x600000 in real mode).  Exceptions go through an IVT whose
+ * handlers are all at one linear address below 1 MiB with a hardware
+ * breakpoint on it (KVM_GUESTDBG_USE_HW_BP): KVM stops with
+ * KVM_EXIT_DEBUG before fetching there, and CS names the vector.
+ *
+ * At CPL 0 in legacy and real mode a fault is delivered on the scenario's
+ * own stack.  When that is not RAM, kvm_pvm shuts the VM down at once (no
+ * exit for the pushes); the vCPU events still name the vector, which the
+ * result reports, with RIP on the instruction (#DF if none is named).
+ *
+ * prot32-paging runs in compatibility mode.  kvm_pvm has no legacy paging:
+ * KVM_SET_SREGS drops CR0.PG unless EFER.LMA is set (it reads back CR0
+ * without PG, with CR4.PAE or not), and a guest MOV to CR0 that sets PG
+ * outside long mode takes #GP (2-level and PAE tables alike; measured on
+ * 6.18.44 kvm_pvm).  So the case runs with EFER.LMA, CR4.PAE, a 32-bit
+ * code segment (L=0, D=1) and 4-level tables that map the same 32-bit
+ * linear pages.  KVM's emulator runs that as 32-bit protected mode
+ * (X86EMUL_MODE_PROT32: 32-bit linear wrap, segment checks) like legacy
+ * paging; what differs is the kernel's page walk (64-bit guest format
+ * instead of 2-level) and exception delivery (64-bit IDT, the IST stack).
+ * NX bits of the layout are left out, as the model's 2-level tables have
+ * none.
+ *
+ * Port I/O: the ports that exit to userspace (KVM_EXIT_IO) are answered as
+ * the model's port device answers (emulator/vcpu.h): the k-th byte read in
+ * a case is (u8)(port + k), a read-ahead batch in one go; OUT data is
+ * taken.  Those exits are not in the result (the model has none).  With
+ * the irqchip on, the kernel's PIC answers its own ports (0x20-0x21,
+ * 0xa0-0xa1, 0x4d0-0x4d1) without an exit, which the model does not have.
  *
  * Registers go through KVM_CAP_SYNC_REGS where KVM has it;
  * FRAGFUZZ_KVM_NO_SYNC_REGS=1 in the environment uses the ioctls instead.
+ * FRAGFUZZ_KVM_NO_SINGLESTEP=1 stops the guest at the sentinel only
+ * (see kvm_backend_single_steps()).
  *
  * This header does not include <linux/kvm.h>, so it can sit next to the
  * model's headers (which reuse some uapi names).
@@ -51,13 +101,21 @@ bool kvm_backend_traced(const struct kvm_backend *kb);
 
 /*
  * Run @s: the first instruction of s->insn (bytes that are no whole
- * instruction are -EOPNOTSUPP), until the guest halts; OUTCOME_BUDGET
- * after RESULT_MAX_EXITS exits or 50 ms.  The calling thread gets a
+ * instruction are -EOPNOTSUPP), until it retires or faults (single-stepped,
+ * see kvm_backend_single_steps()); OUTCOME_BUDGET after RESULT_MAX_EXITS
+ * exits, 1024 passes that leave RIP on the instruction, or 50 ms.  The calling thread gets a
  * real-time signal (SIGRTMAX - 3) for the time limit.  Returns 0 (outcome
  * in @r), -EOPNOTSUPP for cases this version cannot set up, or another -errno if KVM failed while setting up; in both
  * error cases r->outcome is OUTCOME_NOT_RUN.
  */
 int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r);
+/*
+ * Does @kb stop the guest by single-stepping (KVM_GUESTDBG_SINGLESTEP)?
+ * false: KVM refused it, or FRAGFUZZ_KVM_NO_SINGLESTEP=1 is set; the
+ * guest then stops at the sentinel (out 0xe6, al) after the instruction's
+ * bytes, and a taken branch runs on at its target.
+ */
+bool kvm_backend_single_steps(const struct kvm_backend *kb);
 /* After an error from kvm_backend_run(): why, in a few words. */
 const char *kvm_backend_why(const struct kvm_backend *kb);
 /*

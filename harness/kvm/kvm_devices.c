@@ -58,6 +58,7 @@ struct kvm_devices {
 	int vm_fd, vcpu_fd;
 	bool vm_irqchip;
 	bool reset_needed;		/* LAPIC/IOAPIC/PIC state to be put back */
+	bool ran_vcpu;			/* the last kvm_devices_setup() primed */
 	struct kvm_lapic_state lapic0;
 	struct kvm_irqchip chip0[KD_NR_CHIPS];
 	struct kvm_coalesced_mmio_ring *ring;
@@ -488,7 +489,7 @@ static int prime_read_cache(struct kvm_devices *kd)
 		.rsp = kd->scratch_gpa + KD_PRIME_STACK,
 		.rflags = 2,
 	};
-	int r, tries = 0;
+	int r, tries = 0, steps = 0;
 
 	memcpy(kd->scratch, code, sizeof(code));
 	memset(kd->scratch + KD_PRIME_STACK, 0, KD_PRIME_BYTES);
@@ -501,12 +502,21 @@ static int prime_read_cache(struct kvm_devices *kd)
 	if (ioctl(kd->vcpu_fd, KVM_SET_SREGS, &sr) < 0 ||
 	    ioctl(kd->vcpu_fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
-	/* two instructions: a signal may interrupt, nothing loops */
-	do {
+	/*
+	 * Two instructions: a signal may interrupt, nothing loops.  The
+	 * backend's single-stepping (KVM_GUESTDBG_SINGLESTEP, still set from
+	 * the last case) stops after the popa with KVM_EXIT_DEBUG: run on.
+	 */
+	kd->ran_vcpu = true;
+	for (;;) {
 		r = ioctl(kd->vcpu_fd, KVM_RUN, 0);
-	} while (r < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 3);
-	if (r < 0)
-		return -errno;
+		if (r < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 3)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (kd->run->exit_reason != KVM_EXIT_DEBUG || ++steps > 1)
+			break;
+	}
 	if (kd->run->exit_reason != KVM_EXIT_IO || kd->run->io.port != KD_SENTINEL_PORT)
 		return -EIO;
 	return 0;
@@ -517,6 +527,7 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 {
 	int r = drop_unwanted(kd, s, maps, nr, false);
 
+	kd->ran_vcpu = false;
 	if (!r)
 		r = add_wanted(kd, maps, nr);
 	if (r == -ENOSPC) {
@@ -567,6 +578,11 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 		    (in_device_state(t->ev[i].gpa) ||
 		     in_device_state(t->ev[i].gpa + t->ev[i].len - 1)))
 			kd->reset_needed = true;
+}
+
+bool kvm_devices_ran_vcpu(const struct kvm_devices *kd)
+{
+	return kd->ran_vcpu;
 }
 
 const struct kvm_devices_log *kvm_devices_log(const struct kvm_devices *kd)

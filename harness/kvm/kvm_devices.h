@@ -101,6 +101,11 @@ void kvm_devices_vm_gone(struct kvm_devices *kd);
  */
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 		      const struct scn_map *maps, unsigned int nr);
+/*
+ * Did the last kvm_devices_setup() run the vCPU (the read-cache priming)?
+ * Its RIP, segments and control registers are then the priming code's.
+ */
+bool kvm_devices_ran_vcpu(const struct kvm_devices *kd);
 /* After every return from KVM_RUN: empty the ring into the log. */
 void kvm_devices_exit(struct kvm_devices *kd);
 /*
