@@ -1526,7 +1526,7 @@ static void compare_text(struct kvm_backend *kb, struct model_backend *mb,
 		return;
 	}
 	memset(&vl, 0, sizeof(vl));
-	n = kvm_fidelity_check(p, &rm, &rk, kvm_backend_traced(kb), &vl);
+	n = fidelity_check(p, &s, &rm, &rk, kvm_backend_traced(kb), &vl);
 	if (n)
 		snprintf(msg, size, "%s: wanted model == kernel, got %u differences: %s", name, n,
 			 vl.v[0].detail);
