@@ -37,19 +37,20 @@
  * The callers run the model on the scenario as the host runs it
  * (fidelity_host_scenario()).
  *
- * Port I/O, a harness limit of the kvm backend: it does not serve
- * KVM_EXIT_IO, so its run ends as OUTCOME_BUDGET at the first port access
- * of the instruction, where the model (which plays the VMM for ports)
- * goes on.  When the model made port I/O calls (run_result.pio_calls) and
- * the kernel's run ended that way, only what happened before the port
- * exit is compared: the kernel's exits and trace events must be the first
- * ones of the model's; the outcome, RIP and registers are not compared.
+ * Run limits: a side that ends as OUTCOME_BUDGET stopped wherever its
+ * limit caught it (exits, emulator passes, time; struct run_limits), and
+ * the two sides' limits are not the same thing.  Then only what both did
+ * is compared: the exits and trace events of the shorter side must lead
+ * the other's, and a side that ran to completion must not have fewer
+ * exits or events than one that was cut short; the outcome, RIP and
+ * registers are not compared.
  *
- * The #DF normalisation, a harness limit of the kvm backend: in a legacy
- * mode it has no IST, and kvm_pvm does not deliver through task gates, so
- * an exception frame goes on the guest's own stack at SS:ESP.  When that
- * stack is not writable RAM the delivery faults, the fault's own delivery
- * faults the same way, the VM shuts down, and the kvm result says #DF.
+ * The #DF normalisation, a fallback for a harness limit of the kvm
+ * backend: in a legacy mode it has no IST, and kvm_pvm does not deliver
+ * through task gates, so an exception frame goes on the guest's own stack
+ * at SS:ESP.  When that stack is not writable RAM the delivery faults and
+ * the VM shuts down.  The backend then names the vector KVM was delivering
+ * (vCPU events), and only when KVM names none does its result say #DF.
  * (kvm_pvm pushes that frame at the flat ESP: the SS base and limit play
  * no part, see fidelity_frame_undeliverable().)
  * The model does not push frames (it records the exception it raised), so
@@ -254,37 +255,52 @@ static bool regs_comparable(enum run_outcome o)
 	return o == OUTCOME_RETIRED || o == OUTCOME_EXCEPTION || o == OUTCOME_EMULATION_FAILURE;
 }
 
-/* The kernel stopped at the port exit: its exits and events lead the model's. */
-static unsigned int pio_prefix_check(const struct kvm_profile *p, const struct run_result *m,
-				     const struct run_result *k, bool traced,
-				     struct violation_list *out)
+/* A complete run has at least the exits or events a run cut short had. */
+static unsigned int count_check(const struct kvm_profile *p, const char *what,
+				unsigned int nm, unsigned int nk, bool m_cut, bool k_cut,
+				struct violation_list *out)
 {
-	char a[64], b[64];
-	unsigned int i, n = 0;
+	char a[32], b[32];
 
-	for (i = 0; i < k->nr_exits; i++) {
-		if (i < m->nr_exits && exit_equal(&m->exits[i], &k->exits[i]))
+	if ((m_cut || nm >= nk) && (k_cut || nk >= nm))
+		return 0;
+	snprintf(a, sizeof(a), "%u%s", nm, m_cut ? " (run limit)" : "");
+	snprintf(b, sizeof(b), "%u%s", nk, k_cut ? " (run limit)" : "");
+	violation_add(out, p, V_FIDELITY, "%s: model %s, kvm %s", what, a, b);
+	return 1;
+}
+
+/* One side or both stopped at a run limit: compare what both did. */
+static unsigned int limit_prefix_check(const struct kvm_profile *p, const struct run_result *m,
+				       const struct run_result *k, bool traced,
+				       struct violation_list *out)
+{
+	bool m_cut = m->outcome == OUTCOME_BUDGET, k_cut = k->outcome == OUTCOME_BUDGET;
+	char a[64], b[64];
+	unsigned int i;
+
+	for (i = 0; i < m->nr_exits && i < k->nr_exits; i++) {
+		if (exit_equal(&m->exits[i], &k->exits[i]))
 			continue;
 		fmt_exit(a, sizeof(a), m, i);
 		fmt_exit(b, sizeof(b), k, i);
-		violation_add(out, p, V_FIDELITY,
-			      "exits before the port exit (model %u, kvm %u): exit %u model %s, kvm %s",
-			      m->nr_exits, k->nr_exits, i, a, b);
-		n++;
-		break;
+		violation_add(out, p, V_FIDELITY, "exits within a run limit (model %u, kvm %u): "
+			      "exit %u model %s, kvm %s", m->nr_exits, k->nr_exits, i, a, b);
+		return 1;
 	}
-	for (i = 0; traced && i < k->trace.nr; i++) {
-		if (i < m->trace.nr && event_equal(&m->trace.ev[i], &k->trace.ev[i]))
+	if (count_check(p, "exits", m->nr_exits, k->nr_exits, m_cut, k_cut, out))
+		return 1;
+	for (i = 0; traced && i < m->trace.nr && i < k->trace.nr; i++) {
+		if (event_equal(&m->trace.ev[i], &k->trace.ev[i]))
 			continue;
 		fmt_event(a, sizeof(a), &m->trace, i);
 		fmt_event(b, sizeof(b), &k->trace, i);
-		violation_add(out, p, V_FIDELITY,
-			      "trace before the port exit (model %u, kvm %u): event %u model %s, kvm %s",
-			      m->trace.nr, k->trace.nr, i, a, b);
-		n++;
-		break;
+		violation_add(out, p, V_FIDELITY, "trace within a run limit (model %u, kvm %u): "
+			      "event %u model %s, kvm %s", m->trace.nr, k->trace.nr, i, a, b);
+		return 1;
 	}
-	return n;
+	return traced ? count_check(p, "trace events", m->trace.nr, k->trace.nr, m_cut, k_cut,
+				    out) : 0;
 }
 
 static void fmt_error_code(char *buf, size_t size, const struct x86_exception *e)
@@ -305,8 +321,8 @@ unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *
 
 	if (fidelity_skip_reason(s, m, k))
 		return 0;
-	if (m->pio_calls && k->outcome == OUTCOME_BUDGET)
-		return pio_prefix_check(p, m, k, traced, out);
+	if (m->outcome == OUTCOME_BUDGET || k->outcome == OUTCOME_BUDGET)
+		return limit_prefix_check(p, m, k, traced, out);
 	for (i = 0; i < m->nr_exits || i < k->nr_exits; i++) {
 		if (i < m->nr_exits && i < k->nr_exits && exit_equal(&m->exits[i], &k->exits[i]))
 			continue;

@@ -150,8 +150,8 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 			       rm.not_modelled ? "')" : "");
 		else
 			printf("%s%s%s\n", n ? "" : " same",
-			       rm.pio_calls && rk.outcome == OUTCOME_BUDGET ?
-			       " (up to the port exit: the kvm backend does not serve KVM_EXIT_IO)" : "",
+			       rm.outcome == OUTCOME_BUDGET || rk.outcome == OUTCOME_BUDGET ?
+			       " (up to a run limit)" : "",
 			       kvm_backend_traced(kb) ? "" : " (traces not compared: no tracefs)");
 	}
 	return vk.nr_unknown || vm.nr_unknown ? 1 : 0;

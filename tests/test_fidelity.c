@@ -3,9 +3,10 @@
  * The model-vs-kernel comparator (harness/fidelity.c) on hand-built result
  * pairs: no /dev/kvm needed.  Each case starts from two equal results of a
  * scenario, changes one side, and asserts the number of differences and
- * the first one's text ("field: model X, kvm Y").  Then the #DF
- * normalisation of legacy-mode faults whose frame cannot be pushed, both
- * ways, and fidelity_frame_undeliverable() on its own.
+ * the first one's text ("field: model X, kvm Y"), the run-limit rule
+ * (compare what both sides did), then the #DF fallback for legacy-mode
+ * faults whose frame cannot be pushed, both ways, and
+ * fidelity_frame_undeliverable() on its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,13 +106,8 @@ static void emulation_failure(struct run_result *r)
 	r->rip -= 2;
 }
 static void budget(struct run_result *r) { r->outcome = OUTCOME_BUDGET; }
-/* the model played the VMM for a port; the kvm backend stopped at the port exit */
-static void pio_model(struct run_result *r)
-{
-	r->pio_calls = 1;
-}
-
-static void port_exit_after_one(struct run_result *r)
+/* the kernel's run stopped at a limit after its first exit and event */
+static void cut_after_one(struct run_result *r)
 {
 	r->outcome = OUTCOME_BUDGET;
 	r->nr_exits = 1;
@@ -120,17 +116,30 @@ static void port_exit_after_one(struct run_result *r)
 	r->rip -= 2;
 }
 
-static void port_exit_first(struct run_result *r)
+static void cut_first(struct run_result *r)
 {
-	port_exit_after_one(r);
+	cut_after_one(r);
 	r->nr_exits = 0;
 	r->trace.nr = 0;
 }
 
-static void exit0_gpa_port_exit(struct run_result *r)
+static void exit0_gpa_cut(struct run_result *r)
 {
-	port_exit_after_one(r);
+	cut_after_one(r);
 	exit0_gpa(r);
+}
+
+/* the model retired after one exit and event */
+static void one_exit(struct run_result *r)
+{
+	r->nr_exits = 1;
+	r->trace.nr = 1;
+}
+
+static void event0_val_cut(struct run_result *r)
+{
+	cut_after_one(r);
+	r->trace.ev[0].val = 0x1;
 }
 
 static void not_modelled(struct run_result *r)
@@ -193,16 +202,22 @@ static const struct fid_case fid_cases[] = {
 	  0, NULL },
 	{ "fidelity: nothing is compared when the model does not emulate it", LONG64, NULL,
 	  not_modelled, exit0_gpa, false, 0, NULL },
-	{ "fidelity: port I/O: the kernel's exits lead the model's", LONG64, NULL, pio_model,
-	  port_exit_after_one, false, 0, NULL },
-	{ "fidelity: port I/O: no exit before the port exit", LONG64, NULL, pio_model,
-	  port_exit_first, false, 0, NULL },
-	{ "fidelity: port I/O: the kernel's first exit differs", LONG64, NULL, pio_model,
-	  exit0_gpa_port_exit, false, 1,
-	  "exits before the port exit (model 2, kvm 1): exit 0 model W 0x1ffe/2 ddcc, "
+	{ "fidelity: run limit: the kernel's exits lead the model's", LONG64, NULL, NULL,
+	  cut_after_one, false, 0, NULL },
+	{ "fidelity: run limit: no exit before the limit", LONG64, NULL, NULL, cut_first,
+	  false, 0, NULL },
+	{ "fidelity: run limit: the kernel's first exit differs", LONG64, NULL, NULL,
+	  exit0_gpa_cut, false, 1,
+	  "exits within a run limit (model 2, kvm 1): exit 0 model W 0x1ffe/2 ddcc, "
 	  "kvm W 0x1000/2 ddcc" },
-	{ "fidelity: port I/O, but the kernel went on: all compared", LONG64, NULL, pio_model,
-	  rax_low, false, 1, "rax: model 0x40000ffe, kvm 0x40000fff" },
+	{ "fidelity: run limit: the kernel's first event differs", LONG64, NULL, NULL,
+	  event0_val_cut, false, 1,
+	  "trace within a run limit (model 2, kvm 1): event 0 model write len 2 gpa 0x1ffe "
+	  "val 0xccdd, kvm write len 2 gpa 0x1ffe val 0x1" },
+	{ "fidelity: run limit: a complete run with fewer exits", LONG64, NULL, one_exit,
+	  budget, false, 1, "exits: model 1, kvm 2 (run limit)" },
+	{ "fidelity: run limit on both sides", LONG64, NULL, cut_after_one, budget, false, 0,
+	  NULL },
 	{ "fidelity: no registers when the outcomes differ", LONG64, NULL, NULL, ud_rax, false,
 	  1, "outcome: model retired, kvm exception" },
 	/* the #DF normalisation */
