@@ -61,14 +61,15 @@ static unsigned int fuzz_env_uint(const char *target, const char *name,
 	return (unsigned int)n;
 }
 
-struct run_limits fuzz_parse_limits(const char *target)
+struct run_limits fuzz_parse_limits(const char *target, struct run_limits defaults)
 {
-	return (struct run_limits){
-		.max_exits = fuzz_env_uint(target, "FRAGFUZZ_MAX_EXITS", FUZZ_MAX_EXITS,
-					   RESULT_MAX_EXITS),
-		.max_passes = fuzz_env_uint(target, "FRAGFUZZ_MAX_PASSES", FUZZ_MAX_PASSES,
-					    RUN_LIMITS_DEFAULT.max_passes),
-	};
+	struct run_limits lim = defaults;
+
+	lim.max_exits = fuzz_env_uint(target, "FRAGFUZZ_MAX_EXITS", defaults.max_exits,
+				      RESULT_MAX_EXITS);
+	lim.max_passes = fuzz_env_uint(target, "FRAGFUZZ_MAX_PASSES", defaults.max_passes,
+				       RUN_LIMITS_DEFAULT.max_passes);
+	return lim;
 }
 
 /* One crash site per violation kind (ClusterFuzz keeps frames by name). */

@@ -11,8 +11,9 @@
 #include "violation.h"
 
 /*
- * Per-input limits of the fuzz targets: FRAGFUZZ_MAX_EXITS (default 64)
- * and FRAGFUZZ_MAX_PASSES (default 256) override them.  Far below what
+ * Per-input limits of the fuzz targets (fragfuzz_model: 64 exits, 256
+ * emulator passes); FRAGFUZZ_MAX_EXITS and FRAGFUZZ_MAX_PASSES override
+ * @defaults.  Far below what
  * `fragfuzz run` allows (RUN_LIMITS_DEFAULT), so that one rep string with
  * a huge RCX does not cost as much as a thousand ordinary inputs; every
  * access pattern the oracle checks (two fragments, 8-byte chunks, the
@@ -21,7 +22,7 @@
  */
 #define FUZZ_MAX_EXITS		64
 #define FUZZ_MAX_PASSES		256
-struct run_limits fuzz_parse_limits(const char *target);
+struct run_limits fuzz_parse_limits(const char *target, struct run_limits defaults);
 
 /*
  * Parse "kind,kind,..." or "all" into @ignore.  Exits with a message

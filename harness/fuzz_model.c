@@ -61,7 +61,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ctx->mmu_override = !mmu ? -1 : !strcmp(mmu, "tdp") ? 1 : 0;
 	ctx->report_known = known && strcmp(known, "0");
 	fuzz_parse_ignore("fragfuzz_model", getenv("FRAGFUZZ_IGNORE"), ctx->ignore);
-	ctx->limits = fuzz_parse_limits("fragfuzz_model");
+	ctx->limits = fuzz_parse_limits("fragfuzz_model", (struct run_limits){
+		.max_exits = FUZZ_MAX_EXITS, .max_passes = FUZZ_MAX_PASSES,
+	});
 	ctx->mb = model_backend_create();
 	if (!ctx->mb) {
 		fprintf(stderr, "fragfuzz_model: cannot create the model backend\n");
