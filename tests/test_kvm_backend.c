@@ -1730,6 +1730,56 @@ TEST(kvm_devices_every_mode_and_cpl)
 }
 
 /*
+ * At CPL 3 the sentinel is #GP(0), delivered with RF set in the pushed
+ * RFLAGS; the case retired, and its RFLAGS are the instruction's: RF clear
+ * (an emulated or native instruction clears it when it retires, also when
+ * the scenario gave it), all other bits the model's.  Every protected mode,
+ * single-stepped and stopped at the sentinel, RAM and MMIO operands.
+ */
+TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
+{
+	static const char *const modes[] = { "prot16", "prot32", "prot32-paging", "long64" };
+	static const struct {
+		const char *insn, *maps;
+	} insns[] = {
+		{ "01 d8", "" },			/* add eax, ebx: the flags */
+		{ "89 07", "map 0x40000000 0x40000000 mmio user\n" },	/* an MMIO write */
+		{ "8b 07", "map 0x40000000 0x40000000 ram user\n" },	/* a RAM read */
+	};
+	static const char *const flags[] = { "0x2", "0x10002", "0x10ad7" };
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	char text[512], name[128], msg[512] = "", err[256] = "";
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	unsigned int st, i, j, k;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		for (i = 0; i < ARRAY_SIZE(modes) && !msg[0]; i++)
+			for (j = 0; j < ARRAY_SIZE(insns) && !msg[0]; j++)
+				for (k = 0; k < ARRAY_SIZE(flags) && !msg[0]; k++) {
+					snprintf(text, sizeof(text),
+						 "mode %s\ncpl 3\ninsn %s\nreg rdi 0x40000010\n"
+						 "reg rax 0x7fffffff\nreg rbx 0x1\n"
+						 "reg rflags %s\n%s",
+						 modes[i], insns[j].insn, flags[k], insns[j].maps);
+					snprintf(name, sizeof(name), "%s CPL 3 %s rflags %s",
+						 modes[i], insns[j].insn, flags[k]);
+					compare_text(kb, mb, p, name, text, msg, sizeof(msg));
+				}
+		kvm_backend_destroy(kb);
+		if (msg[0])
+			snprintf(err, sizeof(err), "%s", stop_name(st));
+	}
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+}
+
+/*
  * Native 64-bit CPL 3 code is stepped with TF, which KVM sets only while
  * the linear RIP is the one it was armed for; the read-cache priming of a
  * case that maps the APIC page runs other code in between.  A jmp at RIP

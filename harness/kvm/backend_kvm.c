@@ -1832,14 +1832,24 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 		exception_state_legacy(kb, s, r, regs.rsp);
 	}
 	if (s->cpl == 3 && at_user_sentinel(kb, s, r)) {
-		/* the instruction retired; the sentinel at CPL 3 is #GP(0) */
+		/*
+		 * The instruction retired; the sentinel at CPL 3 is #GP(0).
+		 * A fault is delivered with RF set in the pushed RFLAGS
+		 * (KVM sets it for every fault it injects, as the CPU does):
+		 * that RF is the delivery's, not the instruction's, which
+		 * clears RF when it retires.  (An IRET that loads RF = 1
+		 * cannot be told apart: its RF is lost here.)
+		 */
 		r->outcome = OUTCOME_RETIRED;
 		r->exception = (struct x86_exception){ 0 };
+		r->rflags &= ~(u64)X86_EFLAGS_RF;
 	} else if (kb->case_native_step && vec == KB_DB_VECTOR) {
 		/*
 		 * Native code single-stepped with TF: kvm_pvm delivers the
 		 * #DB trap to the guest, with RIP after the instruction, or
-		 * still on it (a jump to itself: the model's budget).
+		 * still on it (a jump to itself: the model's budget).  A
+		 * trap pushes RF as the instruction left it; the TF is
+		 * the harness's (cleared below).
 		 */
 		r->outcome = r->rip == code_linear(s) ? OUTCOME_BUDGET : OUTCOME_RETIRED;
 		r->exception = (struct x86_exception){ 0 };
