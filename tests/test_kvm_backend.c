@@ -1780,6 +1780,68 @@ TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
 }
 
 /*
+ * popf loads TF, which KVM hides from userspace while it single-steps the
+ * guest: such an instruction is stopped at the sentinel instead.  popf
+ * setting TF (the trap comes after the next instruction: the case retires
+ * with TF set), clearing it and keeping it (the #DB trap after popf
+ * itself), from an MMIO stack, in every mode and CPL, single-stepped and
+ * stopped at the sentinel, give the model's outcome, RIP and RFLAGS.
+ */
+TEST(kvm_popf_loading_tf_is_compared)
+{
+	static const struct {
+		const char *mode;
+		unsigned int cpl;
+		const char *stack;
+	} m[] = {
+		{ "real16", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot16", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot16", 3, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot32", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot32", 3, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot32-paging", 0, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio\n" },
+		{ "prot32-paging", 3, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio user\n" },
+		{ "long64", 0, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio\n" },
+		{ "long64", 3, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio user\n" },
+	};
+	static const struct {
+		const char *rflags, *popped;
+	} f[] = {
+		{ "0x2", "03 01 00 00 00 00 00 00" },	/* sets TF */
+		{ "0x102", "02 00 00 00 00 00 00 00" },	/* clears TF: #DB after popf */
+		{ "0x102", "d7 01 00 00 00 00 00 00" },	/* keeps TF: #DB after popf */
+	};
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	char text[512], name[128], msg[512] = "", err[256] = "";
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	unsigned int st, i, j;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		for (i = 0; i < ARRAY_SIZE(m) && !msg[0]; i++)
+			for (j = 0; j < ARRAY_SIZE(f) && !msg[0]; j++) {
+				snprintf(text, sizeof(text),
+					 "mode %s\ncpl %u\ninsn 9d\nreg rflags %s\n"
+					 "mmio-data %s\n%s",
+					 m[i].mode, m[i].cpl, f[j].rflags, f[j].popped, m[i].stack);
+				snprintf(name, sizeof(name), "%s CPL %u popf %s from %s", m[i].mode,
+					 m[i].cpl, f[j].popped, f[j].rflags);
+				compare_text(kb, mb, p, name, text, msg, sizeof(msg));
+			}
+		kvm_backend_destroy(kb);
+		if (msg[0])
+			snprintf(err, sizeof(err), "%s", stop_name(st));
+	}
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+}
+
+/*
  * Native 64-bit CPL 3 code is stepped with TF, which KVM sets only while
  * the linear RIP is the one it was armed for; the read-cache priming of a
  * case that maps the APIC page runs other code in between.  A jmp at RIP

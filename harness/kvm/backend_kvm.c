@@ -31,8 +31,11 @@
  *    native 64-bit CPL 3 code is stepped with TF and the #DB goes to the
  *    guest (set_guest_debug(), collect());
  *  - else (KVM refuses it, FRAGFUZZ_KVM_NO_SINGLESTEP=1, the case sets
- *    TF, a native REP instruction) at the sentinel after the bytes; a
- *    taken branch then runs on at its target.
+ *    TF, the instruction can load TF: popf, iret; a native REP
+ *    instruction) at the sentinel after the bytes; a taken branch (iret)
+ *    then runs on at its target.  While KVM single-steps it hides the
+ *    guest's own TF (KVM_GET_REGS masks it, and so does turning the step
+ *    off), so the TF a popf or iret loads could not be seen.
  *
  * The sentinel is "out 0xe6, al" (e6 e6: it decodes the same at any byte
  * and in every mode), not hlt: with an in-kernel irqchip HLT halts the
@@ -217,6 +220,7 @@ struct kvm_backend {
 	struct kvm_devices *dev;	/* in-kernel device frames */
 	struct insn_decoder *dec;	/* the model's decoder: instruction lengths */
 	unsigned int code_len;		/* bytes of the case's code the guest gets */
+	bool loads_tf;			/* the instruction can load RFLAGS.TF */
 	bool on_sentinel;		/* the case stopped on the sentinel */
 
 	/*
@@ -1016,6 +1020,31 @@ static u64 code_linear(const struct scenario *s)
 }
 
 /*
+ * Can the instruction load RFLAGS.TF: popf and iret, any operand size and
+ * prefixes (by KVM's table row or by Capstone, whichever names it), unless
+ * it is #UD or the like before it runs.  (rsm is #UD outside SMM; task
+ * switches, which load EFLAGS from a TSS, are not emulated by KVM.)
+ */
+static bool insn_loads_tf(const struct insn_decoded *d)
+{
+	if (d->status == INSN_EXCEPTION)
+		return false;
+	if (d->name && (!strcmp(d->name, "popf") || !strcmp(d->name, "iret")))
+		return true;
+	switch (d->cs_id) {
+	case X86_INS_POPF:
+	case X86_INS_POPFD:
+	case X86_INS_POPFQ:
+	case X86_INS_IRET:
+	case X86_INS_IRETD:
+	case X86_INS_IRETQ:
+		return d->cs_len != 0;
+	default:
+		return false;
+	}
+}
+
+/*
  * The model runs the first instruction of s->insn and nothing else; the
  * guest gets the bytes of that one instruction, then the sentinel.  Its
  * length is the model decoder's (KVM's rules, else Capstone's).  When the
@@ -1054,6 +1083,7 @@ static int code_length(struct kvm_backend *kb, const struct scenario *s)
 		return -EOPNOTSUPP;
 	}
 	kb->code_len = len;
+	kb->loads_tf = insn_loads_tf(&d);
 	return 0;
 }
 
@@ -1225,7 +1255,8 @@ static bool insn_is_pio(const struct scenario *s)
 /*
  * Guest debugging the case needs: single-stepping (KVM_EXIT_DEBUG right
  * after the instruction, wherever it went), unless the scenario sets TF
- * itself (KVM would hide it); the real-mode handler breakpoint.  Set only
+ * itself or the instruction can load it (KVM would hide it: see the top
+ * of the file); the real-mode handler breakpoint.  Set only
  * when it changes (a new vCPU has none).  If KVM refuses single-stepping,
  * the backend stops asking and keeps to the sentinel.
  *
@@ -1246,7 +1277,7 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 
 	kb->case_singlestep = kb->singlestep &&
 			      !(scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF) &&
-			      !(native && insn_has_rep(s));
+			      !kb->loads_tf && !(native && insn_has_rep(s));
 	kb->case_native_step = native && kb->case_singlestep;
 	if (kb->case_singlestep)
 		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
