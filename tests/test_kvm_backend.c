@@ -1842,6 +1842,90 @@ TEST(kvm_popf_loading_tf_is_compared)
 }
 
 /*
+ * One GDT (harness_gdt()) and the same segment registers
+ * (harness_segment()) on both backends: in every mode and CPL, reading
+ * and pushing the selectors, loading each segment register with the
+ * selector it holds, with each entry of the table and past its limit,
+ * gives the model's outcome, error code, RAX and RSP, single-stepped and
+ * stopped at the sentinel.
+ */
+TEST(kvm_segments_are_the_models)
+{
+	static const struct {
+		const char *mode;
+		unsigned int cpl;
+	} m[] = {
+		{ "real16", 0 }, { "prot16", 0 }, { "prot16", 3 }, { "prot32", 0 }, { "prot32", 3 },
+		{ "prot32-paging", 0 }, { "prot32-paging", 3 }, { "long64", 0 }, { "long64", 3 },
+	};
+	static const struct {
+		const char *insn;
+		int seg;		/* RAX: this register's selector; -1: none */
+		int sel;		/* RAX: this selector; -1: none */
+	} c[] = {
+		{ "8c c8", -1, -1 },		/* mov eax, cs */
+		{ "8c d0", -1, -1 },		/* mov eax, ss */
+		{ "8c d8", -1, -1 },		/* mov eax, ds */
+		{ "0e", -1, -1 },		/* push cs (#UD in 64-bit mode) */
+		{ "16", -1, -1 },		/* push ss */
+		{ "0f a0", -1, -1 },		/* push fs */
+		{ "66 0f a8", -1, -1 },		/* push gs, 16-bit operand */
+		{ "8e d8", VCPU_SREG_DS, -1 },	/* mov ds, eax: its own */
+		{ "8e d0", VCPU_SREG_SS, -1 },	/* mov ss, eax: its own */
+		{ "8e c0", VCPU_SREG_CS, -1 },	/* mov es, eax: CS's (readable code) */
+		{ "8e d0", -1, HARNESS_SEL_DATA },
+		{ "8e d0", -1, HARNESS_SEL_UDATA },
+		{ "8e d0", -1, HARNESS_SEL_DATA16 },
+		{ "8e d0", -1, HARNESS_SEL_UDATA16 },
+		{ "8e d0", -1, HARNESS_SEL_CODE32 },
+		{ "8e e0", -1, HARNESS_SEL_UCODE16 },
+		{ "8e e0", -1, HARNESS_SEL_CODE64 | 3 },
+		{ "8e e8", -1, HARNESS_SEL_TSS },
+		{ "8e e8", -1, 0x20 },
+		{ "8e e8", -1, HARNESS_GDT_ENTRIES * 8 - 5 },	/* the last entry, RPL 3 */
+		{ "8e e8", -1, HARNESS_GDT_ENTRIES * 8 },	/* past the limit */
+		{ "8e e8", -1, 0 },
+	};
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	char text[512], name[160], msg[512] = "", err[256] = "";
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	unsigned int st, i, j;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		for (i = 0; i < ARRAY_SIZE(m) && !msg[0]; i++)
+			for (j = 0; j < ARRAY_SIZE(c) && !msg[0]; j++) {
+				struct harness_segment h = { .selector = (u16)c[j].sel };
+				struct scenario s;
+
+				/* the stack in RAM below the code */
+				snprintf(text, sizeof(text), "mode %s\ncpl %u\ninsn %s\n"
+					 "reg rsp 0x7800\nmap 0x7000 0x7000 ram%s\n",
+					 m[i].mode, m[i].cpl, c[j].insn, m[i].cpl ? " user" : "");
+				if (c[j].seg >= 0 &&
+				    !scenario_parse_text(&s, text, msg, sizeof(msg)))
+					harness_segment(&s, c[j].seg, &h);
+				if (c[j].seg >= 0 || c[j].sel >= 0)
+					snprintf(text + strlen(text), sizeof(text) - strlen(text),
+						 "reg rax 0x%x\n", h.selector);
+				snprintf(name, sizeof(name), "%s CPL %u %s rax 0x%x", m[i].mode,
+					 m[i].cpl, c[j].insn, h.selector);
+				compare_text(kb, mb, p, name, text, msg, sizeof(msg));
+			}
+		kvm_backend_destroy(kb);
+		if (msg[0])
+			snprintf(err, sizeof(err), "%s", stop_name(st));
+	}
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+}
+
+/*
  * Native 64-bit CPL 3 code is stepped with TF, which KVM sets only while
  * the linear RIP is the one it was armed for; the read-cache priming of a
  * case that maps the APIC page runs other code in between.  A jmp at RIP

@@ -65,7 +65,7 @@
  *
  *   0x600000  code page 0 (all sentinel, the instruction bytes at the RIP offset)
  *   0x601000  code page 1 (all sentinel: the guest may get here)
- *   0x602000  GDT (code for each width and data, for CPL 0 and 3; the TSS)
+ *   0x602000  GDT: harness_gdt() (backend.h), the table the model checks
  *   0x603000  IDT (256 gates; real mode: the IVT, see KB_RM_HSEG)
  *   0x604000  exception stubs, 16 bytes each: nop, sentinel
  *   0x605000  TSS
@@ -128,30 +128,21 @@
 #define KB_RESV_SIZE		(SCN_RESERVED_END - SCN_RESERVED_START)
 #define KB_CODE_GPA		SCN_CODE_GPA
 #define KB_CODE_PAGES		2
-#define KB_GDT_GPA		0x602000ULL
+#define KB_GDT_GPA		((u64)HARNESS_GDT_GPA)
 #define KB_IDT_GPA		0x603000ULL
 #define KB_STUB_GPA		0x604000ULL
 #define KB_STUB_SIZE		16
-#define KB_TSS_GPA		0x605000ULL
+#define KB_TSS_GPA		((u64)HARNESS_TSS_BASE)
 #define KB_DEV_SCRATCH_GPA	0x606000ULL
 #define KB_STACK_TOP		0x610000ULL
 #define KB_HARNESS_START	KB_GDT_GPA	/* identity-mapped in long mode */
 #define KB_HARNESS_END		KB_STACK_TOP
 
-/*
- * GDT: supervisor code for each width, a flat data segment, the TSS (two
- * slots in long mode), and the same for user mode (selectors with RPL 3).
- */
-#define KB_SEL_CODE64		0x08
-#define KB_SEL_DATA		0x10
-#define KB_SEL_TSS		0x18
-#define KB_SEL_CODE32		0x28
-#define KB_SEL_CODE16		0x30
-#define KB_SEL_UCODE64		0x3b
-#define KB_SEL_UDATA		0x43
-#define KB_SEL_UCODE32		0x4b
-#define KB_SEL_UCODE16		0x53
-#define KB_GDT_ENTRIES		11
+/* GDT: harness_gdt() (backend.h), the model's; what the harness itself uses of it */
+#define KB_SEL_CODE64		HARNESS_SEL_CODE64	/* long-mode gates */
+#define KB_SEL_CODE32		HARNESS_SEL_CODE32	/* legacy gates */
+#define KB_SEL_DATA		HARNESS_SEL_DATA	/* TSS SS0 */
+#define KB_SEL_TSS		HARNESS_SEL_TSS
 
 /*
  * Real mode: IVT entry v is (KB_RM_HSEG - v):(16 * v), so every vector
@@ -246,6 +237,7 @@ struct kvm_backend {
 	u64 debug_dr6, debug_pc;
 
 	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
+	struct kvm_gdt gdt;	/* harness_gdt(): written to KB_GDT_GPA per case */
 
 	/* a fresh vCPU's state, restored per case or when dirty */
 	struct kvm_sregs sregs0;
@@ -613,6 +605,7 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 		kb->xsave0 = calloc(1, sizeof(*kb->xsave0));
 	kb->dec = calloc(1, sizeof(*kb->dec));
 	kb->dev = kvm_devices_create(kb->kvm_fd);
+	harness_gdt(&kb->gdt);
 	if (!kb->msrs0 || (kb->has_xsave && !kb->xsave0) || !kb->dec || !kb->dev) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -910,13 +903,6 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 	return r ? r : set_pool_slot(kb);
 }
 
-static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
-{
-	return (u64)(limit & 0xffff) | ((u64)(base & 0xffffff) << 16) |
-	       ((u64)access << 40) | ((u64)((limit >> 16) & 0xf) << 48) |
-	       ((u64)(flags & 0xf) << 52) | ((u64)(base >> 24) << 56);
-}
-
 /*
  * Does the guest run in long mode?  long64, and prot32-paging: kvm_pvm
  * runs no legacy paging (see backend_kvm.h), so that mode runs as
@@ -949,17 +935,8 @@ static void setup_tables(struct kvm_backend *kb, const struct scenario *s)
 	memset(gdt, 0, PAGE_SIZE);
 	memset(idt, 0, PAGE_SIZE);
 	memset(tss, 0, PAGE_SIZE);
-	/* code: 64-bit (L), 32-bit (D), 16-bit; data: flat 32-bit; TSS: busy */
-	put_u64(gdt + KB_SEL_CODE64, gdt_desc(0, 0xfffff, 0x9b, 0xa));
-	put_u64(gdt + KB_SEL_DATA, gdt_desc(0, 0xfffff, 0x93, 0xc));
-	put_u64(gdt + KB_SEL_TSS, gdt_desc((u32)KB_TSS_GPA, 0x67, 0x8b, 0));
-	/* the upper half of a 64-bit TSS descriptor: base 63:32 = 0 */
-	put_u64(gdt + KB_SEL_CODE32, gdt_desc(0, 0xfffff, 0x9b, 0xc));
-	put_u64(gdt + KB_SEL_CODE16, gdt_desc(0, 0xffff, 0x9b, 0));
-	put_u64(gdt + (KB_SEL_UCODE64 & ~7), gdt_desc(0, 0xfffff, 0xfb, 0xa));
-	put_u64(gdt + (KB_SEL_UDATA & ~7), gdt_desc(0, 0xfffff, 0xf3, 0xc));
-	put_u64(gdt + (KB_SEL_UCODE32 & ~7), gdt_desc(0, 0xfffff, 0xfb, 0xc));
-	put_u64(gdt + (KB_SEL_UCODE16 & ~7), gdt_desc(0, 0xffff, 0xfb, 0));
+	/* the model's table, byte for byte (the emulator sets accessed bits) */
+	memcpy(gdt, kb->gdt.desc, HARNESS_GDT_ENTRIES * 8);
 
 	if (long_mode) {
 		put_u64(tss + 4, KB_STACK_TOP);		/* rsp0 */
@@ -1178,35 +1155,23 @@ static bool mode_is16(const struct scenario *s)
 	return s->mode == SCN_MODE_REAL16 || s->mode == SCN_MODE_PROT16;
 }
 
-/* The model backend's attributes; a selector that names a GDT entry of the same kind. */
+/* The model backend's segment (harness_segment()); G as the limit needs it. */
 static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigned int i)
 {
-	struct scn_segment seg = scenario_segment(s, i);
-	bool long64 = s->mode == SCN_MODE_LONG64, is16 = mode_is16(s);
-	bool cs = i == VCPU_SREG_CS, user = s->cpl == 3;
-	u16 sel;
+	struct harness_segment h;
 
-	if (s->mode == SCN_MODE_REAL16)
-		sel = 0;		/* as the model's: the bases are given */
-	else if (!cs)
-		sel = user ? KB_SEL_UDATA : KB_SEL_DATA;
-	else if (long64)
-		sel = user ? KB_SEL_UCODE64 : KB_SEL_CODE64;
-	else if (is16)
-		sel = user ? KB_SEL_UCODE16 : KB_SEL_CODE16;
-	else
-		sel = user ? KB_SEL_UCODE32 : KB_SEL_CODE32;
+	harness_segment(s, i, &h);
 	*k = (struct kvm_segment){
-		.base = seg.base,
-		.limit = seg.limit,
-		.selector = sel,
-		.type = cs ? 0xb : 0x3,
+		.base = h.base,
+		.limit = h.limit,
+		.selector = h.selector,
+		.type = h.type,
 		.present = 1,
 		.s = 1,
-		.dpl = cs || i == VCPU_SREG_SS ? s->cpl : 3,
-		.db = is16 ? 0 : long64 ? !cs : 1,
-		.l = long64 && cs,
-		.g = seg.limit > 0xfffff,
+		.dpl = h.dpl,
+		.db = h.db,
+		.l = h.l,
+		.g = h.limit > 0xfffff,
 	};
 }
 
@@ -1341,7 +1306,7 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 	};
 	sr->ldt = (struct kvm_segment){ .type = 0x2, .unusable = 1 };
 	sr->gdt.base = KB_GDT_GPA;
-	sr->gdt.limit = KB_GDT_ENTRIES * 8 - 1;
+	sr->gdt.limit = kb->gdt.limit;
 	sr->idt.base = KB_IDT_GPA;
 	sr->idt.limit = long_mode ? 256 * 16 - 1 : 256 * 8 - 1;
 	if (s->mode == SCN_MODE_REAL16)
