@@ -43,10 +43,13 @@ void mmio_exit_record(struct run_result *r, const struct scenario *s, unsigned i
 struct run_limits {
 	unsigned int max_exits;		/* KVM_RUN returns to userspace */
 	unsigned int max_passes;	/* x86_emulate_insn() passes (model) */
+	u64 max_ns;			/* guest time per case (kvm backend only) */
 };
 
+#define RUN_LIMITS_DEFAULT_NS	50000000ULL	/* 50 ms */
 #define RUN_LIMITS_DEFAULT ((struct run_limits){ \
-	.max_exits = RESULT_MAX_EXITS, .max_passes = 1u << 20 })
+	.max_exits = RESULT_MAX_EXITS, .max_passes = 1u << 20, \
+	.max_ns = RUN_LIMITS_DEFAULT_NS })
 
 /*
  * The descriptor tables every scenario runs with, on both backends: no

@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -1958,4 +1959,56 @@ TEST(kvm_devices_native_step_after_priming)
 	kvm_backend_destroy(kb);
 	model_backend_destroy(mb);
 	TEST_ASSERT(!msg[0], "run %u: %s", i, msg);
+}
+
+/*
+ * kvm_backend_set_limits(): max_exits ends a rep string over MMIO at that
+ * many exits, max_ns ends a guest that never stops (a jump to itself,
+ * stopped at the sentinel) after that time instead of the default 50 ms;
+ * RUN_LIMITS_DEFAULT gives the whole run back.
+ */
+TEST(kvm_backend_limits)
+{
+	static const char *const rep_text =
+		"mode long64\ninsn f3 a4\nreg rcx 50\nreg rsi 0x40000000\nreg rdi 0x40001000\n"
+		"map 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 ram\n";
+	static const char *const loop_text = "mode prot32\ninsn eb fe\n";
+	struct run_limits lim = RUN_LIMITS_DEFAULT;
+	static struct run_result r;
+	struct timespec t0, t1;
+	struct kvm_backend *kb;
+	struct scenario s;
+	char err[256];
+	long ms;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	kb = kb_create_stopping(true, err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+
+	TEST_ASSERT(!scenario_parse_text(&s, rep_text, err, sizeof(err)), "%s", err);
+	lim.max_exits = 10;
+	kvm_backend_set_limits(kb, lim);
+	ret = kvm_backend_run(kb, &s, &r);
+	TEST_ASSERT(!ret && r.outcome == OUTCOME_BUDGET && r.nr_exits == 10,
+		    "rep movsb, 50 reads, max_exits 10: %d, %s, %u exits; wanted budget, 10",
+		    ret, run_outcome_name(r.outcome), r.nr_exits);
+	kvm_backend_set_limits(kb, RUN_LIMITS_DEFAULT);
+	ret = kvm_backend_run(kb, &s, &r);
+	TEST_ASSERT(!ret && r.outcome == OUTCOME_RETIRED && r.nr_exits == 50,
+		    "rep movsb, default limits: %d, %s, %u exits; wanted retired, 50",
+		    ret, run_outcome_name(r.outcome), r.nr_exits);
+
+	TEST_ASSERT(!scenario_parse_text(&s, loop_text, err, sizeof(err)), "%s", err);
+	lim = RUN_LIMITS_DEFAULT;
+	lim.max_ns = 2000000;
+	kvm_backend_set_limits(kb, lim);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = kvm_backend_run(kb, &s, &r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	kvm_backend_destroy(kb);
+	TEST_ASSERT(!ret && r.outcome == OUTCOME_BUDGET && ms < 40,
+		    "jmp to itself, max_ns 2 ms: %d, %s after %ld ms; wanted budget before 40 ms",
+		    ret, run_outcome_name(r.outcome), ms);
 }

@@ -44,8 +44,9 @@
  * no I/O bitmap) it is #GP(0), which collect() tells from a fault of the
  * instruction (at_user_sentinel()).
  *
- * A guest that does not stop within KB_RUN_TIMEOUT_NS ends as
- * OUTCOME_BUDGET.
+ * A guest that does not stop within run_limits.max_ns (50 ms unless
+ * kvm_backend_set_limits() says otherwise), or makes more than max_exits
+ * exits, ends as OUTCOME_BUDGET.
  *
  * Port I/O exits of the instruction itself (KVM_EXIT_IO other than the
  * sentinel's: no in-kernel device of this VM claims a port the model has)
@@ -160,7 +161,6 @@
 #define KB_DF_VECTOR		8
 #define KB_DB_VECTOR		1
 #define KB_NO_VECTOR		0xff	/* in the vCPU events: none seen */
-#define KB_MAX_RUNS		RESULT_MAX_EXITS	/* as the model backend */
 #define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
 /* memslots: the harness pages and the page-table pool, then the frames */
 #define KB_SLOT_HARNESS		0
@@ -189,11 +189,11 @@ static const u32 kb_msr_list[] = {
 #define TRACEFS			"/sys/kernel/tracing"
 
 /*
- * Guest time per case.  The guest runs until the sentinel, so a branch to itself
- * (eb fe) would keep KVM_RUN busy for ever: a timer signal to the running
- * thread makes KVM_RUN return -EINTR, and the case ends as OUTCOME_BUDGET.
+ * Guest time per case (run_limits.max_ns).  The guest runs until the
+ * sentinel, so a branch to itself (eb fe) would keep KVM_RUN busy for
+ * ever: a timer signal to the running thread makes KVM_RUN return -EINTR,
+ * and the case ends as OUTCOME_BUDGET.
  */
-#define KB_RUN_TIMEOUT_NS	50000000L
 #define KB_TIMER_SIGNAL		(SIGRTMAX - 3)
 
 struct kvm_backend {
@@ -237,6 +237,7 @@ struct kvm_backend {
 	u64 debug_dr6, debug_pc;
 
 	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
+	struct run_limits limits;	/* kvm_backend_set_limits() */
 	struct kvm_gdt gdt;	/* harness_gdt(): written to KB_GDT_GPA per case */
 
 	/* a fresh vCPU's state, restored per case or when dirty */
@@ -301,9 +302,11 @@ static int timer_setup(struct kvm_backend *kb)
 	return 0;
 }
 
-static void timer_arm(struct kvm_backend *kb, long ns)
+static void timer_arm(struct kvm_backend *kb, u64 ns)
 {
-	struct itimerspec its = { .it_value = { .tv_sec = 0, .tv_nsec = ns } };
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 },
+	};
 
 	if (kb->has_timer)
 		timer_settime(kb->timer, 0, &its, NULL);
@@ -606,6 +609,7 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->dec = calloc(1, sizeof(*kb->dec));
 	kb->dev = kvm_devices_create(kb->kvm_fd);
 	harness_gdt(&kb->gdt);
+	kb->limits = RUN_LIMITS_DEFAULT;
 	if (!kb->msrs0 || (kb->has_xsave && !kb->xsave0) || !kb->dec || !kb->dev) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -1429,7 +1433,7 @@ static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
 			break;
 		}
 		if (run->exit_reason != KVM_EXIT_MMIO || !run->mmio.is_write ||
-		    ++*n >= KB_MAX_RUNS) {
+		    ++*n >= kb->limits.max_exits) {
 			/* nothing but write exits can be left; stop as at the budget */
 			ret = -EIO;
 			r->exits_lost = true;
@@ -1539,7 +1543,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 	kb->on_sentinel = false;
 	kb->debug_exit = false;
 	kb->pio_read_bytes = 0;
-	while (n < KB_MAX_RUNS) {
+	while (n < kb->limits.max_exits) {
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
 				/* out of time: the VM goes, as at the exit budget */
@@ -1566,7 +1570,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			}
 			/* answered inside KVM_RUN on the model's side: no exit there */
 			n--;
-			if (++ios >= KB_MAX_RUNS) {
+			if (++ios >= kb->limits.max_exits) {
 				r->outcome = OUTCOME_BUDGET;
 				return;
 			}
@@ -1919,6 +1923,13 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 	return 0;
 }
 
+void kvm_backend_set_limits(struct kvm_backend *kb, struct run_limits lim)
+{
+	kb->limits.max_exits = clamp_t(unsigned int, lim.max_exits, 1, RESULT_MAX_EXITS);
+	kb->limits.max_passes = lim.max_passes;
+	kb->limits.max_ns = lim.max_ns ? lim.max_ns : RUN_LIMITS_DEFAULT_NS;
+}
+
 bool kvm_backend_single_steps(const struct kvm_backend *kb)
 {
 	return kb->singlestep;
@@ -2014,7 +2025,7 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (gettid() != kb->timer_tid)
 		timer_setup(kb);
 	kb_timer_fired = 0;
-	timer_arm(kb, KB_RUN_TIMEOUT_NS);
+	timer_arm(kb, kb->limits.max_ns);
 	run_loop(kb, s, r);
 	timer_arm(kb, 0);
 	trace_read(kb, &r->trace);
