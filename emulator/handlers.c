@@ -984,8 +984,8 @@ int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt)
  *    DPL = CPL;
  *  - L and D both set in long mode: #GP(sel); not present: #NP(sel).
  * The loaded selector carries RPL = CPL, the hidden part the descriptor's.
- * A mode change through L/D is not modelled (the harness GDT has one code
- * segment, the current one).
+ * A mode change through L/D is not modelled (the harness GDT,
+ * harness/backend.h, has code segments of every width).
  */
 static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 {

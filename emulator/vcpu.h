@@ -82,7 +82,7 @@ struct kvm_segment {
  * past KVM_MODEL_GDT_ENTRIES read as zero.  There is no LDT (LDTR is
  * unusable): a selector with TI set sees an empty table.
  */
-#define KVM_MODEL_GDT_ENTRIES	8
+#define KVM_MODEL_GDT_ENTRIES	16
 
 struct kvm_gdt {
 	u16 limit;		/* as GDTR.limit: size in bytes - 1; 0: empty */

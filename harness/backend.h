@@ -43,29 +43,81 @@ void mmio_exit_record(struct run_result *r, const struct scenario *s, unsigned i
 struct run_limits {
 	unsigned int max_exits;		/* KVM_RUN returns to userspace */
 	unsigned int max_passes;	/* x86_emulate_insn() passes (model) */
+	u64 max_ns;			/* guest time per case (kvm backend only) */
 };
 
+#define RUN_LIMITS_DEFAULT_NS	50000000ULL	/* 50 ms */
 #define RUN_LIMITS_DEFAULT ((struct run_limits){ \
-	.max_exits = RESULT_MAX_EXITS, .max_passes = 1u << 20 })
+	.max_exits = RESULT_MAX_EXITS, .max_passes = 1u << 20, \
+	.max_ns = RUN_LIMITS_DEFAULT_NS })
 
 /*
- * The descriptor tables every scenario runs with, on both backends
- * (harness/kvm/backend_kvm.c builds the same GDT in guest memory): no
- * LDT, and a GDT of 5 entries, limit 0x27:
+ * The descriptor tables every scenario runs with, on both backends: no
+ * LDT, and one GDT, harness_gdt(), the same in every mode.  The model
+ * checks selector loads against it; the kvm backend writes exactly this
+ * table into guest memory (at HARNESS_GDT_GPA, inside the reserved region)
+ * and loads the selectors harness_segment() names.  16 entries, limit 0x7f;
+ * all base 0, code execute/read, data read/write, all accessed:
  *   0x00 null
- *   0x08 code, base 0, 4 GiB, DPL 0, execute/read, accessed; 64-bit (L)
- *        in long mode, else 32-bit (D)
- *   0x10 data, base 0, 4 GiB, DPL 0, read/write, accessed, 32-bit (B)
- *   0x18 TSS (system), busy, DPL 0
- *   0x20 zero (the upper half of the 64-bit TSS descriptor)
- * CS holds selector 0x08 and the data segments 0x10 in the protected
- * modes; their hidden parts are the scenario's (base, limit).
+ *   0x08 code, DPL 0, 32-bit (D), 4 GiB    0x20 (0x23) the same, DPL 3
+ *   0x10 code, DPL 0, 64-bit (L)           0x30 (0x33) the same, DPL 3
+ *   0x18 data, DPL 0, 32-bit (B), 4 GiB    0x28 (0x2b) the same, DPL 3
+ *   0x38 code, DPL 0, 16-bit, 64 KiB       0x50 (0x53) the same, DPL 3
+ *   0x58 data, DPL 0, 16-bit, 64 KiB       0x60 (0x63) the same, DPL 3
+ *   0x40 TSS (system), busy, DPL 0, base HARNESS_TSS_BASE, limit 0x67
+ *   0x48 zero (the upper half of the 64-bit TSS descriptor)
+ *   0x68, 0x70 zero
+ *   0x78 (0x7b) data, DPL 3, read-only, expand-down, limit 0
+ * Entries 0x08-0x30, the TSS at 0x40 and 0x78 are where the Linux x86-64
+ * GDT has them (arch/x86/include/asm/segment.h): kvm_pvm runs native
+ * 64-bit CPL 3 code on the host's GDT, where a selector load that the
+ * host's table allows (0x2b, 0x33, 0x7b) does not fault and never sees
+ * the guest's table; the other loads fault and KVM emulates them against
+ * this table (measured on 6.18.44).  (The kvm backend's exception gates go
+ * to 0x10 in long mode, 0x08 in the legacy modes; its TSS has SS0 0x18.)
+ *
+ * The segment registers (harness_segment()), per mode and CPL: CS the
+ * code segment of the mode's width, SS, DS, ES, FS, GS the data segment of
+ * that width (32-bit in long64), all with RPL = CPL, the descriptor's
+ * attributes (type, DPL = CPL, D/B, L) and the scenario's base and limit.
+ * Except: real16, selector 0 everywhere (the bases are the scenario's);
+ * long64 at CPL 3, DS, ES, FS and GS hold the null selector (usable, as
+ * 64-bit mode allows), as kvm_pvm's native user mode has them (its CS and
+ * SS there are the host's 0x33 and 0x2b, which this table matches).  TR
+ * is HARNESS_SEL_TSS.  Loading a segment register with the selector it
+ * holds gives the same attributes back.
  */
-#define HARNESS_SEL_CODE	0x08
-#define HARNESS_SEL_DATA	0x10
+#define HARNESS_GDT_ENTRIES	16
+#define HARNESS_GDT_GPA		0x602000u
 #define HARNESS_TSS_BASE	0x605000u
+#define HARNESS_SEL_CODE32	0x08
+#define HARNESS_SEL_CODE64	0x10
+#define HARNESS_SEL_DATA	0x18
+#define HARNESS_SEL_UCODE32	0x23
+#define HARNESS_SEL_UDATA	0x2b
+#define HARNESS_SEL_UCODE64	0x33
+#define HARNESS_SEL_CODE16	0x38
+#define HARNESS_SEL_TSS		0x40
+#define HARNESS_SEL_UCODE16	0x53
+#define HARNESS_SEL_DATA16	0x58
+#define HARNESS_SEL_UDATA16	0x63
+#define HARNESS_SEL_UCPUNODE	0x7b
 
-void harness_gdt(struct kvm_gdt *gdt, bool long64);
+/* The table: @gdt->desc[0 .. HARNESS_GDT_ENTRIES - 1] and the limit. */
+void harness_gdt(struct kvm_gdt *gdt);
+
+/* A segment register as the harness sets it (see above). */
+struct harness_segment {
+	u64 base;
+	u32 limit;		/* byte granular */
+	u16 selector;
+	u8 type;		/* 0xb code, 0x3 data */
+	u8 dpl;
+	bool db, l;
+};
+
+/* Segment register @seg (VCPU_SREG_*, not TR/LDTR) for @s's mode and CPL. */
+void harness_segment(const struct scenario *s, unsigned int seg, struct harness_segment *out);
 
 /* Everything the model backend needs besides the scenario. */
 struct model_backend;

@@ -187,19 +187,76 @@ static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
 	       ((u64)(flags & 0xf) << 52) | ((u64)(base >> 24) << 56);
 }
 
-void harness_gdt(struct kvm_gdt *gdt, bool long64)
+void harness_gdt(struct kvm_gdt *gdt)
 {
+	static const struct {
+		u16 sel;
+		u32 base, limit;
+		u8 access, flags;
+	} t[] = {
+		{ HARNESS_SEL_CODE64, 0, 0xfffff, 0x9b, 0xa },
+		{ HARNESS_SEL_DATA, 0, 0xfffff, 0x93, 0xc },
+		{ HARNESS_SEL_TSS, HARNESS_TSS_BASE, 0x67, 0x8b, 0 },
+		{ HARNESS_SEL_CODE32, 0, 0xfffff, 0x9b, 0xc },
+		{ HARNESS_SEL_CODE16, 0, 0xffff, 0x9b, 0 },
+		{ HARNESS_SEL_UCODE64, 0, 0xfffff, 0xfb, 0xa },
+		{ HARNESS_SEL_UDATA, 0, 0xfffff, 0xf3, 0xc },
+		{ HARNESS_SEL_UCODE32, 0, 0xfffff, 0xfb, 0xc },
+		{ HARNESS_SEL_UCODE16, 0, 0xffff, 0xfb, 0 },
+		{ HARNESS_SEL_DATA16, 0, 0xffff, 0x93, 0 },
+		{ HARNESS_SEL_UDATA16, 0, 0xffff, 0xf3, 0 },
+		{ HARNESS_SEL_UCPUNODE, 0, 0, 0xf5, 0x4 },
+	};
+	unsigned int i;
+
+	_Static_assert(HARNESS_GDT_ENTRIES <= KVM_MODEL_GDT_ENTRIES, "the model keeps the GDT");
 	memset(gdt, 0, sizeof(*gdt));
-	gdt->limit = 5 * 8 - 1;
-	gdt->desc[HARNESS_SEL_CODE >> 3] = gdt_desc(0, 0xfffff, 0x9b, long64 ? 0xa : 0xc);
-	gdt->desc[HARNESS_SEL_DATA >> 3] = gdt_desc(0, 0xfffff, 0x93, 0xc);
-	gdt->desc[3] = gdt_desc(HARNESS_TSS_BASE, 0x67, 0x8b, 0);
+	gdt->limit = HARNESS_GDT_ENTRIES * 8 - 1;
+	for (i = 0; i < ARRAY_SIZE(t); i++)
+		gdt->desc[t[i].sel >> 3] = gdt_desc(t[i].base, t[i].limit, t[i].access,
+						    t[i].flags);
+}
+
+void harness_segment(const struct scenario *s, unsigned int seg, struct harness_segment *out)
+{
+	static const u16 sels[SCN_NR_MODES][2][2] = {	/* [mode][user][cs] */
+		[SCN_MODE_PROT16] = {
+			{ HARNESS_SEL_DATA16, HARNESS_SEL_CODE16 },
+			{ HARNESS_SEL_UDATA16, HARNESS_SEL_UCODE16 },
+		},
+		[SCN_MODE_PROT32] = {
+			{ HARNESS_SEL_DATA, HARNESS_SEL_CODE32 },
+			{ HARNESS_SEL_UDATA, HARNESS_SEL_UCODE32 },
+		},
+		[SCN_MODE_PROT32_PAGING] = {
+			{ HARNESS_SEL_DATA, HARNESS_SEL_CODE32 },
+			{ HARNESS_SEL_UDATA, HARNESS_SEL_UCODE32 },
+		},
+		[SCN_MODE_LONG64] = {
+			{ HARNESS_SEL_DATA, HARNESS_SEL_CODE64 },
+			{ HARNESS_SEL_UDATA, HARNESS_SEL_UCODE64 },
+		},
+	};
+	struct scn_segment sg = scenario_segment(s, seg);
+	bool cs = seg == VCPU_SREG_CS, long64 = s->mode == SCN_MODE_LONG64;
+	bool is16 = s->mode == SCN_MODE_REAL16 || s->mode == SCN_MODE_PROT16;
+	unsigned int mode = s->mode < SCN_NR_MODES ? s->mode : SCN_MODE_REAL16;
+
+	*out = (struct harness_segment){
+		.base = sg.base,
+		.limit = sg.limit,
+		.selector = long64 && s->cpl == 3 && !cs && seg != VCPU_SREG_SS ? 0 :
+			    sels[mode][s->cpl == 3][cs],
+		.type = cs ? 0xb : 0x3,
+		.dpl = s->cpl,
+		.db = !is16 && !(long64 && cs),
+		.l = long64 && cs,
+	};
 }
 
 static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
 			    const struct pt_builder *pt)
 {
-	bool is16 = s->mode == SCN_MODE_REAL16 || s->mode == SCN_MODE_PROT16;
 	unsigned int i;
 
 	for (i = 0; i < NR_VCPU_REGS; i++)
@@ -209,23 +266,22 @@ static void model_setup_cpu(struct kvm_vcpu *vcpu, const struct scenario *s,
 	vcpu->cpl = s->cpl;
 
 	for (i = 0; i < NR_VCPU_SREGS; i++) {
-		struct scn_segment seg = scenario_segment(s, i);
+		struct harness_segment h;
 
+		harness_segment(s, i, &h);
 		vcpu->sregs.seg[i] = (struct kvm_segment){
-			.base = seg.base,
-			.limit = seg.limit,
-			.selector = s->mode == SCN_MODE_REAL16 ? 0 :
-				    i == VCPU_SREG_CS ? HARNESS_SEL_CODE : HARNESS_SEL_DATA,
-			.type = i == VCPU_SREG_CS ? 0xb : 0x3,
+			.base = h.base,
+			.limit = h.limit,
+			.selector = h.selector,
+			.type = h.type,
 			.present = true,
 			.s = true,
-			.dpl = i == VCPU_SREG_CS || i == VCPU_SREG_SS ? s->cpl : 3,
-			.db = !is16 && s->mode != SCN_MODE_LONG64 ? true :
-			      (s->mode == SCN_MODE_LONG64 && i != VCPU_SREG_CS),
-			.l = s->mode == SCN_MODE_LONG64 && i == VCPU_SREG_CS,
+			.dpl = h.dpl,
+			.db = h.db,
+			.l = h.l,
 		};
 	}
-	harness_gdt(&vcpu->sregs.gdt, s->mode == SCN_MODE_LONG64);
+	harness_gdt(&vcpu->sregs.gdt);
 	vcpu->sregs.cr0 = s->mode == SCN_MODE_REAL16 ? 0 : X86_CR0_PE;
 	if (scenario_paging(s))
 		vcpu->sregs.cr0 |= X86_CR0_PG;

@@ -329,17 +329,17 @@ TEST(harness_run_limits_stop_rep_strings)
 		/* rep movsb RAM to RAM: one element per pass, no exit */
 		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
-		  { RESULT_MAX_EXITS, 1u << 20 }, OUTCOME_RETIRED, 0, 0 },
+		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_RETIRED, 0, 0 },
 		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
-		  { RESULT_MAX_EXITS, 100 }, OUTCOME_BUDGET, 2900, 0 },
+		  { RESULT_MAX_EXITS, 100, RUN_LIMITS_DEFAULT_NS }, OUTCOME_BUDGET, 2900, 0 },
 		/* rep movsb MMIO to RAM: one read exit per element */
 		{ "mode long64\ninsn f3 a4\nreg rcx 50\nreg rsi 0x40000000\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 ram\n",
-		  { RESULT_MAX_EXITS, 1u << 20 }, OUTCOME_RETIRED, 0, 50 },
+		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_RETIRED, 0, 50 },
 		{ "mode long64\ninsn f3 a4\nreg rcx 50\nreg rsi 0x40000000\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 ram\n",
-		  { 10, 1u << 20 }, OUTCOME_BUDGET, 41, 10 },
+		  { 10, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_BUDGET, 41, 10 },
 	};
 	struct model_backend *mb = model_backend_create();
 	static struct harness_run hr;

@@ -271,12 +271,12 @@ static const struct insn_case insn_cases[] = {
 	  { A(R_DSSEL, 0x10) } },
 	/* segment loads against the harness GDT (backend.h), as on 6.18.44 */
 	{ "pop fs: zero descriptor is a system one, #GP(sel)", P32, "0fa1", { PR(4, -1) }, 0,
-	  "2100", "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { PR(4, -1), A(R_ERR, 0x20),
+	  "4900", "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { PR(4, -1), A(R_ERR, 0x48),
 	  A(R_FSSEL, 0x1234) } },
-	{ "mov ds,m16: past the GDT limit, #GP(sel)", L64, "8e1f", { PR(7, -1) }, 0, "2b00",
-	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x28), A(R_FLAGS, 0x10002) } },
-	{ "mov es,m16: TSS descriptor, #GP(sel)", P32, "8e07", { PR(7, -1) }, 0, "1800",
-	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x18) } },
+	{ "mov ds,m16: past the GDT limit, #GP(sel)", L64, "8e1f", { PR(7, -1) }, 0, "8300",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x80), A(R_FLAGS, 0x10002) } },
+	{ "mov es,m16: TSS descriptor, #GP(sel)", P32, "8e07", { PR(7, -1) }, 0, "4000",
+	  "R1fff:1 R2000:1", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x40) } },
 	{ "mov es,m16: readable code is fine", P32, "8e07", { PR(7, -1) }, 0, "0800",
 	  "R1fff:1 R2000:1", 0, { A(R_ESSEL, 8) } },
 	{ "mov fs,m16: TI set, no LDT, #GP(sel)", L64, "8e27", { PR(7, -1) }, 0, "0e00",
@@ -301,8 +301,8 @@ static const struct insn_case insn_cases[] = {
 	{ "les (6-byte far pointer)", P32, "c407", { PR(7, -4) }, 0, "112233440800",
 	  "R1ffc:4 R2000:2", 0, { A(0, 0x44332211), A(R_ESSEL, 8) } },
 	{ "lss (10-byte far pointer)", L64, "480fb207", { PR(7, -4) }, 0,
-	  "11223344556677881000", "R1ffc:4 R2000:6", 0,
-	  { A(0, 0x8877665544332211ULL), A(R_SSSEL, 0x10) } },
+	  "11223344556677881800", "R1ffc:4 R2000:6", 0,
+	  { A(0, 0x8877665544332211ULL), A(R_SSSEL, 0x18) } },
 	/* ---- strings ---- */
 	{ "movsd MMIO->RAM", L64, "a5", { PR(6, -2), SR(7, 0x100) }, 0, NULL,
 	  "R1ffe:2 R2000:2", 0, { PR(6, 2), SR(7, 0x104) } },
@@ -385,9 +385,9 @@ static const struct insn_case insn_cases[] = {
 	{ "rep outsb from MMIO", P32, "f36e", { PR(6, -1), A(2, 0x80), A(1, 2) }, 0, NULL,
 	  "R1fff:1 R2000:1", 0, { A(1, 0), PR(6, 1) } },
 	/* ---- far transfers and iret ---- */
-	{ "call far m", L64, "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "000000020800",
+	{ "call far m", L64, "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "000000021000",
 	  "R1ffe:2 R2000:4", 0,
-	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), SR(4, 0x7f8), A(R_STACKQ, 0x1000002) } },
+	  { A(R_RIP, 0x2000000), A(R_CSSEL, 0x10), SR(4, 0x7f8), A(R_STACKQ, 0x1000002) } },
 	{ "call far m", P32, "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "000000020800",
 	  "R1ffe:2 R2000:4", 0,
 	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), SR(4, 0x7f8), A(R_STACKQ, 0x1000002) } },
@@ -398,10 +398,10 @@ static const struct insn_case insn_cases[] = {
 	  NULL, "W1ffc:4=01000007", 0, { A(R_RIP, 0x03020100), PR(4, -4) } },
 	/* the CS descriptor is checked first (harness GDT), as on 6.18.44 */
 	{ "call far m: data selector, #GP(sel) before any push", L64, "ff1f",
-	  { PR(7, -2), SR(4, 0x800) }, 0, "000000021000", "R1ffe:2 R2000:4",
-	  OUT_EXC(GP_VECTOR), { A(R_ERR, 0x10), SR(4, 0x800) } },
+	  { PR(7, -2), SR(4, 0x800) }, 0, "000000021800", "R1ffe:2 R2000:4",
+	  OUT_EXC(GP_VECTOR), { A(R_ERR, 0x18), SR(4, 0x800) } },
 	{ "jmp far ptr16:32: zero (system) descriptor, emulation failure", P32,
-	  "ea2f00005020 00", { { 0 } }, 0, NULL, "", OUT_FAIL, { { 0 } } },
+	  "ea2f00005048 00", { { 0 } }, 0, NULL, "", OUT_FAIL, { { 0 } } },
 	{ "jmp far ptr16:32: past the GDT limit, #GP(sel)", P32, "ea100060005020", { { 0 } },
 	  0, NULL, "", OUT_EXC(GP_VECTOR), { A(R_ERR, 0x2050) } },
 	{ "retf: past the GDT limit, #GP(sel) before RPL checks", P32, "cb", { PR(4, -4) }, 0,
@@ -418,8 +418,8 @@ static const struct insn_case insn_cases[] = {
 	  OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "jmp far m", P32, "ff2f", { PR(7, -2) }, 0, "000000020800", "R1ffe:2 R2000:4", 0,
 	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8) } },
-	{ "jmp far m", L64, "48ff2f", { PR(7, -2) }, 0, "00000002000000000800",
-	  "R1ffe:2 R2000:8", 0, { A(R_RIP, 0x2000000), A(R_CSSEL, 8) } },
+	{ "jmp far m", L64, "48ff2f", { PR(7, -2) }, 0, "00000002000000001000",
+	  "R1ffe:2 R2000:8", 0, { A(R_RIP, 0x2000000), A(R_CSSEL, 0x10) } },
 	{ "jmp far m16:16", R16, "ff2f", { PR(3, -1) }, 0, "34120010", "R1fff:1 R2000:3", 0,
 	  { A(R_RIP, 0x1234), A(R_CSSEL, 0x1000), A(R_CSBASE, 0x10000) } },
 	{ "jmp far ptr16:32", P32, "ea785634120800", { { 0 } }, 0, NULL, "", 0,
@@ -429,8 +429,8 @@ static const struct insn_case insn_cases[] = {
 	 * POPA: each replay re-advances rSP for the pops served from
 	 * mem_read, so later pops read further up and rSP ends skewed.
 	 */
-	{ "retf, MMIO stack (replay skew)", L64, "cb", { PR(4, -2) }, 0, "0000000208000000",
-	  "R1ffe:2 R2000:2 R2002:4", 0, { A(R_RIP, 0x2000000), A(R_CSSEL, 8), PR(4, 10) } },
+	{ "retf, MMIO stack (replay skew)", L64, "cb", { PR(4, -2) }, 0, "0000000210000000",
+	  "R1ffe:2 R2000:2 R2002:4", 0, { A(R_RIP, 0x2000000), A(R_CSSEL, 0x10), PR(4, 10) } },
 	{ "retf imm16, MMIO stack (replay skew)", P32, "ca0800", { PR(4, -2) }, 0,
 	  "0000000208000000", "R1ffe:2 R2000:2 R2002:4", 0,
 	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), PR(4, 18) } },
@@ -523,7 +523,7 @@ static int insn_env_create(struct insn_env *ie, const char *profile, enum env_mo
 	ie->e->vcpu.guest = &insn_guest_ops;
 	ie->e->vcpu.guest_priv = &ie->src;
 	ie->e->vcpu.sregs.cr4 |= X86_CR4_OSFXSR;
-	harness_gdt(&ie->e->vcpu.sregs.gdt, mode == ENV_LONG64);
+	harness_gdt(&ie->e->vcpu.sregs.gdt);
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].selector = 0x1234;
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].base = 0x1000;
 	memcpy(ie->e->vcpu.xmm[0], sixteen, 16);

@@ -19,6 +19,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -1730,6 +1731,202 @@ TEST(kvm_devices_every_mode_and_cpl)
 }
 
 /*
+ * At CPL 3 the sentinel is #GP(0), delivered with RF set in the pushed
+ * RFLAGS; the case retired, and its RFLAGS are the instruction's: RF clear
+ * (an emulated or native instruction clears it when it retires, also when
+ * the scenario gave it), all other bits the model's.  Every protected mode,
+ * single-stepped and stopped at the sentinel, RAM and MMIO operands.
+ */
+TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
+{
+	static const char *const modes[] = { "prot16", "prot32", "prot32-paging", "long64" };
+	static const struct {
+		const char *insn, *maps;
+	} insns[] = {
+		{ "01 d8", "" },			/* add eax, ebx: the flags */
+		{ "89 07", "map 0x40000000 0x40000000 mmio user\n" },	/* an MMIO write */
+		{ "8b 07", "map 0x40000000 0x40000000 ram user\n" },	/* a RAM read */
+	};
+	static const char *const flags[] = { "0x2", "0x10002", "0x10ad7" };
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	char text[512], name[128], msg[512] = "", err[256] = "";
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	unsigned int st, i, j, k;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		for (i = 0; i < ARRAY_SIZE(modes) && !msg[0]; i++)
+			for (j = 0; j < ARRAY_SIZE(insns) && !msg[0]; j++)
+				for (k = 0; k < ARRAY_SIZE(flags) && !msg[0]; k++) {
+					snprintf(text, sizeof(text),
+						 "mode %s\ncpl 3\ninsn %s\nreg rdi 0x40000010\n"
+						 "reg rax 0x7fffffff\nreg rbx 0x1\n"
+						 "reg rflags %s\n%s",
+						 modes[i], insns[j].insn, flags[k], insns[j].maps);
+					snprintf(name, sizeof(name), "%s CPL 3 %s rflags %s",
+						 modes[i], insns[j].insn, flags[k]);
+					compare_text(kb, mb, p, name, text, msg, sizeof(msg));
+				}
+		kvm_backend_destroy(kb);
+		if (msg[0])
+			snprintf(err, sizeof(err), "%s", stop_name(st));
+	}
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+}
+
+/*
+ * popf loads TF, which KVM hides from userspace while it single-steps the
+ * guest: such an instruction is stopped at the sentinel instead.  popf
+ * setting TF (the trap comes after the next instruction: the case retires
+ * with TF set), clearing it and keeping it (the #DB trap after popf
+ * itself), from an MMIO stack, in every mode and CPL, single-stepped and
+ * stopped at the sentinel, give the model's outcome, RIP and RFLAGS.
+ */
+TEST(kvm_popf_loading_tf_is_compared)
+{
+	static const struct {
+		const char *mode;
+		unsigned int cpl;
+		const char *stack;
+	} m[] = {
+		{ "real16", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot16", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot16", 3, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot32", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot32", 3, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
+		{ "prot32-paging", 0, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio\n" },
+		{ "prot32-paging", 3, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio user\n" },
+		{ "long64", 0, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio\n" },
+		{ "long64", 3, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio user\n" },
+	};
+	static const struct {
+		const char *rflags, *popped;
+	} f[] = {
+		{ "0x2", "03 01 00 00 00 00 00 00" },	/* sets TF */
+		{ "0x102", "02 00 00 00 00 00 00 00" },	/* clears TF: #DB after popf */
+		{ "0x102", "d7 01 00 00 00 00 00 00" },	/* keeps TF: #DB after popf */
+	};
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	char text[512], name[128], msg[512] = "", err[256] = "";
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	unsigned int st, i, j;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		for (i = 0; i < ARRAY_SIZE(m) && !msg[0]; i++)
+			for (j = 0; j < ARRAY_SIZE(f) && !msg[0]; j++) {
+				snprintf(text, sizeof(text),
+					 "mode %s\ncpl %u\ninsn 9d\nreg rflags %s\n"
+					 "mmio-data %s\n%s",
+					 m[i].mode, m[i].cpl, f[j].rflags, f[j].popped, m[i].stack);
+				snprintf(name, sizeof(name), "%s CPL %u popf %s from %s", m[i].mode,
+					 m[i].cpl, f[j].popped, f[j].rflags);
+				compare_text(kb, mb, p, name, text, msg, sizeof(msg));
+			}
+		kvm_backend_destroy(kb);
+		if (msg[0])
+			snprintf(err, sizeof(err), "%s", stop_name(st));
+	}
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+}
+
+/*
+ * One GDT (harness_gdt()) and the same segment registers
+ * (harness_segment()) on both backends: in every mode and CPL, reading
+ * and pushing the selectors, loading each segment register with the
+ * selector it holds, with each entry of the table and past its limit,
+ * gives the model's outcome, error code, RAX and RSP, single-stepped and
+ * stopped at the sentinel.
+ */
+TEST(kvm_segments_are_the_models)
+{
+	static const struct {
+		const char *mode;
+		unsigned int cpl;
+	} m[] = {
+		{ "real16", 0 }, { "prot16", 0 }, { "prot16", 3 }, { "prot32", 0 }, { "prot32", 3 },
+		{ "prot32-paging", 0 }, { "prot32-paging", 3 }, { "long64", 0 }, { "long64", 3 },
+	};
+	static const struct {
+		const char *insn;
+		int seg;		/* RAX: this register's selector; -1: none */
+		int sel;		/* RAX: this selector; -1: none */
+	} c[] = {
+		{ "8c c8", -1, -1 },		/* mov eax, cs */
+		{ "8c d0", -1, -1 },		/* mov eax, ss */
+		{ "8c d8", -1, -1 },		/* mov eax, ds */
+		{ "0e", -1, -1 },		/* push cs (#UD in 64-bit mode) */
+		{ "16", -1, -1 },		/* push ss */
+		{ "0f a0", -1, -1 },		/* push fs */
+		{ "66 0f a8", -1, -1 },		/* push gs, 16-bit operand */
+		{ "8e d8", VCPU_SREG_DS, -1 },	/* mov ds, eax: its own */
+		{ "8e d0", VCPU_SREG_SS, -1 },	/* mov ss, eax: its own */
+		{ "8e c0", VCPU_SREG_CS, -1 },	/* mov es, eax: CS's (readable code) */
+		{ "8e d0", -1, HARNESS_SEL_DATA },
+		{ "8e d0", -1, HARNESS_SEL_UDATA },
+		{ "8e d0", -1, HARNESS_SEL_DATA16 },
+		{ "8e d0", -1, HARNESS_SEL_UDATA16 },
+		{ "8e d0", -1, HARNESS_SEL_CODE32 },
+		{ "8e e0", -1, HARNESS_SEL_UCODE16 },
+		{ "8e e0", -1, HARNESS_SEL_CODE64 | 3 },
+		{ "8e e8", -1, HARNESS_SEL_TSS },
+		{ "8e e8", -1, 0x20 },
+		{ "8e e8", -1, HARNESS_GDT_ENTRIES * 8 - 5 },	/* the last entry, RPL 3 */
+		{ "8e e8", -1, HARNESS_GDT_ENTRIES * 8 },	/* past the limit */
+		{ "8e e8", -1, 0 },
+	};
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	char text[512], name[160], msg[512] = "", err[256] = "";
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	unsigned int st, i, j;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	mb = model_backend_create();
+	TEST_ASSERT(mb && p, "model backend");
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		TEST_ASSERT(kb, "kvm backend: %s", err);
+		for (i = 0; i < ARRAY_SIZE(m) && !msg[0]; i++)
+			for (j = 0; j < ARRAY_SIZE(c) && !msg[0]; j++) {
+				struct harness_segment h = { .selector = (u16)c[j].sel };
+				struct scenario s;
+
+				/* the stack in RAM below the code */
+				snprintf(text, sizeof(text), "mode %s\ncpl %u\ninsn %s\n"
+					 "reg rsp 0x7800\nmap 0x7000 0x7000 ram%s\n",
+					 m[i].mode, m[i].cpl, c[j].insn, m[i].cpl ? " user" : "");
+				if (c[j].seg >= 0 &&
+				    !scenario_parse_text(&s, text, msg, sizeof(msg)))
+					harness_segment(&s, c[j].seg, &h);
+				if (c[j].seg >= 0 || c[j].sel >= 0)
+					snprintf(text + strlen(text), sizeof(text) - strlen(text),
+						 "reg rax 0x%x\n", h.selector);
+				snprintf(name, sizeof(name), "%s CPL %u %s rax 0x%x", m[i].mode,
+					 m[i].cpl, c[j].insn, h.selector);
+				compare_text(kb, mb, p, name, text, msg, sizeof(msg));
+			}
+		kvm_backend_destroy(kb);
+		if (msg[0])
+			snprintf(err, sizeof(err), "%s", stop_name(st));
+	}
+	model_backend_destroy(mb);
+	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+}
+
+/*
  * Native 64-bit CPL 3 code is stepped with TF, which KVM sets only while
  * the linear RIP is the one it was armed for; the read-cache priming of a
  * case that maps the APIC page runs other code in between.  A jmp at RIP
@@ -1762,4 +1959,56 @@ TEST(kvm_devices_native_step_after_priming)
 	kvm_backend_destroy(kb);
 	model_backend_destroy(mb);
 	TEST_ASSERT(!msg[0], "run %u: %s", i, msg);
+}
+
+/*
+ * kvm_backend_set_limits(): max_exits ends a rep string over MMIO at that
+ * many exits, max_ns ends a guest that never stops (a jump to itself,
+ * stopped at the sentinel) after that time instead of the default 50 ms;
+ * RUN_LIMITS_DEFAULT gives the whole run back.
+ */
+TEST(kvm_backend_limits)
+{
+	static const char *const rep_text =
+		"mode long64\ninsn f3 a4\nreg rcx 50\nreg rsi 0x40000000\nreg rdi 0x40001000\n"
+		"map 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 ram\n";
+	static const char *const loop_text = "mode prot32\ninsn eb fe\n";
+	struct run_limits lim = RUN_LIMITS_DEFAULT;
+	static struct run_result r;
+	struct timespec t0, t1;
+	struct kvm_backend *kb;
+	struct scenario s;
+	char err[256];
+	long ms;
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	kb = kb_create_stopping(true, err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+
+	TEST_ASSERT(!scenario_parse_text(&s, rep_text, err, sizeof(err)), "%s", err);
+	lim.max_exits = 10;
+	kvm_backend_set_limits(kb, lim);
+	ret = kvm_backend_run(kb, &s, &r);
+	TEST_ASSERT(!ret && r.outcome == OUTCOME_BUDGET && r.nr_exits == 10,
+		    "rep movsb, 50 reads, max_exits 10: %d, %s, %u exits; wanted budget, 10",
+		    ret, run_outcome_name(r.outcome), r.nr_exits);
+	kvm_backend_set_limits(kb, RUN_LIMITS_DEFAULT);
+	ret = kvm_backend_run(kb, &s, &r);
+	TEST_ASSERT(!ret && r.outcome == OUTCOME_RETIRED && r.nr_exits == 50,
+		    "rep movsb, default limits: %d, %s, %u exits; wanted retired, 50",
+		    ret, run_outcome_name(r.outcome), r.nr_exits);
+
+	TEST_ASSERT(!scenario_parse_text(&s, loop_text, err, sizeof(err)), "%s", err);
+	lim = RUN_LIMITS_DEFAULT;
+	lim.max_ns = 2000000;
+	kvm_backend_set_limits(kb, lim);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = kvm_backend_run(kb, &s, &r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	kvm_backend_destroy(kb);
+	TEST_ASSERT(!ret && r.outcome == OUTCOME_BUDGET && ms < 40,
+		    "jmp to itself, max_ns 2 ms: %d, %s after %ld ms; wanted budget before 40 ms",
+		    ret, run_outcome_name(r.outcome), ms);
 }

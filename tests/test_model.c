@@ -1605,3 +1605,92 @@ __attribute__((constructor)) static void register_sync(void)
 		register_profiles(sync_rows[i].title, sync_entry, &sync_rows[i],
 				  modern_profiles, NR_MODERN_PROFILES);
 }
+
+/*
+ * The harness GDT and segment registers (backend.h), as the model backend
+ * sets them: in every protected mode and CPL, CS and SS read back as the
+ * selectors backend.h names (long64 CPL 3: kvm_pvm's native 0x33 and 0x2b,
+ * DS null), each segment register reloads with its own selector, and the
+ * table's TSS, the other CPL's stack and a selector past the limit fault
+ * with the selector as error code.
+ */
+TEST(model_harness_segments_per_mode_and_cpl)
+{
+	static const struct {
+		const char *mode;
+		unsigned int cpl;
+		u16 cs, ss, ds;
+	} m[] = {
+		{ "prot16", 0, HARNESS_SEL_CODE16, HARNESS_SEL_DATA16, HARNESS_SEL_DATA16 },
+		{ "prot16", 3, HARNESS_SEL_UCODE16, HARNESS_SEL_UDATA16, HARNESS_SEL_UDATA16 },
+		{ "prot32", 0, HARNESS_SEL_CODE32, HARNESS_SEL_DATA, HARNESS_SEL_DATA },
+		{ "prot32", 3, HARNESS_SEL_UCODE32, HARNESS_SEL_UDATA, HARNESS_SEL_UDATA },
+		{ "prot32-paging", 3, 0x23, 0x2b, 0x2b },
+		{ "long64", 0, 0x10, 0x18, 0x18 },
+		{ "long64", 3, 0x33, 0x2b, 0 },
+	};
+	static const struct {
+		const char *insn;
+		int reg;		/* RAX: this one's selector (-1: @sel) */
+		int sel;		/* or this one, | 3 at CPL 3 */
+		int vector;		/* -1: retired, RAX then checked against @want */
+		int want;		/* -1: the selector of reg/sel; -2: CS; -3: SS */
+	} c[] = {
+		{ "8c c8", -1, -1, -1, -2 },		/* mov eax, cs */
+		{ "8c d0", -1, -1, -1, -3 },		/* mov eax, ss */
+		{ "8e d8", VCPU_SREG_DS, 0, -1, -1 },	/* mov ds, its own */
+		{ "8e d0", VCPU_SREG_SS, 0, -1, -1 },	/* mov ss, its own */
+		{ "8e c0", VCPU_SREG_CS, 0, -1, -1 },	/* mov es, CS's: readable code */
+		{ "8e e0", -1, HARNESS_SEL_TSS, GP_VECTOR, HARNESS_SEL_TSS },
+		{ "8e e0", -1, HARNESS_GDT_ENTRIES * 8, GP_VECTOR, HARNESS_GDT_ENTRIES * 8 },
+	};
+	struct model_backend *mb = model_backend_create();
+	static struct run_result r;
+	char text[256], err[128];
+	unsigned int i, j;
+
+	TEST_ASSERT(mb, "no model backend");
+	for (i = 0; i < ARRAY_SIZE(m); i++) {
+		for (j = 0; j < ARRAY_SIZE(c); j++) {
+			struct harness_segment h;
+			struct scenario s;
+			u64 rax = 0, want;
+
+			snprintf(text, sizeof(text), "mode %s\ncpl %u\ninsn %s\n", m[i].mode,
+				 m[i].cpl, c[j].insn);
+			TEST_ASSERT(!scenario_parse_text(&s, text, err, sizeof(err)), "%s", err);
+			if (c[j].reg >= 0) {
+				harness_segment(&s, c[j].reg, &h);
+				rax = h.selector;
+			} else if (c[j].sel >= 0) {
+				rax = c[j].sel | m[i].cpl;
+			}
+			s.regs[VCPU_REGS_RAX] = rax;
+			s.regs_set |= BIT(VCPU_REGS_RAX);
+			TEST_ASSERT(!model_backend_run(mb, &s, kvm_profile_find("6.18.24"), &r),
+				    "%s CPL %u %s: run failed", m[i].mode, m[i].cpl, c[j].insn);
+			if (c[j].vector >= 0) {
+				TEST_ASSERT(r.outcome == OUTCOME_EXCEPTION &&
+					    r.exception.vector == c[j].vector &&
+					    r.exception.error_code == (u16)c[j].want,
+					    "%s CPL %u %s rax 0x%llx: wanted #%d(0x%x), got %s #%u(0x%x)",
+					    m[i].mode, m[i].cpl, c[j].insn, (unsigned long long)rax,
+					    c[j].vector, c[j].want, run_outcome_name(r.outcome),
+					    r.exception.vector, r.exception.error_code);
+				continue;
+			}
+			want = c[j].want == -2 ? m[i].cs : c[j].want == -3 ? m[i].ss : rax;
+			TEST_ASSERT(r.outcome == OUTCOME_RETIRED &&
+				    (c[j].want >= -1 || (u16)r.regs[VCPU_REGS_RAX] == want),
+				    "%s CPL %u %s rax 0x%llx: wanted retired with 0x%llx, got %s, "
+				    "rax 0x%llx", m[i].mode, m[i].cpl, c[j].insn,
+				    (unsigned long long)rax, (unsigned long long)want,
+				    run_outcome_name(r.outcome),
+				    (unsigned long long)r.regs[VCPU_REGS_RAX]);
+			if (c[j].reg == VCPU_SREG_DS)
+				TEST_ASSERT(rax == m[i].ds, "%s CPL %u: DS 0x%llx, wanted 0x%x",
+					    m[i].mode, m[i].cpl, (unsigned long long)rax, m[i].ds);
+		}
+	}
+	model_backend_destroy(mb);
+}

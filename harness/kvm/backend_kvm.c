@@ -31,8 +31,11 @@
  *    native 64-bit CPL 3 code is stepped with TF and the #DB goes to the
  *    guest (set_guest_debug(), collect());
  *  - else (KVM refuses it, FRAGFUZZ_KVM_NO_SINGLESTEP=1, the case sets
- *    TF, a native REP instruction) at the sentinel after the bytes; a
- *    taken branch then runs on at its target.
+ *    TF, the instruction can load TF: popf, iret; a native REP
+ *    instruction) at the sentinel after the bytes; a taken branch (iret)
+ *    then runs on at its target.  While KVM single-steps it hides the
+ *    guest's own TF (KVM_GET_REGS masks it, and so does turning the step
+ *    off), so the TF a popf or iret loads could not be seen.
  *
  * The sentinel is "out 0xe6, al" (e6 e6: it decodes the same at any byte
  * and in every mode), not hlt: with an in-kernel irqchip HLT halts the
@@ -41,8 +44,9 @@
  * no I/O bitmap) it is #GP(0), which collect() tells from a fault of the
  * instruction (at_user_sentinel()).
  *
- * A guest that does not stop within KB_RUN_TIMEOUT_NS ends as
- * OUTCOME_BUDGET.
+ * A guest that does not stop within run_limits.max_ns (50 ms unless
+ * kvm_backend_set_limits() says otherwise), or makes more than max_exits
+ * exits, ends as OUTCOME_BUDGET.
  *
  * Port I/O exits of the instruction itself (KVM_EXIT_IO other than the
  * sentinel's: no in-kernel device of this VM claims a port the model has)
@@ -62,7 +66,7 @@
  *
  *   0x600000  code page 0 (all sentinel, the instruction bytes at the RIP offset)
  *   0x601000  code page 1 (all sentinel: the guest may get here)
- *   0x602000  GDT (code for each width and data, for CPL 0 and 3; the TSS)
+ *   0x602000  GDT: harness_gdt() (backend.h), the table the model checks
  *   0x603000  IDT (256 gates; real mode: the IVT, see KB_RM_HSEG)
  *   0x604000  exception stubs, 16 bytes each: nop, sentinel
  *   0x605000  TSS
@@ -125,30 +129,21 @@
 #define KB_RESV_SIZE		(SCN_RESERVED_END - SCN_RESERVED_START)
 #define KB_CODE_GPA		SCN_CODE_GPA
 #define KB_CODE_PAGES		2
-#define KB_GDT_GPA		0x602000ULL
+#define KB_GDT_GPA		((u64)HARNESS_GDT_GPA)
 #define KB_IDT_GPA		0x603000ULL
 #define KB_STUB_GPA		0x604000ULL
 #define KB_STUB_SIZE		16
-#define KB_TSS_GPA		0x605000ULL
+#define KB_TSS_GPA		((u64)HARNESS_TSS_BASE)
 #define KB_DEV_SCRATCH_GPA	0x606000ULL
 #define KB_STACK_TOP		0x610000ULL
 #define KB_HARNESS_START	KB_GDT_GPA	/* identity-mapped in long mode */
 #define KB_HARNESS_END		KB_STACK_TOP
 
-/*
- * GDT: supervisor code for each width, a flat data segment, the TSS (two
- * slots in long mode), and the same for user mode (selectors with RPL 3).
- */
-#define KB_SEL_CODE64		0x08
-#define KB_SEL_DATA		0x10
-#define KB_SEL_TSS		0x18
-#define KB_SEL_CODE32		0x28
-#define KB_SEL_CODE16		0x30
-#define KB_SEL_UCODE64		0x3b
-#define KB_SEL_UDATA		0x43
-#define KB_SEL_UCODE32		0x4b
-#define KB_SEL_UCODE16		0x53
-#define KB_GDT_ENTRIES		11
+/* GDT: harness_gdt() (backend.h), the model's; what the harness itself uses of it */
+#define KB_SEL_CODE64		HARNESS_SEL_CODE64	/* long-mode gates */
+#define KB_SEL_CODE32		HARNESS_SEL_CODE32	/* legacy gates */
+#define KB_SEL_DATA		HARNESS_SEL_DATA	/* TSS SS0 */
+#define KB_SEL_TSS		HARNESS_SEL_TSS
 
 /*
  * Real mode: IVT entry v is (KB_RM_HSEG - v):(16 * v), so every vector
@@ -166,7 +161,6 @@
 #define KB_DF_VECTOR		8
 #define KB_DB_VECTOR		1
 #define KB_NO_VECTOR		0xff	/* in the vCPU events: none seen */
-#define KB_MAX_RUNS		RESULT_MAX_EXITS	/* as the model backend */
 #define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
 /* memslots: the harness pages and the page-table pool, then the frames */
 #define KB_SLOT_HARNESS		0
@@ -195,11 +189,11 @@ static const u32 kb_msr_list[] = {
 #define TRACEFS			"/sys/kernel/tracing"
 
 /*
- * Guest time per case.  The guest runs until the sentinel, so a branch to itself
- * (eb fe) would keep KVM_RUN busy for ever: a timer signal to the running
- * thread makes KVM_RUN return -EINTR, and the case ends as OUTCOME_BUDGET.
+ * Guest time per case (run_limits.max_ns).  The guest runs until the
+ * sentinel, so a branch to itself (eb fe) would keep KVM_RUN busy for
+ * ever: a timer signal to the running thread makes KVM_RUN return -EINTR,
+ * and the case ends as OUTCOME_BUDGET.
  */
-#define KB_RUN_TIMEOUT_NS	50000000L
 #define KB_TIMER_SIGNAL		(SIGRTMAX - 3)
 
 struct kvm_backend {
@@ -217,6 +211,7 @@ struct kvm_backend {
 	struct kvm_devices *dev;	/* in-kernel device frames */
 	struct insn_decoder *dec;	/* the model's decoder: instruction lengths */
 	unsigned int code_len;		/* bytes of the case's code the guest gets */
+	bool loads_tf;			/* the instruction can load RFLAGS.TF */
 	bool on_sentinel;		/* the case stopped on the sentinel */
 
 	/*
@@ -242,6 +237,8 @@ struct kvm_backend {
 	u64 debug_dr6, debug_pc;
 
 	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
+	struct run_limits limits;	/* kvm_backend_set_limits() */
+	struct kvm_gdt gdt;	/* harness_gdt(): written to KB_GDT_GPA per case */
 
 	/* a fresh vCPU's state, restored per case or when dirty */
 	struct kvm_sregs sregs0;
@@ -305,9 +302,11 @@ static int timer_setup(struct kvm_backend *kb)
 	return 0;
 }
 
-static void timer_arm(struct kvm_backend *kb, long ns)
+static void timer_arm(struct kvm_backend *kb, u64 ns)
 {
-	struct itimerspec its = { .it_value = { .tv_sec = 0, .tv_nsec = ns } };
+	struct itimerspec its = {
+		.it_value = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 },
+	};
 
 	if (kb->has_timer)
 		timer_settime(kb->timer, 0, &its, NULL);
@@ -609,6 +608,8 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 		kb->xsave0 = calloc(1, sizeof(*kb->xsave0));
 	kb->dec = calloc(1, sizeof(*kb->dec));
 	kb->dev = kvm_devices_create(kb->kvm_fd);
+	harness_gdt(&kb->gdt);
+	kb->limits = RUN_LIMITS_DEFAULT;
 	if (!kb->msrs0 || (kb->has_xsave && !kb->xsave0) || !kb->dec || !kb->dev) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -906,13 +907,6 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 	return r ? r : set_pool_slot(kb);
 }
 
-static u64 gdt_desc(u32 base, u32 limit, u8 access, u8 flags)
-{
-	return (u64)(limit & 0xffff) | ((u64)(base & 0xffffff) << 16) |
-	       ((u64)access << 40) | ((u64)((limit >> 16) & 0xf) << 48) |
-	       ((u64)(flags & 0xf) << 52) | ((u64)(base >> 24) << 56);
-}
-
 /*
  * Does the guest run in long mode?  long64, and prot32-paging: kvm_pvm
  * runs no legacy paging (see backend_kvm.h), so that mode runs as
@@ -945,17 +939,8 @@ static void setup_tables(struct kvm_backend *kb, const struct scenario *s)
 	memset(gdt, 0, PAGE_SIZE);
 	memset(idt, 0, PAGE_SIZE);
 	memset(tss, 0, PAGE_SIZE);
-	/* code: 64-bit (L), 32-bit (D), 16-bit; data: flat 32-bit; TSS: busy */
-	put_u64(gdt + KB_SEL_CODE64, gdt_desc(0, 0xfffff, 0x9b, 0xa));
-	put_u64(gdt + KB_SEL_DATA, gdt_desc(0, 0xfffff, 0x93, 0xc));
-	put_u64(gdt + KB_SEL_TSS, gdt_desc((u32)KB_TSS_GPA, 0x67, 0x8b, 0));
-	/* the upper half of a 64-bit TSS descriptor: base 63:32 = 0 */
-	put_u64(gdt + KB_SEL_CODE32, gdt_desc(0, 0xfffff, 0x9b, 0xc));
-	put_u64(gdt + KB_SEL_CODE16, gdt_desc(0, 0xffff, 0x9b, 0));
-	put_u64(gdt + (KB_SEL_UCODE64 & ~7), gdt_desc(0, 0xfffff, 0xfb, 0xa));
-	put_u64(gdt + (KB_SEL_UDATA & ~7), gdt_desc(0, 0xfffff, 0xf3, 0xc));
-	put_u64(gdt + (KB_SEL_UCODE32 & ~7), gdt_desc(0, 0xfffff, 0xfb, 0xc));
-	put_u64(gdt + (KB_SEL_UCODE16 & ~7), gdt_desc(0, 0xffff, 0xfb, 0));
+	/* the model's table, byte for byte (the emulator sets accessed bits) */
+	memcpy(gdt, kb->gdt.desc, HARNESS_GDT_ENTRIES * 8);
 
 	if (long_mode) {
 		put_u64(tss + 4, KB_STACK_TOP);		/* rsp0 */
@@ -1016,6 +1001,31 @@ static u64 code_linear(const struct scenario *s)
 }
 
 /*
+ * Can the instruction load RFLAGS.TF: popf and iret, any operand size and
+ * prefixes (by KVM's table row or by Capstone, whichever names it), unless
+ * it is #UD or the like before it runs.  (rsm is #UD outside SMM; task
+ * switches, which load EFLAGS from a TSS, are not emulated by KVM.)
+ */
+static bool insn_loads_tf(const struct insn_decoded *d)
+{
+	if (d->status == INSN_EXCEPTION)
+		return false;
+	if (d->name && (!strcmp(d->name, "popf") || !strcmp(d->name, "iret")))
+		return true;
+	switch (d->cs_id) {
+	case X86_INS_POPF:
+	case X86_INS_POPFD:
+	case X86_INS_POPFQ:
+	case X86_INS_IRET:
+	case X86_INS_IRETD:
+	case X86_INS_IRETQ:
+		return d->cs_len != 0;
+	default:
+		return false;
+	}
+}
+
+/*
  * The model runs the first instruction of s->insn and nothing else; the
  * guest gets the bytes of that one instruction, then the sentinel.  Its
  * length is the model decoder's (KVM's rules, else Capstone's).  When the
@@ -1054,6 +1064,7 @@ static int code_length(struct kvm_backend *kb, const struct scenario *s)
 		return -EOPNOTSUPP;
 	}
 	kb->code_len = len;
+	kb->loads_tf = insn_loads_tf(&d);
 	return 0;
 }
 
@@ -1148,35 +1159,23 @@ static bool mode_is16(const struct scenario *s)
 	return s->mode == SCN_MODE_REAL16 || s->mode == SCN_MODE_PROT16;
 }
 
-/* The model backend's attributes; a selector that names a GDT entry of the same kind. */
+/* The model backend's segment (harness_segment()); G as the limit needs it. */
 static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigned int i)
 {
-	struct scn_segment seg = scenario_segment(s, i);
-	bool long64 = s->mode == SCN_MODE_LONG64, is16 = mode_is16(s);
-	bool cs = i == VCPU_SREG_CS, user = s->cpl == 3;
-	u16 sel;
+	struct harness_segment h;
 
-	if (s->mode == SCN_MODE_REAL16)
-		sel = 0;		/* as the model's: the bases are given */
-	else if (!cs)
-		sel = user ? KB_SEL_UDATA : KB_SEL_DATA;
-	else if (long64)
-		sel = user ? KB_SEL_UCODE64 : KB_SEL_CODE64;
-	else if (is16)
-		sel = user ? KB_SEL_UCODE16 : KB_SEL_CODE16;
-	else
-		sel = user ? KB_SEL_UCODE32 : KB_SEL_CODE32;
+	harness_segment(s, i, &h);
 	*k = (struct kvm_segment){
-		.base = seg.base,
-		.limit = seg.limit,
-		.selector = sel,
-		.type = cs ? 0xb : 0x3,
+		.base = h.base,
+		.limit = h.limit,
+		.selector = h.selector,
+		.type = h.type,
 		.present = 1,
 		.s = 1,
-		.dpl = cs || i == VCPU_SREG_SS ? s->cpl : 3,
-		.db = is16 ? 0 : long64 ? !cs : 1,
-		.l = long64 && cs,
-		.g = seg.limit > 0xfffff,
+		.dpl = h.dpl,
+		.db = h.db,
+		.l = h.l,
+		.g = h.limit > 0xfffff,
 	};
 }
 
@@ -1225,7 +1224,8 @@ static bool insn_is_pio(const struct scenario *s)
 /*
  * Guest debugging the case needs: single-stepping (KVM_EXIT_DEBUG right
  * after the instruction, wherever it went), unless the scenario sets TF
- * itself (KVM would hide it); the real-mode handler breakpoint.  Set only
+ * itself or the instruction can load it (KVM would hide it: see the top
+ * of the file); the real-mode handler breakpoint.  Set only
  * when it changes (a new vCPU has none).  If KVM refuses single-stepping,
  * the backend stops asking and keeps to the sentinel.
  *
@@ -1246,7 +1246,7 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 
 	kb->case_singlestep = kb->singlestep &&
 			      !(scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF) &&
-			      !(native && insn_has_rep(s));
+			      !kb->loads_tf && !(native && insn_has_rep(s));
 	kb->case_native_step = native && kb->case_singlestep;
 	if (kb->case_singlestep)
 		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
@@ -1310,7 +1310,7 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 	};
 	sr->ldt = (struct kvm_segment){ .type = 0x2, .unusable = 1 };
 	sr->gdt.base = KB_GDT_GPA;
-	sr->gdt.limit = KB_GDT_ENTRIES * 8 - 1;
+	sr->gdt.limit = kb->gdt.limit;
 	sr->idt.base = KB_IDT_GPA;
 	sr->idt.limit = long_mode ? 256 * 16 - 1 : 256 * 8 - 1;
 	if (s->mode == SCN_MODE_REAL16)
@@ -1433,7 +1433,7 @@ static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
 			break;
 		}
 		if (run->exit_reason != KVM_EXIT_MMIO || !run->mmio.is_write ||
-		    ++*n >= KB_MAX_RUNS) {
+		    ++*n >= kb->limits.max_exits) {
 			/* nothing but write exits can be left; stop as at the budget */
 			ret = -EIO;
 			r->exits_lost = true;
@@ -1543,7 +1543,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 	kb->on_sentinel = false;
 	kb->debug_exit = false;
 	kb->pio_read_bytes = 0;
-	while (n < KB_MAX_RUNS) {
+	while (n < kb->limits.max_exits) {
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
 				/* out of time: the VM goes, as at the exit budget */
@@ -1570,7 +1570,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			}
 			/* answered inside KVM_RUN on the model's side: no exit there */
 			n--;
-			if (++ios >= KB_MAX_RUNS) {
+			if (++ios >= kb->limits.max_exits) {
 				r->outcome = OUTCOME_BUDGET;
 				return;
 			}
@@ -1832,14 +1832,24 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 		exception_state_legacy(kb, s, r, regs.rsp);
 	}
 	if (s->cpl == 3 && at_user_sentinel(kb, s, r)) {
-		/* the instruction retired; the sentinel at CPL 3 is #GP(0) */
+		/*
+		 * The instruction retired; the sentinel at CPL 3 is #GP(0).
+		 * A fault is delivered with RF set in the pushed RFLAGS
+		 * (KVM sets it for every fault it injects, as the CPU does):
+		 * that RF is the delivery's, not the instruction's, which
+		 * clears RF when it retires.  (An IRET that loads RF = 1
+		 * cannot be told apart: its RF is lost here.)
+		 */
 		r->outcome = OUTCOME_RETIRED;
 		r->exception = (struct x86_exception){ 0 };
+		r->rflags &= ~(u64)X86_EFLAGS_RF;
 	} else if (kb->case_native_step && vec == KB_DB_VECTOR) {
 		/*
 		 * Native code single-stepped with TF: kvm_pvm delivers the
 		 * #DB trap to the guest, with RIP after the instruction, or
-		 * still on it (a jump to itself: the model's budget).
+		 * still on it (a jump to itself: the model's budget).  A
+		 * trap pushes RF as the instruction left it; the TF is
+		 * the harness's (cleared below).
 		 */
 		r->outcome = r->rip == code_linear(s) ? OUTCOME_BUDGET : OUTCOME_RETIRED;
 		r->exception = (struct x86_exception){ 0 };
@@ -1911,6 +1921,13 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+void kvm_backend_set_limits(struct kvm_backend *kb, struct run_limits lim)
+{
+	kb->limits.max_exits = clamp_t(unsigned int, lim.max_exits, 1, RESULT_MAX_EXITS);
+	kb->limits.max_passes = lim.max_passes;
+	kb->limits.max_ns = lim.max_ns ? lim.max_ns : RUN_LIMITS_DEFAULT_NS;
 }
 
 bool kvm_backend_single_steps(const struct kvm_backend *kb)
@@ -2008,7 +2025,7 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (gettid() != kb->timer_tid)
 		timer_setup(kb);
 	kb_timer_fired = 0;
-	timer_arm(kb, KB_RUN_TIMEOUT_NS);
+	timer_arm(kb, kb->limits.max_ns);
 	run_loop(kb, s, r);
 	timer_arm(kb, 0);
 	trace_read(kb, &r->trace);

@@ -102,13 +102,23 @@ bool kvm_backend_traced(const struct kvm_backend *kb);
 /*
  * Run @s: the first instruction of s->insn (bytes that are no whole
  * instruction are -EOPNOTSUPP), until it retires or faults (single-stepped,
- * see kvm_backend_single_steps()); OUTCOME_BUDGET after RESULT_MAX_EXITS
- * exits, 1024 passes that leave RIP on the instruction, or 50 ms.  The calling thread gets a
- * real-time signal (SIGRTMAX - 3) for the time limit.  Returns 0 (outcome
- * in @r), -EOPNOTSUPP for cases this version cannot set up, or another -errno if KVM failed while setting up; in both
- * error cases r->outcome is OUTCOME_NOT_RUN.
+ * see kvm_backend_single_steps()); OUTCOME_BUDGET after the limits'
+ * exits (kvm_backend_set_limits(); RESULT_MAX_EXITS by default), 1024
+ * passes that leave RIP on the instruction, or the limits' time (50 ms).
+ * The calling thread gets a real-time signal (SIGRTMAX - 3) for the time
+ * limit.  Returns 0 (outcome in @r), -EOPNOTSUPP for cases this version
+ * cannot set up, or another -errno if KVM failed while setting up; in
+ * both error cases r->outcome is OUTCOME_NOT_RUN.
  */
 int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r);
+/*
+ * Limits for the next runs (struct run_limits, backend.h): max_exits caps
+ * the KVM_RUN exits of a case (clamped to 1..RESULT_MAX_EXITS), max_ns its
+ * guest time (0: RUN_LIMITS_DEFAULT_NS); max_passes is the model's only.
+ * A case that reaches one ends as OUTCOME_BUDGET.  Default:
+ * RUN_LIMITS_DEFAULT.
+ */
+void kvm_backend_set_limits(struct kvm_backend *kb, struct run_limits lim);
 /*
  * Does @kb stop the guest by single-stepping (KVM_GUESTDBG_SINGLESTEP)?
  * false: KVM refused it, or FRAGFUZZ_KVM_NO_SINGLESTEP=1 is set; the
