@@ -20,6 +20,8 @@
  *   FRAGFUZZ_MAX_PASSES=n       the model's emulator passes (default 4096:
  *                               the kernel runs a rep string's passes
  *                               anyway, so compare as many as is cheap)
+ *   FRAGFUZZ_MAX_NS=n           the kernel's time per input (default 5 ms;
+ *                               `fragfuzz run` allows 50 ms)
  *
  * As in fragfuzz_model, every violation kind stops at its own function and
  * nothing is printed unless an input is about to be reported.  Without
@@ -40,6 +42,7 @@
 enum kvm_fuzz_mmu { KF_MMU_SHADOW, KF_MMU_TDP, KF_MMU_SCENARIO };
 
 #define KF_MAX_PASSES	4096
+#define KF_MAX_NS	5000000		/* the kernel's time per input: 5 ms */
 
 struct kvm_fuzz {
 	struct model_backend *mb;
@@ -95,6 +98,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_parse_ignore("fragfuzz_kvm", getenv("FRAGFUZZ_IGNORE"), f->ignore);
 	f->limits = fuzz_parse_limits("fragfuzz_kvm", (struct run_limits){
 		.max_exits = FUZZ_MAX_EXITS, .max_passes = KF_MAX_PASSES,
+		.max_ns = KF_MAX_NS,
 	});
 	f->mb = model_backend_create();
 	if (!f->mb) {
@@ -107,6 +111,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fragfuzz_kvm: kvm backend: %s\n", why);
 		exit(1);
 	}
+	kvm_backend_set_limits(f->kb, f->limits);
 	f->traced = kvm_backend_traced(f->kb);
 	kf = f;
 	return 0;
