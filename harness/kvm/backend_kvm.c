@@ -1685,7 +1685,8 @@ static bool read_ram(struct kvm_backend *kb, u64 gpa, void *buf, unsigned int le
 
 /*
  * Legacy and real mode, paging off: after delivery, which succeeded, the
- * frame is in RAM at SS:(E)SP, the stack pointer as wide as SS says: at
+ * frame is in RAM at SS:(E)SP (in protected mode at the flat ESP: kvm_pvm
+ * ignores the SS base there), the stack pointer as wide as SS says: at
  * CPL 0 the scenario's stack, from CPL 3 the TSS's SS0:ESP0 (flat, 32-bit).
  * Protected mode: [error code,] EIP, CS, EFLAGS, and from CPL 3 ESP, SS;
  * real mode: IP, CS, FLAGS.
@@ -1695,7 +1696,8 @@ static void exception_state_legacy(struct kvm_backend *kb, const struct scenario
 {
 	bool ec = r->exception.error_code_valid, user = s->cpl == 3;
 	u32 mask = mode_is16(s) && !user ? 0xffff : 0xffffffff, sp = (u32)rsp & mask;
-	u32 base = user ? 0 : scenario_segment(s, VCPU_SREG_SS).base;
+	/* kvm_pvm pushes a protected-mode frame at the flat ESP (SS base ignored) */
+	u32 base = user || s->mode != SCN_MODE_REAL16 ? 0 : scenario_segment(s, VCPU_SREG_SS).base;
 	u32 f[6];
 	u16 f16[3];
 	unsigned int size;
