@@ -2012,3 +2012,50 @@ TEST(kvm_backend_limits)
 		    "jmp to itself, max_ns 2 ms: %d, %s after %ld ms; wanted budget before 40 ms",
 		    ret, run_outcome_name(r.outcome), ms);
 }
+
+/*
+ * Issue 5's bar: every seed scenario runs on the kernel and the model as
+ * this host runs it (shadow MMU, RFLAGS.VM dropped) with no fidelity
+ * difference: exits, trace, outcome, exception, RIP, GPRs, RFLAGS.
+ */
+TEST(kvm_corpus_has_no_fidelity_difference)
+{
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	static struct corpus_set cs;
+	static struct run_result rm, rk;
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	char err[256], msg[512] = "";
+	unsigned int i, bad = 0;
+	int n = 0;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(load_all_corpus(&cs), "cannot read corpus/");
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	mb = model_backend_create();
+	for (i = 0; mb && i < cs.nr; i++) {
+		struct violation_list vl = { 0 };
+		struct scenario *s = &cs.s[i];
+		int r;
+
+		s->ctl &= ~SCN_CTL_TDP;
+		fidelity_host_scenario(s);
+		if (model_backend_run(mb, s, p, &rm)) {
+			bad++;
+			n += snprintf(msg + n, sizeof(msg) - n, "%s: model set-up; ", cs.names[i]);
+			continue;
+		}
+		r = kvm_backend_run(kb, s, &rk);
+		if (r || fidelity_check(p, s, &rm, &rk, kvm_backend_traced(kb), &vl)) {
+			bad++;
+			if (n < (int)sizeof(msg) - 1)
+				n += snprintf(msg + n, sizeof(msg) - n, "%s: %s; ", cs.names[i],
+					      r ? kvm_backend_why(kb) : vl.v[0].detail);
+		}
+	}
+	kvm_backend_destroy(kb);
+	TEST_ASSERT(mb, "no model backend");
+	model_backend_destroy(mb);
+	TEST_ASSERT(!bad, "wanted no difference on %u seeds, got %u: %s", cs.nr, bad, msg);
+}
