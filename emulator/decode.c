@@ -1340,13 +1340,18 @@ static int insn_decode_cb(struct x86_emulate_ctxt *ctxt, void *priv)
 {
 	struct insn_source *src = priv;
 
+	int r;
+
 	insn_decode(src->dec, ctxt->mode, src->bytes, src->len, &src->last);
 	switch (src->last.status) {
 	case INSN_OK:
-		return insn_fill_ctxt(ctxt, src);
+		r = insn_fill_ctxt(ctxt, src);
+		ctxt->not_modelled = src->last.status == INSN_NOT_MODELLED;
+		return r;
 	case INSN_EXCEPTION:
 		return decode_exception(ctxt, src->last.exc_vector);
 	default:
+		ctxt->not_modelled = src->last.status == INSN_NOT_MODELLED;
 		return EMULATION_FAILED;
 	}
 }

@@ -113,6 +113,7 @@ struct x86_emulate_ctxt {
 	enum x86emul_mode mode;
 	bool tf;			/* RFLAGS.TF when the instruction was decoded */
 	bool have_exception;
+	bool not_modelled;		/* decode failed on a row KVM emulates (R_NOTMOD) */
 	struct x86_exception exception;
 
 	/* GPA shortcut (spec 3.1): set on PF emulation with TDP */

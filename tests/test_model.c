@@ -1607,6 +1607,70 @@ __attribute__((constructor)) static void register_sync(void)
 }
 
 /*
+ * Host behaviour of 6.18.44/kvm_pvm the model follows, one scenario each
+ * (seen with `fragfuzz run --backend both`, campaign kc1).
+ */
+
+#define HOST_FAIL	(-2)	/* emulation failure */
+#define HOST_RETIRED	(-1)
+
+struct host_row {
+	const char *title;
+	const char *scenario;
+	int vector;			/* HOST_FAIL, HOST_RETIRED or a vector */
+};
+
+static const struct host_row host_rows[] = {
+	{ "emulation failure at CPL 3 in prot32: #UD (daa)",
+	  "mode prot32\ncpl 3\ninsn 27\n", UD_VECTOR },
+	{ "emulation failure at CPL 3 in prot16: #UD (arpl)",
+	  "mode prot16\ncpl 3\ninsn 63 c0\n", UD_VECTOR },
+	{ "emulation failure at CPL 3 in prot32-paging: #UD (psubq mm)",
+	  "mode prot32-paging\ncpl 3\ninsn 0f f9 c0\n", UD_VECTOR },
+	{ "emulation failure at CPL 0 in prot32: the internal-error exit",
+	  "mode prot32\ninsn 27\n", HOST_FAIL },
+	{ "emulation failure at CPL 3 in long64: the internal-error exit",
+	  "mode long64\ncpl 3\ninsn 0f f9 c0\n", HOST_FAIL },
+	{ "not modelled at CPL 3 in prot32 stays a failure (aam)",
+	  "mode prot32\ncpl 3\ninsn d4 0a\n", HOST_FAIL },
+};
+
+static void host_entry(struct test_ctx *t, const void *arg)
+{
+	const struct pcase *c = arg;
+	const struct host_row *row = c->row;
+	static struct run_result r;
+	struct model_backend *mb = model_backend_create();
+	struct scenario s;
+	char err[128] = "";
+	int rc;
+
+	TEST_ASSERT(mb, "no model backend");
+	rc = scenario_parse_text(&s, row->scenario, err, sizeof(err));
+	if (!rc)
+		rc = model_backend_run(mb, &s, kvm_profile_find(c->profile), &r);
+	model_backend_destroy(mb);
+	TEST_ASSERT(!rc, "scenario or run failed: %s", err);
+	if (row->vector == HOST_FAIL) {
+		TEST_ASSERT_EQ(r.outcome, OUTCOME_EMULATION_FAILURE, "outcome");
+	} else if (row->vector == HOST_RETIRED) {
+		TEST_ASSERT_EQ(r.outcome, OUTCOME_RETIRED, "outcome");
+	} else {
+		TEST_ASSERT_EQ(r.outcome, OUTCOME_EXCEPTION, "outcome");
+		TEST_ASSERT_EQ(r.exception.vector, row->vector, "vector");
+	}
+}
+
+__attribute__((constructor)) static void register_host(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(host_rows); i++)
+		register_profiles(host_rows[i].title, host_entry, &host_rows[i],
+				  modern_profiles, NR_MODERN_PROFILES);
+}
+
+/*
  * The harness GDT and segment registers (backend.h), as the model backend
  * sets them: in every protected mode and CPL, CS and SS read back as the
  * selectors backend.h names (long64 CPL 3: kvm_pvm's native 0x33 and 0x2b,
