@@ -74,7 +74,7 @@ enum opkind {
 #define R_MODRM		BIT(14)	/* has ModRM without r/m operand kinds */
 #define R_CS_LAX	BIT(15)	/* Capstone rejects some encodings KVM decodes */
 #define R_UD_REG	BIT(16)	/* register form decodes, then #UD (far pointer) */
-#define R_UD		BIT(17)	/* not in KVM's tables, but the host delivers #UD */
+#define R_UD		BIT(17)	/* #UD, no operand access: KVM D(Undefined), or the host (ud2) */
 #define R_NO16		BIT(18)	/* No16: a 66 prefix still gives 4-byte operands */
 
 enum { PFX_ANY, PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
@@ -249,6 +249,21 @@ static const struct insn_row kvm_table[] = {
 	    0, em_lseg, "lds"),
 	G1(0xc6, 0, O_E, O_I, O_NONE, R_BYTE, Mov, em_mov, "mov r/m8,imm8"),
 	G1(0xc7, 0, O_E, O_I, O_NONE, 0, Mov, em_mov, "mov r/m,imm"),
+	/* group 11 /1-/7 are D(Undefined) in KVM's table: #UD (xabort, xbegin too) */
+	G1(0xc6, 1, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /1"),
+	G1(0xc6, 2, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /2"),
+	G1(0xc6, 3, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /3"),
+	G1(0xc6, 4, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /4"),
+	G1(0xc6, 5, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /5"),
+	G1(0xc6, 6, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /6"),
+	G1(0xc6, 7, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /7 (xabort)"),
+	G1(0xc7, 1, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /1"),
+	G1(0xc7, 2, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /2"),
+	G1(0xc7, 3, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /3"),
+	G1(0xc7, 4, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /4"),
+	G1(0xc7, 5, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /5"),
+	G1(0xc7, 6, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /6"),
+	G1(0xc7, 7, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "group 11 /7 (xbegin)"),
 	I1(0xc8, O_NONE, O_IW, O_IUB, R_STACK | R_STK_ACCESS, Stack, em_enter, "enter"),
 	I1(0xc9, O_NONE, O_NONE, O_NONE, R_STACK | R_STK_ACCESS, Stack, em_leave, "leave"),
 	I1(0xca, O_NONE, O_IW, O_NONE, R_STK_ACCESS, 0, em_ret_far_imm, "retf imm16"),
