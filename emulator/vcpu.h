@@ -226,6 +226,7 @@ struct kvm_vcpu {
 	struct kvm_lapic lapic;
 	u64 pio_read_bytes;	/* port device state: bytes read so far */
 	struct kvm_pio_log pio;	/* observation: port I/O calls */
+	bool pio_out_exit;	/* this pass wrote a userspace port (KVM_EXIT_IO) */
 
 	/* guest under test */
 	const struct kvm_guest_ops *guest;

@@ -58,8 +58,8 @@ static const struct known_issue known_issues[] = {
 	  "(kvm-on-these-machines.md, canonical boundary)" },
 	{ V_SINGLESTEP_LOST, "*",
 	  "complete_emulated_mmio() resumes the guest after an MMIO write without "
-	  "re-entering the emulator (its FIXME; spec 5.1): no single-step #DB; seen on "
-	  "6.18.44 (corpus t01)" },
+	  "re-entering the emulator (its FIXME; spec 5.1), as after an OUT that exits "
+	  "with KVM_EXIT_IO: no single-step #DB; seen on 6.18.44 (corpus t01, t03)" },
 };
 
 const char *violation_name(enum violation_kind kind)

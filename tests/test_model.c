@@ -1633,6 +1633,16 @@ static const struct host_row host_rows[] = {
 	  "mode long64\ncpl 3\ninsn 0f f9 c0\n", HOST_FAIL },
 	{ "not modelled at CPL 3 in prot32 stays a failure (aam)",
 	  "mode prot32\ncpl 3\ninsn d4 0a\n", HOST_FAIL },
+	{ "TF, out to a userspace port: KVM_EXIT_IO, no #DB",
+	  "mode prot32\ninsn ee\nreg rdx 0x70\nreg rflags 0x102\n", HOST_RETIRED },
+	{ "TF, outsb to a userspace port in real mode: no #DB",
+	  "mode real16\ninsn 6e\nreg rdx 0x3f8\nreg rflags 0x102\n", HOST_RETIRED },
+	{ "TF, in from a userspace port: completion re-enters, #DB",
+	  "mode prot32\ninsn ec\nreg rdx 0x70\nreg rflags 0x102\n", DB_VECTOR },
+	{ "TF, out to the in-kernel port device: no exit, #DB",
+	  "mode long64\ninsn ee\nreg rdx 0x80\nreg rflags 0x102\n", DB_VECTOR },
+	{ "no TF, out to a userspace port: retired",
+	  "mode long64\ninsn ee\nreg rdx 0x70\n", HOST_RETIRED },
 };
 
 static void host_entry(struct test_ctx *t, const void *arg)
