@@ -156,6 +156,7 @@ static void rax_low(struct run_result *r) { r->regs[VCPU_REGS_RAX] ^= 1; }
 static void r9_low(struct run_result *r) { r->regs[VCPU_REGS_R9] ^= 0x100; }
 static void cf(struct run_result *r) { r->rflags |= X86_EFLAGS_CF; }
 static void rf_clear(struct run_result *r) { r->rflags &= ~X86_EFLAGS_RF; }
+static void rflags_high(struct run_result *r) { r->rflags |= 0xb16f00b000000000ULL; }
 
 static const struct fid_case fid_cases[] = {
 	{ "fidelity: equal results", LONG64, NULL, NULL, NULL, false, 0, NULL },
@@ -192,6 +193,12 @@ static const struct fid_case fid_cases[] = {
 	{ "fidelity: r9 in prot32, low 32 bits", PROT32, NULL, NULL, r9_low, false, 1,
 	  "r9: model 0x40000ff1, kvm 0x40000ef1" },
 	{ "fidelity: RFLAGS", LONG64, NULL, NULL, cf, false, 1, "rflags: model 0x2, kvm 0x3" },
+	{ "fidelity: RFLAGS[63:32] (reserved) are not compared", PROT32, NULL, rflags_high,
+	  NULL, false, 0, NULL },
+	{ "fidelity: RFLAGS[63:32] are not compared in long mode either", LONG64, NULL, NULL,
+	  rflags_high, false, 0, NULL },
+	{ "fidelity: RFLAGS low half still is, upper bits shown", LONG64, NULL, rflags_high, cf,
+	  false, 1, "rflags: model 0xb16f00b000000002, kvm 0x3" },
 	{ "fidelity: RFLAGS.RF of a fault", LONG64, gp0, rf_clear, NULL, false, 1,
 	  "rflags: model 0x2, kvm 0x10002" },
 	{ "fidelity: registers of the same exception", LONG64, gp0, NULL, rax_low, false, 1,
