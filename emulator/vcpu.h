@@ -232,6 +232,7 @@ struct kvm_vcpu {
 	const struct kvm_guest_ops *guest;
 	void *guest_priv;
 	u64 insn_rip;
+	u64 insn_cs_base;	/* with insn_rip: where the instruction is */
 	unsigned int entry_budget;	/* guest entries per case */
 	/*
 	 * x86_emulate_insn() passes per case, a fragfuzz limit KVM lacks: a

@@ -880,7 +880,9 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			vcpu->run->exit_reason = KVM_EXIT_HLT;
 			return 0;
 		}
-		if (vcpu->rip != vcpu->insn_rip) {
+		/* a far transfer to the same offset in another segment left it too */
+		if (vcpu->rip != vcpu->insn_rip ||
+		    vcpu->sregs.seg[VCPU_SREG_CS].base != vcpu->insn_cs_base) {
 			vcpu->run->exit_reason = KVM_EXIT_HLT;
 			return 0;
 		}

@@ -405,6 +405,7 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 	vcpu->guest = &insn_guest_ops;
 	vcpu->guest_priv = &mb->src;
 	vcpu->insn_rip = vcpu->rip;
+	vcpu->insn_cs_base = vcpu->sregs.seg[VCPU_SREG_CS].base;
 	vcpu->entry_budget = MODEL_ENTRY_BUDGET;
 	vcpu->pass_budget = mb->limits.max_passes;
 	vcpu->access_log = &mb->log;

@@ -1618,31 +1618,45 @@ struct host_row {
 	const char *title;
 	const char *scenario;
 	int vector;			/* HOST_FAIL, HOST_RETIRED or a vector */
+	bool check;			/* then @reg is @want (SCN_REG_RIP: RIP) */
+	unsigned int reg;
+	u64 want;
 };
 
 static const struct host_row host_rows[] = {
 	{ "emulation failure at CPL 3 in prot32: #UD (daa)",
-	  "mode prot32\ncpl 3\ninsn 27\n", UD_VECTOR },
+	  "mode prot32\ncpl 3\ninsn 27\n", UD_VECTOR, false, 0, 0 },
 	{ "emulation failure at CPL 3 in prot16: #UD (arpl)",
-	  "mode prot16\ncpl 3\ninsn 63 c0\n", UD_VECTOR },
+	  "mode prot16\ncpl 3\ninsn 63 c0\n", UD_VECTOR, false, 0, 0 },
 	{ "emulation failure at CPL 3 in prot32-paging: #UD (psubq mm)",
-	  "mode prot32-paging\ncpl 3\ninsn 0f f9 c0\n", UD_VECTOR },
+	  "mode prot32-paging\ncpl 3\ninsn 0f f9 c0\n", UD_VECTOR, false, 0, 0 },
 	{ "emulation failure at CPL 0 in prot32: the internal-error exit",
-	  "mode prot32\ninsn 27\n", HOST_FAIL },
+	  "mode prot32\ninsn 27\n", HOST_FAIL, false, 0, 0 },
 	{ "emulation failure at CPL 3 in long64: the internal-error exit",
-	  "mode long64\ncpl 3\ninsn 0f f9 c0\n", HOST_FAIL },
+	  "mode long64\ncpl 3\ninsn 0f f9 c0\n", HOST_FAIL, false, 0, 0 },
 	{ "not modelled at CPL 3 in prot32 stays a failure (aam)",
-	  "mode prot32\ncpl 3\ninsn d4 0a\n", HOST_FAIL },
+	  "mode prot32\ncpl 3\ninsn d4 0a\n", HOST_FAIL, false, 0, 0 },
 	{ "TF, out to a userspace port: KVM_EXIT_IO, no #DB",
-	  "mode prot32\ninsn ee\nreg rdx 0x70\nreg rflags 0x102\n", HOST_RETIRED },
+	  "mode prot32\ninsn ee\nreg rdx 0x70\nreg rflags 0x102\n", HOST_RETIRED, false, 0, 0 },
 	{ "TF, outsb to a userspace port in real mode: no #DB",
-	  "mode real16\ninsn 6e\nreg rdx 0x3f8\nreg rflags 0x102\n", HOST_RETIRED },
+	  "mode real16\ninsn 6e\nreg rdx 0x3f8\nreg rflags 0x102\n", HOST_RETIRED, false, 0, 0 },
 	{ "TF, in from a userspace port: completion re-enters, #DB",
-	  "mode prot32\ninsn ec\nreg rdx 0x70\nreg rflags 0x102\n", DB_VECTOR },
+	  "mode prot32\ninsn ec\nreg rdx 0x70\nreg rflags 0x102\n", DB_VECTOR, false, 0, 0 },
 	{ "TF, out to the in-kernel port device: no exit, #DB",
-	  "mode long64\ninsn ee\nreg rdx 0x80\nreg rflags 0x102\n", DB_VECTOR },
+	  "mode long64\ninsn ee\nreg rdx 0x80\nreg rflags 0x102\n", DB_VECTOR, false, 0, 0 },
 	{ "no TF, out to a userspace port: retired",
-	  "mode long64\ninsn ee\nreg rdx 0x70\n", HOST_RETIRED },
+	  "mode long64\ninsn ee\nreg rdx 0x70\n", HOST_RETIRED, false, 0, 0 },
+	/* the far transfer lands on the same IP in another segment: done, once */
+	{ "real16 call far m to 0600:0000 from 0000:0000 runs once",
+	  "mode real16\ninsn ff 1f\nmmio-data 00 00 00 06\n", HOST_RETIRED, true,
+	  VCPU_REGS_RSP, 0x9000 },
+	/* SP + 6, not + 4: the second pop replays at SP + 4 (replay-mismatch, known) */
+	{ "real16 retf to 0600:0000 from 0000:0000 runs once",
+	  "mode real16\ninsn cb\nreg rsp 0x9000\nmmio-data 00 00 00 06\n", HOST_RETIRED, true,
+	  VCPU_REGS_RSP, 0x9006 },
+	{ "real16 retf to 0600:0000: IP 0",
+	  "mode real16\ninsn cb\nmmio-data 00 00 00 06\n", HOST_RETIRED, true,
+	  SCN_REG_RIP, 0 },
 };
 
 static void host_entry(struct test_ctx *t, const void *arg)
@@ -1669,6 +1683,9 @@ static void host_entry(struct test_ctx *t, const void *arg)
 		TEST_ASSERT_EQ(r.outcome, OUTCOME_EXCEPTION, "outcome");
 		TEST_ASSERT_EQ(r.exception.vector, row->vector, "vector");
 	}
+	if (row->check)
+		TEST_ASSERT_EQ(row->reg == SCN_REG_RIP ? r.rip : r.regs[row->reg], row->want,
+			       "register after the run");
 }
 
 __attribute__((constructor)) static void register_host(void)
