@@ -699,10 +699,16 @@ static bool insn_fetch_faults(struct x86_emulate_ctxt *ctxt, unsigned int len)
 		if ((u64)((s64)(rip << 16) >> 16) == rip &&
 		    (u64)((s64)(last << 16) >> 16) == last)
 			return false;
-	} else if ((u32)rip <= cs->limit) {
+	} else if (rip <= cs->limit) {
+		/*
+		 * The whole 64-bit RIP: KVM reads it untruncated into the
+		 * emulator, and __linearize compares the effective address
+		 * with the limit as is, so RIP[63:32] set in a 32-bit mode is
+		 * #GP(0) (6.18.44, prot32-paging at CPL 0 and 3; corpus c01)
+		 */
 		u32 la = (u32)(cs->base + (u32)rip);
 
-		if (len <= PAGE_SIZE - (la & ~PAGE_MASK) || (u64)(u32)rip + len - 1 <= cs->limit)
+		if (len <= PAGE_SIZE - (la & ~PAGE_MASK) || rip + len - 1 <= cs->limit)
 			return false;
 	}
 	ctxt->exception = (struct x86_exception){ .vector = GP_VECTOR, .error_code_valid = true };

@@ -781,6 +781,11 @@ static const struct fetch_case fetch_cases[] = {
 	{ "fetch: last byte past the CS limit, same page: fetched with RIP", P32, 0x3ff0,
 	  0x3ff1, false },
 	{ "fetch: last byte at the CS limit", P32, 0xffd, 0xfff, false },
+	/* the emulator gets all 64 bits of RIP (6.18.44, prot32-paging: #GP(0)) */
+	{ "fetch: RIP[63:32] set in a 32-bit mode, #GP(0)", P32, 0x100000ffdULL, 0, true },
+	{ "fetch: RIP bit 63 set in a 32-bit mode, #GP(0)", P32, 0x8000000000000ffdULL, 0,
+	  true },
+	{ "fetch: RIP[63:32] set in real mode, #GP(0)", R16, 0x100000000ULL, 0, true },
 };
 
 /* lea eax, [rdi-2]: three bytes, no access */
