@@ -143,20 +143,24 @@ static int writable_ram(const struct scenario *s, const struct scn_map *maps, un
 	return 0;	/* no frame: MMIO */
 }
 
-bool fidelity_frame_undeliverable(const struct scenario *s, const struct run_result *r)
+/*
+ * Where a legacy-mode exception frame of @r goes: 1 some slot is not
+ * writable RAM, 0 all are, -1 some slot is in the harness's region.
+ */
+static int frame_slots(const struct scenario *s, const struct run_result *r)
 {
 	struct scn_map maps[SCN_MAX_MAPS];
 	unsigned int nr, slot, nr_slots, i;
 	bool real = s->mode == SCN_MODE_REAL16;
 	bool sp16 = real || s->mode == SCN_MODE_PROT16;
 	u32 sp, base;
-	bool bad = false;
+	int bad = 0;
 
 	if (s->mode == SCN_MODE_LONG64 || r->outcome != OUTCOME_EXCEPTION)
-		return false;
+		return 0;
 	/* a CPL 3 fault switches to the TSS stack, which the harness keeps in RAM */
 	if (s->cpl != 0 && !real)
-		return false;
+		return 0;
 	nr = scenario_maps(s, maps);
 	/* real mode: FLAGS, CS, IP (2 bytes each); else a 32-bit gate's [error code,] EIP, CS, EFLAGS */
 	slot = real ? 2 : 4;
@@ -177,11 +181,16 @@ bool fidelity_frame_undeliverable(const struct scenario *s, const struct run_res
 			off &= 0xffff;
 		w = writable_ram(s, maps, nr, (u32)(base + off));
 		if (w < 0)
-			return false;	/* the harness's region: not the layout's to say */
+			return -1;	/* the harness's region: not the layout's to say */
 		if (!w)
-			bad = true;
+			bad = 1;
 	}
 	return bad;
+}
+
+bool fidelity_frame_undeliverable(const struct scenario *s, const struct run_result *r)
+{
+	return frame_slots(s, r) > 0;
 }
 
 static bool gpa_reserved(u64 gpa)
@@ -238,6 +247,9 @@ const char *fidelity_skip_reason(const struct scenario *s, const struct run_resu
 		return "the model does not emulate the instruction (KVM does)";
 	if (touches_harness(s, m))
 		return "the instruction touches the kvm backend's own pages (code, tables)";
+	/* the kvm backend reads the delivered frame back from RAM */
+	if (frame_slots(s, m) < 0)
+		return "the exception frame goes to the kvm backend's own pages";
 	return NULL;
 }
 

@@ -380,16 +380,24 @@ struct harness_case {
 	const char *scenario;
 	u64 la;			/* the model's one access */
 	bool skipped;
+	int vector;		/* >= 0: both sides end in this exception */
 };
 
 static const struct harness_case harness_cases[] = {
-	{ "skip: long64, the page of RIP", LONG64, 0x600ff0, true },
-	{ "skip: long64, the page after RIP's", LONG64, 0x601ffe, true },
-	{ "skip: long64, an identity-mapped harness page", LONG64, 0x602100, true },
-	{ "skip: long64, a layout page is compared", LONG64, 0x40000ffe, false },
-	{ "skip: prot32, a GPA in the reserved region", PROT32, 0x7fff00, true },
-	{ "skip: prot32, a layout GPA is compared", PROT32, 0x40001000, false },
-	{ "skip: prot32, an access running into the code page", PROT32, 0x5ffffe, true },
+	{ "skip: long64, the page of RIP", LONG64, 0x600ff0, true, -1 },
+	{ "skip: long64, the page after RIP's", LONG64, 0x601ffe, true, -1 },
+	{ "skip: long64, an identity-mapped harness page", LONG64, 0x602100, true, -1 },
+	{ "skip: long64, a layout page is compared", LONG64, 0x40000ffe, false, -1 },
+	{ "skip: prot32, a GPA in the reserved region", PROT32, 0x7fff00, true, -1 },
+	{ "skip: prot32, a layout GPA is compared", PROT32, 0x40001000, false, -1 },
+	{ "skip: prot32, an access running into the code page", PROT32, 0x5ffffe, true, -1 },
+	/* the kvm backend reads a legacy-mode frame back from SS:SP / the flat ESP */
+	{ "skip: real16, the frame goes to the harness's region (SS base)",
+	  "mode real16\nreg rsp 0x9004\nseg ss 0x802100 0xffff\n", 0x1000, true, 12 },
+	{ "skip: prot32 CPL 0, the frame goes to the harness's region (ESP)",
+	  "mode prot32\nreg rsp 0x700010\n", 0x40001000, true, 13 },
+	{ "skip: prot32 CPL 0, a frame in layout RAM is compared",
+	  PROT32_RAM_STACK, 0x40001000, false, 13 },
 };
 
 static void test_harness_case(struct test_ctx *t, const void *arg)
@@ -406,6 +414,11 @@ static void test_harness_case(struct test_ctx *t, const void *arg)
 	fid_m.has_accesses = true;
 	fid_m.accesses.nr = 1;
 	fid_m.accesses.a[0] = (struct emul_access){ .la = c->la, .bytes = 4, .write = true };
+	if (c->vector >= 0) {
+		fid_m.outcome = fid_k.outcome = OUTCOME_EXCEPTION;
+		fid_m.exception = fid_k.exception = (struct x86_exception){
+			.vector = (u8)c->vector, .error_code_valid = true };
+	}
 	fid_k.regs[VCPU_REGS_RAX] ^= 1;		/* a difference to report, or not */
 	TEST_ASSERT_EQ(!!fidelity_skip_reason(&s, &fid_m, &fid_k), c->skipped, "skipped");
 	TEST_ASSERT_EQ(fidelity_check(p, &s, &fid_m, &fid_k, true, &vl), c->skipped ? 0 : 1,
