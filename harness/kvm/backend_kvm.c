@@ -57,10 +57,15 @@
  * its hooks here are marked "devices:".
  *
  * A case that does not end cleanly (exit budget, time limit, emulation
- * failure, shutdown, a failed KVM_RUN) may leave an MMIO or I/O exchange
- * or other state half done inside KVM: the VM and vCPU are then dropped and
- * the next case makes new ones (about 0.3 ms), so no exchange is ever left
- * pending for a later case to complete.
+ * failure, shutdown) may leave an MMIO or I/O exchange half done inside
+ * KVM, and a later KVM_RUN would complete it against the next case's
+ * state: vcpu_settle() finishes it at once (KVM_RUN with immediate_exit,
+ * no guest entry), and everything outside the registers is reset before
+ * the next case.  When that does not settle (a completed read that runs on
+ * for hundreds of rep passes, an unknown exit, a failed KVM_RUN) the VM
+ * and vCPU are dropped and the next case makes new ones (about 0.3 ms,
+ * and the next memslot change waits milliseconds), so no exchange is ever
+ * left pending for a later case to complete.
  *
  * Guest-physical layout, all inside the scenario's reserved region:
  *
@@ -162,6 +167,7 @@
 #define KB_DB_VECTOR		1
 #define KB_NO_VECTOR		0xff	/* in the vCPU events: none seen */
 #define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
+#define KB_SETTLE_RUNS		64	/* vcpu_settle(): runs to finish an exchange */
 /* memslots: the harness pages and the page-table pool, then the frames */
 #define KB_SLOT_HARNESS		0
 #define KB_SLOT_PT_POOL		1
@@ -1527,10 +1533,67 @@ static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s, u64 
 }
 
 /*
+ * After a case that did not end cleanly (exit budget, time limit,
+ * emulation failure, shutdown, step budget): finish whatever exchange KVM
+ * still has pending, so that nothing is left for the next case to
+ * complete.  KVM_RUN with immediate_exit runs the pending completion
+ * (complete_userspace_io) and returns -EINTR without entering the guest;
+ * a completion that needs one more exit (the next fragment, the next pass
+ * of a rep string) comes back as that exit, answered with zeros, or ends
+ * with the single-step exit: run again until KVM has nothing left.  Only
+ * exits whose completion is an MMIO or port exchange, or that leave none,
+ * are settled.  false: the vCPU did not settle within KB_SETTLE_RUNS runs
+ * (the VM goes).  The results are not the case's: call it after
+ * collect(), with the sync area read.
+ */
+static bool vcpu_settle(struct kvm_backend *kb)
+{
+	struct kvm_run *run = kb->run;
+	unsigned int i;
+	bool ok = false;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+	case KVM_EXIT_IO:
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_INTERNAL_ERROR:
+	case KVM_EXIT_SHUTDOWN:
+	case KVM_EXIT_DEBUG:
+		break;
+	default:
+		return false;
+	}
+	run->kvm_dirty_regs = 0;
+	run->immediate_exit = 1;
+	for (i = 0; i < KB_SETTLE_RUNS; i++) {
+		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+			ok = errno == EINTR;	/* completed, the guest not entered */
+			break;
+		}
+		if (run->exit_reason == KVM_EXIT_MMIO) {
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0, sizeof(run->mmio.data));
+		} else if (run->exit_reason == KVM_EXIT_IO) {
+			if (run->io.direction == KVM_EXIT_IO_IN &&
+			    run->io.data_offset < kb->run_size)
+				memset((u8 *)run + run->io.data_offset, 0,
+				       min_t(u64, (u64)run->io.size * run->io.count,
+					     kb->run_size - run->io.data_offset));
+		} else if (run->exit_reason != KVM_EXIT_DEBUG &&
+			   run->exit_reason != KVM_EXIT_INTERNAL_ERROR &&
+			   run->exit_reason != KVM_EXIT_SHUTDOWN) {
+			break;	/* not an exchange, not an end: give up */
+		}
+	}
+	run->immediate_exit = 0;
+	return ok;
+}
+
+/*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
  * on the sentinel, a debug exit or completed writes leaves the vCPU clean
  * (the instruction, or the exception stub, completed): after any other end
- * the VM is made anew for the next case.
+ * the vCPU is settled (vcpu_settle()) or the VM made anew for the next case.
  */
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
@@ -1546,7 +1609,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 	while (n < kb->limits.max_exits) {
 		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
-				/* out of time: the VM goes, as at the exit budget */
+				/* out of time: settled or dropped, as at the exit budget */
 				r->outcome = OUTCOME_BUDGET;
 				return;
 			}
@@ -1648,7 +1711,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			}
 		}
 	}
-	/* the last exchange is never completed: the VM goes away with it */
+	/* the last exchange is not the case's: vcpu_settle() finishes it */
 	r->exits_lost = true;
 	r->outcome = OUTCOME_BUDGET;
 }
@@ -2033,9 +2096,13 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	trace_read(kb, &r->trace);
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
-	kb->dirty = case_dirties(kb, s, r);
+	/* a case that did not end cleanly may have changed anything: reset all */
+	kb->dirty = case_dirties(kb, s, r) || kb->vm_stale;
 	/* devices: ring and eventfds into the log; device state to reset? */
 	kvm_devices_collect(kb->dev, kb->traced ? &r->trace : NULL, kb->dirty);
+	/* no exchange left pending: the VM serves the next case too */
+	if (kb->vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb))
+		kb->vm_stale = false;
 	return 0;
 }
 
