@@ -1411,8 +1411,9 @@ TEST(kvm_devices_split_reads_ioapic_lapic)
 }
 
 /*
- * The irqchip setting is per VM: a change makes a new VM, the same
- * setting keeps it.  Without an irqchip the APIC page is userspace MMIO.
+ * The irqchip setting is per VM: the first change makes a second VM, and
+ * the backend keeps both, so later changes make none.  Without an
+ * irqchip the APIC page is userspace MMIO.
  */
 TEST(kvm_devices_irqchip_switch)
 {
@@ -1435,13 +1436,18 @@ TEST(kvm_devices_irqchip_switch)
 	TEST_ASSERT(dev_run(d, "d12-lapic-irqchip-off.txt", NULL, false), "%s", d->msg);
 	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 1, "VMs after off -> off");
 	TEST_ASSERT(dev_run(d, "d02-lapic-read.txt", NULL, false), "%s", d->msg);
-	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 2, "VMs after off -> on");
+	/* the irqchip VM was kept aside */
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 1, "VMs after off -> on");
 	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "d02 exits after the switch back");
 	/* a case that leaves the VM stale (emulation failure), then irqchip off */
 	TEST_ASSERT(dev_run(d, "ymm", ymm, false), "%s", d->msg);
 	TEST_ASSERT_EQ(d->rk.outcome, OUTCOME_EMULATION_FAILURE, "vmovdqu ymm outcome");
 	TEST_ASSERT(dev_run(d, "d12-lapic-irqchip-off.txt", NULL, false), "%s", d->msg);
 	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "d12 exits after a stale case with irqchip on");
+	TEST_ASSERT(dev_run(d, "d02-lapic-read.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "d02 exits after the second switch back");
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0x50014, "d02 EAX after the second switch back");
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 1, "VMs after four switches");
 	dev_close(d);
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The real-KVM backend (see backend_kvm.h).  One VM and one vCPU serve
- * case after case; per case only what a case can change is set again:
+ * case after case (two VMs, one with the in-kernel irqchip and one
+ * without, each serving the cases of its setting); per case only what a
+ * case can change is set again:
  *
  *  - the frame memslots: kept when the next case has the same frame at the
  *    same GPA, else deleted and created.  At least one memslot is deleted
@@ -202,49 +204,21 @@ static const u32 kb_msr_list[] = {
  */
 #define KB_TIMER_SIGNAL		(SIGRTMAX - 3)
 
-struct kvm_backend {
-	int kvm_fd;
-	int vm_fd;
+/* One VM with its vCPU, and what the backend knows of it. */
+struct kb_vm {
+	int vm_fd;			/* < 0: none yet, or dropped */
 	int vcpu_fd;
 	struct kvm_run *run;
-	size_t run_size;
-	struct kvm_cpuid2 *cpuid;
-	bool readonly_mem;
-	bool exit_on_emulation_failure;
-	bool sync_regs;			/* KVM_CAP_SYNC_REGS has all of KB_SYNC_ALL */
-	bool has_xsave, has_xcrs, has_debugregs;
-	char why[96];			/* why the last case was not run */
 	struct kvm_devices *dev;	/* in-kernel device frames */
-	struct insn_decoder *dec;	/* the model's decoder: instruction lengths */
-	unsigned int code_len;		/* bytes of the case's code the guest gets */
-	bool loads_tf;			/* the instruction can load RFLAGS.TF */
-	bool on_sentinel;		/* the case stopped on the sentinel */
-
 	/*
-	 * The reused VM: vm_fd < 0 until the first case, and again after a
-	 * case that may have left state behind (vm_stale).  dirty: the last
-	 * case may have changed state outside the registers.
+	 * vm_stale: the last case may have left state behind that could not
+	 * be settled (the VM goes).  dirty: the last case may have changed
+	 * state outside the registers.
 	 */
 	bool vm_stale;
 	bool dirty;
-	unsigned long vm_creates;
-
-	/*
-	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
-	 * FRAGFUZZ_KVM_NO_SINGLESTEP is unset); this case is single-stepped.
-	 * The vCPU's KVM_SET_GUEST_DEBUG control, and the last debug exit.
-	 */
-	bool singlestep;
-	bool case_singlestep;
-	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
-	u32 guest_debug;
+	u32 guest_debug;	/* the vCPU's KVM_SET_GUEST_DEBUG control */
 	u64 step_la;		/* the linear RIP KVM arms its TF step for */
-	bool debug_exit;
-	u64 debug_dr6, debug_pc;
-
-	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
-	struct run_limits limits;	/* kvm_backend_set_limits() */
-	struct kvm_gdt gdt;	/* harness_gdt(): written to KB_GDT_GPA per case */
 
 	/* a fresh vCPU's state, restored per case or when dirty */
 	struct kvm_sregs sregs0;
@@ -255,11 +229,53 @@ struct kvm_backend {
 	struct kvm_xcrs xcrs0;
 	struct kvm_msrs *msrs0;		/* room for KB_MAX_MSRS entries */
 
-	u8 *resv;			/* host view of the reserved region */
-	u8 *frames;			/* SCN_MAX_MAPS RAM/ROM frames, one per slot */
 	u64 frame_gpa[SCN_MAX_MAPS];	/* frame memslot i: its GPA ... */
 	bool frame_ro[SCN_MAX_MAPS];	/* ... read-only (ROM) ... */
 	bool frame_used[SCN_MAX_MAPS];	/* ... installed in the VM */
+};
+
+struct kvm_backend {
+	int kvm_fd;
+	size_t run_size;
+	struct kvm_cpuid2 *cpuid;
+	bool readonly_mem;
+	bool exit_on_emulation_failure;
+	bool sync_regs;			/* KVM_CAP_SYNC_REGS has all of KB_SYNC_ALL */
+	bool has_xsave, has_xcrs, has_debugregs;
+	char why[96];			/* why the last case was not run */
+	struct insn_decoder *dec;	/* the model's decoder: instruction lengths */
+	unsigned int code_len;		/* bytes of the case's code the guest gets */
+	bool loads_tf;			/* the instruction can load RFLAGS.TF */
+	bool on_sentinel;		/* the case stopped on the sentinel */
+
+	unsigned long vm_creates;
+	/*
+	 * The VM in use, and the other one: a VM's irqchip cannot be
+	 * switched off, so cases with the irqchip and without it run in two
+	 * VMs, kept side by side (a new VM costs 0.3 ms and a stall of the
+	 * next memslot change).  Both map the same host memory, which every
+	 * case writes afresh for the VM it runs in.
+	 */
+	struct kb_vm vm, spare;
+
+	/*
+	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
+	 * FRAGFUZZ_KVM_NO_SINGLESTEP is unset); this case is single-stepped.
+	 * The vCPU's KVM_SET_GUEST_DEBUG control, and the last debug exit.
+	 */
+	bool singlestep;
+	bool case_singlestep;
+	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
+	bool debug_exit;
+	u64 debug_dr6, debug_pc;
+
+	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
+	struct run_limits limits;	/* kvm_backend_set_limits() */
+	struct kvm_gdt gdt;	/* harness_gdt(): written to KB_GDT_GPA per case */
+
+
+	u8 *resv;			/* host view of the reserved region */
+	u8 *frames;			/* SCN_MAX_MAPS RAM/ROM frames, one per slot */
 	struct pt_builder pt;
 
 	/* the per-case timer, directed at timer_tid */
@@ -569,6 +585,33 @@ static int kb_get_cpuid(struct kvm_backend *kb)
 	}
 }
 
+/* The memory a struct kb_vm needs besides itself; -ENOMEM. */
+static int kb_vm_alloc(struct kvm_backend *kb, struct kb_vm *v)
+{
+	v->msrs0 = calloc(1, sizeof(*v->msrs0) + KB_MAX_MSRS * sizeof(v->msrs0->entries[0]));
+	if (kb->has_xsave)
+		v->xsave0 = calloc(1, sizeof(*v->xsave0));
+	v->dev = kvm_devices_create(kb->kvm_fd);
+	return !v->msrs0 || (kb->has_xsave && !v->xsave0) || !v->dev ? -ENOMEM : 0;
+}
+
+/* Its VM gone, and its memory. */
+static void kb_vm_free(struct kvm_backend *kb, struct kb_vm *v)
+{
+	struct kb_vm t = kb->vm;
+
+	kb->vm = *v;
+	vm_destroy(kb);
+	*v = kb->vm;
+	kb->vm = t;
+	kvm_devices_destroy(v->dev);
+	free(v->xsave0);
+	free(v->msrs0);
+	v->dev = NULL;
+	v->xsave0 = NULL;
+	v->msrs0 = NULL;
+}
+
 struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 {
 	struct kvm_backend *kb = calloc(1, sizeof(*kb));
@@ -579,8 +622,9 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	kb->vm_fd = kb->vcpu_fd = kb->trace_fd = -1;
-	kb->run = MAP_FAILED;
+	kb->trace_fd = -1;
+	kb->vm.vm_fd = kb->vm.vcpu_fd = kb->spare.vm_fd = kb->spare.vcpu_fd = -1;
+	kb->vm.run = kb->spare.run = MAP_FAILED;
 	kb->resv = MAP_FAILED;
 	kb->frames = MAP_FAILED;
 	kb->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -609,14 +653,10 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->has_debugregs = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0;
 	kb->singlestep = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) > 0 &&
 			 !getenv("FRAGFUZZ_KVM_NO_SINGLESTEP");
-	kb->msrs0 = calloc(1, sizeof(*kb->msrs0) + KB_MAX_MSRS * sizeof(kb->msrs0->entries[0]));
-	if (kb->has_xsave)
-		kb->xsave0 = calloc(1, sizeof(*kb->xsave0));
 	kb->dec = calloc(1, sizeof(*kb->dec));
-	kb->dev = kvm_devices_create(kb->kvm_fd);
 	harness_gdt(&kb->gdt);
 	kb->limits = RUN_LIMITS_DEFAULT;
-	if (!kb->msrs0 || (kb->has_xsave && !kb->xsave0) || !kb->dec || !kb->dev) {
+	if (kb_vm_alloc(kb, &kb->vm) || kb_vm_alloc(kb, &kb->spare) || !kb->dec) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -659,13 +699,11 @@ void kvm_backend_destroy(struct kvm_backend *kb)
 {
 	if (!kb)
 		return;
-	vm_destroy(kb);
-	kvm_devices_destroy(kb->dev);
+	kb_vm_free(kb, &kb->vm);
+	kb_vm_free(kb, &kb->spare);
 	trace_stop(kb);
 	if (kb->has_timer)
 		timer_delete(kb->timer);
-	free(kb->xsave0);
-	free(kb->msrs0);
 	if (kb->dec)
 		insn_decoder_fini(kb->dec);
 	free(kb->dec);
@@ -688,21 +726,21 @@ bool kvm_backend_traced(const struct kvm_backend *kb)
 
 static void vm_destroy(struct kvm_backend *kb)
 {
-	if (kb->run != MAP_FAILED)
-		munmap(kb->run, kb->run_size);
-	kb->run = MAP_FAILED;
-	if (kb->vcpu_fd >= 0)
-		close(kb->vcpu_fd);
-	if (kb->vm_fd >= 0)
-		close(kb->vm_fd);
-	kb->vcpu_fd = kb->vm_fd = -1;
-	if (kb->dev)
-		kvm_devices_vm_gone(kb->dev);	/* devices: */
-	memset(kb->frame_used, 0, sizeof(kb->frame_used));
-	kb->guest_debug = 0;
-	kb->step_la = ~0ULL;
-	kb->vm_stale = false;
-	kb->dirty = false;
+	if (kb->vm.run != MAP_FAILED)
+		munmap(kb->vm.run, kb->run_size);
+	kb->vm.run = MAP_FAILED;
+	if (kb->vm.vcpu_fd >= 0)
+		close(kb->vm.vcpu_fd);
+	if (kb->vm.vm_fd >= 0)
+		close(kb->vm.vm_fd);
+	kb->vm.vcpu_fd = kb->vm.vm_fd = -1;
+	if (kb->vm.dev)
+		kvm_devices_vm_gone(kb->vm.dev);	/* devices: */
+	memset(kb->vm.frame_used, 0, sizeof(kb->vm.frame_used));
+	kb->vm.guest_debug = 0;
+	kb->vm.step_la = ~0ULL;
+	kb->vm.vm_stale = false;
+	kb->vm.dirty = false;
 }
 
 static int set_slot(struct kvm_backend *kb, u32 slot, u64 gpa, u64 size, void *hva, bool ro)
@@ -715,14 +753,14 @@ static int set_slot(struct kvm_backend *kb, u32 slot, u64 gpa, u64 size, void *h
 		.userspace_addr = (u64)(uintptr_t)hva,
 	};
 
-	return ioctl(kb->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
+	return ioctl(kb->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
 }
 
 static int del_slot(struct kvm_backend *kb, u32 slot)
 {
 	struct kvm_userspace_memory_region mr = { .slot = slot };
 
-	return ioctl(kb->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
+	return ioctl(kb->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
 }
 
 static int set_pool_slot(struct kvm_backend *kb)
@@ -737,15 +775,15 @@ static int set_pool_slot(struct kvm_backend *kb)
  */
 static int save_msrs(struct kvm_backend *kb)
 {
-	struct kvm_msr_entry *e = kb->msrs0->entries;
+	struct kvm_msr_entry *e = kb->vm.msrs0->entries;
 	unsigned int i, n = 0;
 	int got;
 
 	for (i = 0; i < ARRAY_SIZE(kb_msr_list) && i < KB_MAX_MSRS; i++)
 		e[n++] = (struct kvm_msr_entry){ .index = kb_msr_list[i] };
 	for (;;) {
-		kb->msrs0->nmsrs = n;
-		got = ioctl(kb->vcpu_fd, KVM_GET_MSRS, kb->msrs0);
+		kb->vm.msrs0->nmsrs = n;
+		got = ioctl(kb->vm.vcpu_fd, KVM_GET_MSRS, kb->vm.msrs0);
 		if (got < 0)
 			return -errno;
 		if ((unsigned int)got >= n)
@@ -758,34 +796,34 @@ static int save_msrs(struct kvm_backend *kb)
 /* What a case may have changed beyond registers and events: back to fresh. */
 static int restore_extended(struct kvm_backend *kb)
 {
-	if (kb->has_xsave ? ioctl(kb->vcpu_fd, KVM_SET_XSAVE, kb->xsave0) < 0 :
-			    ioctl(kb->vcpu_fd, KVM_SET_FPU, &kb->fpu0) < 0)
+	if (kb->has_xsave ? ioctl(kb->vm.vcpu_fd, KVM_SET_XSAVE, kb->vm.xsave0) < 0 :
+			    ioctl(kb->vm.vcpu_fd, KVM_SET_FPU, &kb->vm.fpu0) < 0)
 		return -errno;
-	if (kb->has_debugregs && ioctl(kb->vcpu_fd, KVM_SET_DEBUGREGS, &kb->debugregs0) < 0)
+	if (kb->has_debugregs && ioctl(kb->vm.vcpu_fd, KVM_SET_DEBUGREGS, &kb->vm.debugregs0) < 0)
 		return -errno;
-	if (kb->has_xcrs && ioctl(kb->vcpu_fd, KVM_SET_XCRS, &kb->xcrs0) < 0)
+	if (kb->has_xcrs && ioctl(kb->vm.vcpu_fd, KVM_SET_XCRS, &kb->vm.xcrs0) < 0)
 		return -errno;
-	if (kb->msrs0->nmsrs &&
-	    ioctl(kb->vcpu_fd, KVM_SET_MSRS, kb->msrs0) != (int)kb->msrs0->nmsrs)
+	if (kb->vm.msrs0->nmsrs &&
+	    ioctl(kb->vm.vcpu_fd, KVM_SET_MSRS, kb->vm.msrs0) != (int)kb->vm.msrs0->nmsrs)
 		return errno ? -errno : -EIO;
-	kb->dirty = false;
+	kb->vm.dirty = false;
 	return 0;
 }
 
 /* Record a fresh vCPU's state: what restore_extended() and set_state() use. */
 static int save_fresh_state(struct kvm_backend *kb)
 {
-	if (ioctl(kb->vcpu_fd, KVM_GET_SREGS, &kb->sregs0) < 0 ||
-	    ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &kb->events0) < 0)
+	if (ioctl(kb->vm.vcpu_fd, KVM_GET_SREGS, &kb->vm.sregs0) < 0 ||
+	    ioctl(kb->vm.vcpu_fd, KVM_GET_VCPU_EVENTS, &kb->vm.events0) < 0)
 		return -errno;
 	/* no exception: a vector no exception has (see shutdown_exception()) */
-	kb->events0.exception.nr = KB_NO_VECTOR;
-	if (kb->has_xsave ? ioctl(kb->vcpu_fd, KVM_GET_XSAVE, kb->xsave0) < 0 :
-			    ioctl(kb->vcpu_fd, KVM_GET_FPU, &kb->fpu0) < 0)
+	kb->vm.events0.exception.nr = KB_NO_VECTOR;
+	if (kb->has_xsave ? ioctl(kb->vm.vcpu_fd, KVM_GET_XSAVE, kb->vm.xsave0) < 0 :
+			    ioctl(kb->vm.vcpu_fd, KVM_GET_FPU, &kb->vm.fpu0) < 0)
 		return -errno;
-	if (kb->has_debugregs && ioctl(kb->vcpu_fd, KVM_GET_DEBUGREGS, &kb->debugregs0) < 0)
+	if (kb->has_debugregs && ioctl(kb->vm.vcpu_fd, KVM_GET_DEBUGREGS, &kb->vm.debugregs0) < 0)
 		return -errno;
-	if (kb->has_xcrs && ioctl(kb->vcpu_fd, KVM_GET_XCRS, &kb->xcrs0) < 0)
+	if (kb->has_xcrs && ioctl(kb->vm.vcpu_fd, KVM_GET_XCRS, &kb->vm.xcrs0) < 0)
 		return -errno;
 	return save_msrs(kb);
 }
@@ -795,8 +833,8 @@ static int vm_create(struct kvm_backend *kb)
 	int r;
 
 	kb->vm_creates++;
-	kb->vm_fd = ioctl(kb->kvm_fd, KVM_CREATE_VM, 0);
-	if (kb->vm_fd < 0)
+	kb->vm.vm_fd = ioctl(kb->kvm_fd, KVM_CREATE_VM, 0);
+	if (kb->vm.vm_fd < 0)
 		return -errno;
 	if (kb->exit_on_emulation_failure) {
 		struct kvm_enable_cap cap = {
@@ -804,10 +842,10 @@ static int vm_create(struct kvm_backend *kb)
 			.args = { 1 },
 		};
 
-		if (ioctl(kb->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		if (ioctl(kb->vm.vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 			return -errno;
 	}
-	r = kvm_devices_vm_init(kb->dev, kb->vm_fd);	/* devices: irqchip */
+	r = kvm_devices_vm_init(kb->vm.dev, kb->vm.vm_fd);	/* devices: irqchip */
 	if (r)
 		return r;
 	/*
@@ -821,17 +859,17 @@ static int vm_create(struct kvm_backend *kb)
 	if (r)
 		return r;
 
-	kb->vcpu_fd = ioctl(kb->vm_fd, KVM_CREATE_VCPU, 0);
-	if (kb->vcpu_fd < 0)
+	kb->vm.vcpu_fd = ioctl(kb->vm.vm_fd, KVM_CREATE_VCPU, 0);
+	if (kb->vm.vcpu_fd < 0)
 		return -errno;
-	kb->run = mmap(NULL, kb->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kb->vcpu_fd, 0);
-	if (kb->run == MAP_FAILED)
+	kb->vm.run = mmap(NULL, kb->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kb->vm.vcpu_fd, 0);
+	if (kb->vm.run == MAP_FAILED)
 		return -errno;
-	if (ioctl(kb->vcpu_fd, KVM_SET_CPUID2, kb->cpuid) < 0)
+	if (ioctl(kb->vm.vcpu_fd, KVM_SET_CPUID2, kb->cpuid) < 0)
 		return -errno;
 	r = save_fresh_state(kb);
 	/* devices: LAPIC, fresh device state, coalesced ring */
-	return r ? r : kvm_devices_vcpu_init(kb->dev, kb->vcpu_fd, kb->run, kb->run_size,
+	return r ? r : kvm_devices_vcpu_init(kb->vm.dev, kb->vm.vcpu_fd, kb->vm.run, kb->run_size,
 					     resv_ptr(kb, KB_DEV_SCRATCH_GPA),
 					     KB_DEV_SCRATCH_GPA);
 }
@@ -874,10 +912,10 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 	}
 	/* keep the slots this case has too, delete the rest */
 	for (i = 0; i < SCN_MAX_MAPS; i++) {
-		if (!kb->frame_used[i])
+		if (!kb->vm.frame_used[i])
 			continue;
 		for (j = 0; j < n; j++)
-			if (!placed[j] && gpa[j] == kb->frame_gpa[i] && ro[j] == kb->frame_ro[i])
+			if (!placed[j] && gpa[j] == kb->vm.frame_gpa[i] && ro[j] == kb->vm.frame_ro[i])
 				break;
 		if (j < n) {
 			placed[j] = true;
@@ -887,7 +925,7 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 		r = del_slot(kb, KB_SLOT_FRAME0 + i);
 		if (r)
 			return r;
-		kb->frame_used[i] = false;
+		kb->vm.frame_used[i] = false;
 		zapped = true;
 	}
 	/* new frames into free slots */
@@ -896,16 +934,16 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 
 		if (placed[j])
 			continue;
-		for (i = 0; i < SCN_MAX_MAPS - 1 && kb->frame_used[i]; i++)
+		for (i = 0; i < SCN_MAX_MAPS - 1 && kb->vm.frame_used[i]; i++)
 			;
 		page = kb->frames + i * PAGE_SIZE;
 		fill_ram_frame(page, gpa[j]);
 		r = set_slot(kb, KB_SLOT_FRAME0 + i, gpa[j], PAGE_SIZE, page, ro[j]);
 		if (r)
 			return r;
-		kb->frame_gpa[i] = gpa[j];
-		kb->frame_ro[i] = ro[j];
-		kb->frame_used[i] = true;
+		kb->vm.frame_gpa[i] = gpa[j];
+		kb->vm.frame_ro[i] = ro[j];
+		kb->vm.frame_used[i] = true;
 	}
 	if (zapped)
 		return 0;
@@ -1261,24 +1299,24 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 		gd.arch.debugreg[0] = KB_RM_HANDLER;
 		gd.arch.debugreg[7] = KB_DR7_L0;
 	}
-	if (native && kb->case_singlestep && kb->step_la != la) {
+	if (native && kb->case_singlestep && kb->vm.step_la != la) {
 		/* KVM takes the linear RIP from the vCPU's RIP and CS now */
 		if (kb->sync_regs &&
-		    (ioctl(kb->vcpu_fd, KVM_SET_SREGS, &kb->run->s.regs.sregs) < 0 ||
-		     ioctl(kb->vcpu_fd, KVM_SET_REGS, &kb->run->s.regs.regs) < 0))
+		    (ioctl(kb->vm.vcpu_fd, KVM_SET_SREGS, &kb->vm.run->s.regs.sregs) < 0 ||
+		     ioctl(kb->vm.vcpu_fd, KVM_SET_REGS, &kb->vm.run->s.regs.regs) < 0))
 			return -errno;
-		kb->guest_debug = 0;	/* set it again at this RIP */
+		kb->vm.guest_debug = 0;	/* set it again at this RIP */
 	}
-	if (gd.control == kb->guest_debug)
+	if (gd.control == kb->vm.guest_debug)
 		return 0;
-	if (ioctl(kb->vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0) {
+	if (ioctl(kb->vm.vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0) {
 		if (!kb->case_singlestep)
 			return -errno;
 		kb->singlestep = false;
 		return set_guest_debug(kb, s, la);
 	}
-	kb->guest_debug = gd.control;
-	kb->step_la = native ? la : ~0ULL;
+	kb->vm.guest_debug = gd.control;
+	kb->vm.step_la = native ? la : ~0ULL;
 	return 0;
 }
 
@@ -1295,15 +1333,15 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 	struct kvm_vcpu_events *ev, ev_buf;
 
 	if (kb->sync_regs) {
-		sr = &kb->run->s.regs.sregs;
-		regs = &kb->run->s.regs.regs;
-		ev = &kb->run->s.regs.events;
+		sr = &kb->vm.run->s.regs.sregs;
+		regs = &kb->vm.run->s.regs.regs;
+		ev = &kb->vm.run->s.regs.events;
 	} else {
 		sr = &sr_buf;
 		regs = &regs_buf;
 		ev = &ev_buf;
 	}
-	*sr = kb->sregs0;
+	*sr = kb->vm.sregs0;
 	set_segment(&sr->es, s, VCPU_SREG_ES);
 	set_segment(&sr->cs, s, VCPU_SREG_CS);
 	set_segment(&sr->ss, s, VCPU_SREG_SS);
@@ -1359,16 +1397,16 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 		.rflags = scenario_reg(s, SCN_REG_RFLAGS) | X86_EFLAGS_FIXED,
 	};
 	/* nothing pending, no interrupt shadow, as in a fresh vCPU */
-	*ev = kb->events0;
+	*ev = kb->vm.events0;
 
 	if (kb->sync_regs) {
-		kb->run->kvm_valid_regs = KB_SYNC_ALL;
-		kb->run->kvm_dirty_regs = KB_SYNC_ALL;
+		kb->vm.run->kvm_valid_regs = KB_SYNC_ALL;
+		kb->vm.run->kvm_dirty_regs = KB_SYNC_ALL;
 		return 0;
 	}
-	if (ioctl(kb->vcpu_fd, KVM_SET_SREGS, sr) < 0 ||
-	    ioctl(kb->vcpu_fd, KVM_SET_REGS, regs) < 0 ||
-	    ioctl(kb->vcpu_fd, KVM_SET_VCPU_EVENTS, ev) < 0)
+	if (ioctl(kb->vm.vcpu_fd, KVM_SET_SREGS, sr) < 0 ||
+	    ioctl(kb->vm.vcpu_fd, KVM_SET_REGS, regs) < 0 ||
+	    ioctl(kb->vm.vcpu_fd, KVM_SET_VCPU_EVENTS, ev) < 0)
 		return -errno;
 	return 0;
 }
@@ -1404,10 +1442,10 @@ static int exit_linear_rip(struct kvm_backend *kb, u64 *la)
 	struct kvm_sregs sr;
 
 	if (kb->sync_regs) {
-		regs = kb->run->s.regs.regs;
-		sr = kb->run->s.regs.sregs;
-	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
-		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		regs = kb->vm.run->s.regs.regs;
+		sr = kb->vm.run->s.regs.sregs;
+	} else if (ioctl(kb->vm.vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+		   ioctl(kb->vm.vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
 		return -errno;
 	}
 	*la = regs.rip;
@@ -1425,12 +1463,12 @@ static int exit_linear_rip(struct kvm_backend *kb, u64 *la)
 static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
 			   struct run_result *r, unsigned int *pos, unsigned int *n)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	int ret = 0;
 
 	run->immediate_exit = 1;
 	for (;;) {
-		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (ioctl(kb->vm.vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				break;	/* completed, the guest not entered */
 			ret = -errno;
@@ -1464,7 +1502,7 @@ static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
  */
 static void pio_exit(struct kvm_backend *kb)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	u8 *data = (u8 *)run + run->io.data_offset;
 	u64 k = kb->pio_read_bytes + run->io.port;
 	u32 i, n = run->io.size * run->io.count;
@@ -1495,8 +1533,8 @@ static void shutdown_exception(struct kvm_backend *kb, struct run_result *r)
 		.vector = KB_DF_VECTOR, .error_code_valid = true,
 	};
 	if (kb->sync_regs)
-		ev = kb->run->s.regs.events;
-	else if (ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		ev = kb->vm.run->s.regs.events;
+	else if (ioctl(kb->vm.vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return;
 	if (ev.exception.nr >= 32)
 		return;
@@ -1519,7 +1557,7 @@ static void shutdown_exception(struct kvm_backend *kb, struct run_result *r)
  */
 static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	u64 after, end = la + kb->code_len;
 
 	if (run->io.port != KB_SENTINEL_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
@@ -1548,7 +1586,7 @@ static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s, u64 
  */
 static bool vcpu_settle(struct kvm_backend *kb)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	unsigned int i;
 	bool ok = false;
 
@@ -1566,7 +1604,7 @@ static bool vcpu_settle(struct kvm_backend *kb)
 	run->kvm_dirty_regs = 0;
 	run->immediate_exit = 1;
 	for (i = 0; i < KB_SETTLE_RUNS; i++) {
-		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (ioctl(kb->vm.vcpu_fd, KVM_RUN, 0) < 0) {
 			ok = errno == EINTR;	/* completed, the guest not entered */
 			break;
 		}
@@ -1597,17 +1635,17 @@ static bool vcpu_settle(struct kvm_backend *kb)
  */
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	unsigned int pos = 0, n = 0, steps = 0, ios = 0;
 	u64 la = code_linear(s);
 	bool write;
 
-	kb->vm_stale = true;
+	kb->vm.vm_stale = true;
 	kb->on_sentinel = false;
 	kb->debug_exit = false;
 	kb->pio_read_bytes = 0;
 	while (n < kb->limits.max_exits) {
-		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (ioctl(kb->vm.vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
 				/* out of time: settled or dropped, as at the exit budget */
 				r->outcome = OUTCOME_BUDGET;
@@ -1620,14 +1658,14 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			return;
 		}
 		n++;
-		kvm_devices_exit(kb->dev);	/* devices: empty the coalesced ring */
+		kvm_devices_exit(kb->vm.dev);	/* devices: empty the coalesced ring */
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
 			break;
 		case KVM_EXIT_IO:
 			if (sentinel_exit(kb, s, la)) {
 				kb->on_sentinel = true;
-				kb->vm_stale = false;
+				kb->vm.vm_stale = false;
 				r->outcome = OUTCOME_RETIRED;	/* or an exception: see collect() */
 				return;
 			}
@@ -1640,7 +1678,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			pio_exit(kb);
 			break;
 		case KVM_EXIT_HLT:	/* the case's own hlt, without irqchip */
-			kb->vm_stale = false;
+			kb->vm.vm_stale = false;
 			r->outcome = OUTCOME_RETIRED;	/* or an exception: see collect() */
 			return;
 		case KVM_EXIT_DEBUG:
@@ -1664,7 +1702,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			kb->debug_exit = true;
 			kb->debug_dr6 = run->debug.arch.dr6;
 			kb->debug_pc = run->debug.arch.pc;
-			kb->vm_stale = false;
+			kb->vm.vm_stale = false;
 			r->outcome = OUTCOME_RETIRED;
 			return;
 		case KVM_EXIT_INTERNAL_ERROR:
@@ -1705,7 +1743,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 					return;
 				kb->debug_exit = true;	/* RIP is where it went */
 				kb->debug_dr6 = kb->debug_pc = 0;
-				kb->vm_stale = false;
+				kb->vm.vm_stale = false;
 				r->outcome = OUTCOME_RETIRED;
 				return;
 			}
@@ -1724,7 +1762,7 @@ static u8 *guest_ram(struct kvm_backend *kb, u64 gpa, unsigned int len)
 	if (gpa >= KB_RESV_GPA && gpa + len <= KB_HARNESS_END)
 		return resv_ptr(kb, gpa);
 	for (i = 0; i < SCN_MAX_MAPS; i++)
-		if (kb->frame_used[i] && (gpa & PAGE_MASK) == kb->frame_gpa[i] &&
+		if (kb->vm.frame_used[i] && (gpa & PAGE_MASK) == kb->vm.frame_gpa[i] &&
 		    (gpa & ~PAGE_MASK) + len <= PAGE_SIZE)
 			return kb->frames + i * PAGE_SIZE + (gpa & ~PAGE_MASK);
 	return NULL;
@@ -1851,13 +1889,13 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 
 	if (kb->sync_regs && r->outcome != OUTCOME_KVM_ERROR) {
 		/* KVM stored them into the sync area at the last exit */
-		regs = kb->run->s.regs.regs;
-		sr = kb->run->s.regs.sregs;
-	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
-		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		regs = kb->vm.run->s.regs.regs;
+		sr = kb->vm.run->s.regs.sregs;
+	} else if (ioctl(kb->vm.vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+		   ioctl(kb->vm.vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
 		r->kvm_errno = errno;
 		r->outcome = OUTCOME_KVM_ERROR;
-		kb->vm_stale = true;
+		kb->vm.vm_stale = true;
 		return;
 	}
 	regs_to_result(&regs, r);
@@ -1969,7 +2007,7 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		}
 	}
 	/* devices: irqchip, split-lock, device frames */
-	if (kvm_devices_supported(kb->dev, s, maps, nr, kb->why, sizeof(kb->why)))
+	if (kvm_devices_supported(kb->vm.dev, s, maps, nr, kb->why, sizeof(kb->why)))
 		return -EOPNOTSUPP;
 	/* 16-bit IP: the bytes and the sentinel must not wrap */
 	if (mode_is16(s) &&
@@ -2062,20 +2100,28 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 			 strerror(-ret));
 		return ret;
 	}
-	/* devices: a VM with another irqchip setting goes too (always ask) */
-	if (!kvm_devices_vm_fits(kb->dev, s) || kb->vm_stale)
+	/* devices: the other VM for another irqchip setting (always ask) */
+	if (!kvm_devices_vm_fits(kb->vm.dev, s)) {
+		struct kb_vm t = kb->vm;
+
+		kb->vm = kb->spare;
+		kb->spare = t;
+		if (!kvm_devices_vm_fits(kb->vm.dev, s))
+			vm_destroy(kb);
+	}
+	if (kb->vm.vm_stale)
 		vm_destroy(kb);
 	ret = 0;
-	if (kb->vm_fd < 0)
+	if (kb->vm.vm_fd < 0)
 		ret = vm_create(kb);
-	else if (kb->dirty)
+	else if (kb->vm.dirty)
 		ret = restore_extended(kb);
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
-		ret = kvm_devices_setup(kb->dev, s, maps, nr);	/* devices: */
-	if (!ret && kvm_devices_ran_vcpu(kb->dev))
-		kb->step_la = ~0ULL;	/* native stepping: the RIP KVM knows is gone */
+		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr);	/* devices: */
+	if (!ret && kvm_devices_ran_vcpu(kb->vm.dev))
+		kb->vm.step_la = ~0ULL;	/* native stepping: the RIP KVM knows is gone */
 	if (!ret)
 		ret = set_state(kb, s);
 	if (!ret)
@@ -2097,12 +2143,12 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
 	/* a case that did not end cleanly may have changed anything: reset all */
-	kb->dirty = case_dirties(kb, s, r) || kb->vm_stale;
+	kb->vm.dirty = case_dirties(kb, s, r) || kb->vm.vm_stale;
 	/* devices: ring and eventfds into the log; device state to reset? */
-	kvm_devices_collect(kb->dev, kb->traced ? &r->trace : NULL, kb->dirty);
+	kvm_devices_collect(kb->vm.dev, kb->traced ? &r->trace : NULL, kb->vm.dirty);
 	/* no exchange left pending: the VM serves the next case too */
-	if (kb->vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb))
-		kb->vm_stale = false;
+	if (kb->vm.vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb))
+		kb->vm.vm_stale = false;
 	return 0;
 }
 
@@ -2113,5 +2159,5 @@ unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb)
 
 const struct kvm_devices_log *kvm_backend_devices_log(const struct kvm_backend *kb)
 {
-	return kvm_devices_log(kb->dev);
+	return kvm_devices_log(kb->vm.dev);
 }

@@ -8,8 +8,9 @@
  *    page (0xfee00000, xAPIC mode, enabled) are in the kernel whatever the
  *    maps say.  The APIC base cannot move: the model and the scenario
  *    format keep the LAPIC at its default GPA.  The irqchip of a VM cannot
- *    be changed, so a case whose setting differs from the VM's gets a new
- *    VM (kvm_devices_vm_fits());
+ *    be changed, so a case whose setting differs from the VM's runs in
+ *    another VM (kvm_devices_vm_fits(); the backend keeps one of each,
+ *    each with its own struct kvm_devices);
  *  - ioeventfd frames: one KVM_IOEVENTFD (frame + ev_offset, ev_len, no
  *    datamatch) with its own eventfd, drained at the end of each case;
  *  - coalesced frames: one KVM_REGISTER_COALESCED_MMIO zone per frame.
