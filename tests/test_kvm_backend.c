@@ -973,44 +973,111 @@ TEST(kvm_backend_reused_vm_is_order_independent)
 }
 
 /*
- * A case that ends on the exit budget (a long rep movsb into MMIO) leaves
- * an MMIO exchange half done: the next case still gets a clean vCPU (a
- * new VM) and the result a fresh backend gives.
+ * Cases that do not end cleanly: the exit budget (a long rep movsb from
+ * MMIO into MMIO leaves an MMIO exchange half done; a rep movsd from MMIO
+ * leaves a read), the time limit (a jump to itself), a hlt (with the
+ * irqchip it leaves the vCPU halted), an emulation failure (vmovdqu ymm from
+ * MMIO), a shutdown (a #GP that cannot be delivered: the stack in MMIO),
+ * each with the irqchip on and off.  The VM is kept (the pending exchange
+ * is finished), but after a read whose completion would run a thousand
+ * more passes, and the next cases (a split MMIO read, a split write, a
+ * pusha) give the results a fresh backend gives.
  */
-TEST(kvm_backend_budget_case_does_not_poison_the_next)
+TEST(kvm_backend_unclean_case_does_not_poison_the_next)
 {
-	static const char *const runaway =
-		"mode long64\ninsn f3 a4\nreg rcx 0x800\nreg rsi 0x40000000\n"
-		"reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 mmio\n";
-	static struct run_result ra, rb;
-	struct kvm_backend *kb;
+	static const struct {
+		const char *name, *text;
+		bool new_vm;	/* too much left pending to finish: a new VM */
+		bool halts;	/* irqchip only, and it may retire */
+	} unclean[] = {
+		{ "budget", "mode long64\ninsn f3 a4\nreg rcx 0x800\nreg rsi 0x40000000\n"
+		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\n"
+		  "map 0x40001000 0x2000 mmio\n", false, false },
+		/* a read pending: its completion runs the rest of the passes */
+		{ "budget-read", "mode long64\ninsn f3 a5\nreg rcx 0x60\nreg rsi 0x40000ffe\n"
+		  "reg rdi 0x40003000\nmap 0x40000000 0x1000 mmio\n"
+		  "map 0x40001000 0x2000 mmio\nmap 0x40003000 0x3000 ram\n", false, false },
+		{ "budget-long-read", "mode long64\ninsn f3 a5\nreg rcx 0x800\n"
+		  "reg rsi 0x40000ffe\nreg rdi 0x40003000\nmap 0x40000000 0x1000 mmio\n"
+		  "map 0x40001000 0x2000 mmio\nmap 0x40003000 0x3000 ram\n", true, false },
+		{ "time", "mode long64\ninsn eb fe\n", false, false },
+		/* with the irqchip: single-stepped, retired (a halted vCPU would block) */
+		{ "hlt", "mode long64\ninsn f4\n", false, true },
+		{ "emulation", "mode long64\ninsn c5 fe 6f 07\nreg rdi 0x40000000\n"
+		  "map 0x40000000 0x5000 mmio\n", false, false },
+		{ "shutdown", "mode prot32\ninsn 8b 07\nreg rdi 0xfffe\nreg rsp 0x9004\n"
+		  "seg ds 0 0xffff\nmap 0x9000 0x9000 mmio\n", false, false },
+	};
+	static const char *const next[] = {
+		"e01-split-read-mmio-mmio.txt", "e05-split-write.txt",
+		"e08-pusha-mmio-into-ram.txt",
+	};
+	static struct run_result rb, ra;
+	struct kvm_backend *fresh, *kb;
 	struct scenario sa, sb;
+	u64 want[ARRAY_SIZE(next)][2];
 	unsigned long vms;
+	unsigned int i, j, chip;
 	char err[256];
+	bool traced;
 	int r;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	TEST_ASSERT(!scenario_parse_text(&sa, runaway, err, sizeof(err)), "scenario: %s", err);
-	TEST_ASSERT(load_corpus("e01-split-read-mmio-mmio.txt", &sb), "cannot load E1");
-
 	kb = kvm_backend_create(err, sizeof(err));
 	TEST_ASSERT(kb, "kvm backend: %s", err);
-	r = kvm_backend_run(kb, &sb, &rb);
-	TEST_ASSERT(!r, "E1 on a fresh backend: %s", strerror(-r));
-	r = kvm_backend_run(kb, &sa, &ra);
-	TEST_ASSERT(!r, "runaway case: %s", strerror(-r));
-	TEST_ASSERT_EQ(ra.outcome, OUTCOME_BUDGET, "runaway outcome");
-	TEST_ASSERT(ra.exits_lost, "runaway case: exits not marked lost");
-	vms = kvm_backend_vm_creates(kb);
-	r = kvm_backend_run(kb, &sb, &ra);
-	TEST_ASSERT(!r, "E1 after the runaway case: %s", strerror(-r));
-	TEST_ASSERT_EQ(kvm_backend_vm_creates(kb), vms + 1, "VMs made after the budget case");
-	r = kvm_backend_run(kb, &sb, &ra);
-	TEST_ASSERT(!r, "E1 again: %s", strerror(-r));
-	TEST_ASSERT_EQ(kvm_backend_vm_creates(kb), vms + 1, "VMs made after a clean case");
+	/* fragfuzz_kvm's exit budget */
+	kvm_backend_set_limits(kb, (struct run_limits){ .max_exits = 64, .max_passes = 4096 });
+	traced = kvm_backend_traced(kb);
+	/* each next case on a fresh backend, irqchip on and off */
+	for (j = 0; j < ARRAY_SIZE(next); j++) {
+		for (chip = 0; chip < 2; chip++) {
+			TEST_ASSERT(load_corpus(next[j], &sb), "cannot load %s", next[j]);
+			if (chip)
+				sb.ctl |= SCN_CTL_NO_IRQCHIP;
+			fresh = kvm_backend_create(err, sizeof(err));
+			TEST_ASSERT(fresh, "kvm backend: %s", err);
+			r = kvm_backend_run(fresh, &sb, &rb);
+			kvm_backend_destroy(fresh);
+			TEST_ASSERT(!r, "%s on a fresh backend: %s", next[j], strerror(-r));
+			want[j][chip] = result_digest(0, &rb, traced);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(unclean); i++) {
+		for (chip = 0; chip < (unclean[i].halts ? 1U : 2U); chip++) {
+			TEST_ASSERT(!scenario_parse_text(&sa, unclean[i].text, err, sizeof(err)),
+				    "%s: scenario: %s", unclean[i].name, err);
+			if (chip)
+				sa.ctl |= SCN_CTL_NO_IRQCHIP;
+			/* a VM with this irqchip setting first */
+			TEST_ASSERT(load_corpus(next[0], &sb), "cannot load %s", next[0]);
+			sb.ctl |= sa.ctl & SCN_CTL_NO_IRQCHIP;
+			r = kvm_backend_run(kb, &sb, &rb);
+			TEST_ASSERT(!r, "%s: %s", next[0], strerror(-r));
+			vms = kvm_backend_vm_creates(kb);
+			for (j = 0; j < ARRAY_SIZE(next); j++) {
+				r = kvm_backend_run(kb, &sa, &ra);
+				TEST_ASSERT(!r, "%s case: %s", unclean[i].name, strerror(-r));
+				TEST_ASSERT(ra.outcome != OUTCOME_RETIRED || unclean[i].halts,
+					    "%s case (irqchip %s): retired, wanted an unclean end",
+					    unclean[i].name, chip ? "off" : "on");
+				TEST_ASSERT(load_corpus(next[j], &sb), "cannot load %s", next[j]);
+				sb.ctl |= sa.ctl & SCN_CTL_NO_IRQCHIP;
+				r = kvm_backend_run(kb, &sb, &ra);
+				TEST_ASSERT(!r, "%s after the %s case: %s", next[j], unclean[i].name,
+					    strerror(-r));
+				TEST_ASSERT(result_digest(0, &ra, traced) == want[j][chip],
+					    "%s after the %s case (irqchip %s): %s with %u exits, not what a fresh backend gives",
+					    next[j], unclean[i].name, chip ? "off" : "on",
+					    run_outcome_name(ra.outcome), ra.nr_exits);
+			}
+			TEST_ASSERT(kvm_backend_vm_creates(kb) ==
+				    vms + (unclean[i].new_vm ? ARRAY_SIZE(next) : 0),
+				    "after %zu %s cases (irqchip %s): %lu new VMs", ARRAY_SIZE(next),
+				    unclean[i].name, chip ? "off" : "on",
+				    kvm_backend_vm_creates(kb) - vms);
+		}
+	}
 	kvm_backend_destroy(kb);
-	TEST_ASSERT_EQ(result_digest(0, &ra, true), result_digest(0, &rb, true),
-		       "E1 after the runaway case, against E1 first");
 }
 
 /*
@@ -1348,8 +1415,9 @@ TEST(kvm_devices_split_reads_ioapic_lapic)
 }
 
 /*
- * The irqchip setting is per VM: a change makes a new VM, the same
- * setting keeps it.  Without an irqchip the APIC page is userspace MMIO.
+ * The irqchip setting is per VM: the first change makes a second VM, and
+ * the backend keeps both, so later changes make none.  Without an
+ * irqchip the APIC page is userspace MMIO.
  */
 TEST(kvm_devices_irqchip_switch)
 {
@@ -1372,13 +1440,86 @@ TEST(kvm_devices_irqchip_switch)
 	TEST_ASSERT(dev_run(d, "d12-lapic-irqchip-off.txt", NULL, false), "%s", d->msg);
 	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 1, "VMs after off -> off");
 	TEST_ASSERT(dev_run(d, "d02-lapic-read.txt", NULL, false), "%s", d->msg);
-	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 2, "VMs after off -> on");
+	/* the irqchip VM was kept aside */
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 1, "VMs after off -> on");
 	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "d02 exits after the switch back");
 	/* a case that leaves the VM stale (emulation failure), then irqchip off */
 	TEST_ASSERT(dev_run(d, "ymm", ymm, false), "%s", d->msg);
 	TEST_ASSERT_EQ(d->rk.outcome, OUTCOME_EMULATION_FAILURE, "vmovdqu ymm outcome");
 	TEST_ASSERT(dev_run(d, "d12-lapic-irqchip-off.txt", NULL, false), "%s", d->msg);
 	TEST_ASSERT_EQ(d->rk.nr_exits, 1, "d12 exits after a stale case with irqchip on");
+	TEST_ASSERT(dev_run(d, "d02-lapic-read.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "d02 exits after the second switch back");
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0x50014, "d02 EAX after the second switch back");
+	TEST_ASSERT_EQ(kvm_backend_vm_creates(d->kb), vms + 1, "VMs after four switches");
+	dev_close(d);
+}
+
+/*
+ * Registrations stay parked in the VM after their case: a later case that
+ * writes where a parked ioeventfd or coalesced zone sits (the same frame,
+ * plain MMIO now; paging off, so every GPA is reachable) still gets its own
+ * exits, as on a fresh backend, and the parked ones are not re-registered
+ * for cases that do not reach them.
+ */
+TEST(kvm_devices_parked_registration_takes_nothing)
+{
+	static const char *const plain[] = {
+		/* d11's write (ioeventfd at 0x5010, any length), the frame plain MMIO */
+		"mode long64\ninsn 66 89 07\nreg rdi 0x40000010\nreg rax 0xbeef\n"
+		"map 0x40000000 0x5000 mmio\n",
+		/* d03's split write (coalesced zone at 0x5000), the frame plain MMIO */
+		"mode long64\ninsn 48 89 07\nreg rdi 0x40000ffc\n"
+		"map 0x40000000 0x5000 mmio\nmap 0x40001000 0x6000 mmio\n",
+		/* paging off: a write to 0x5010 */
+		"mode prot32\ninsn 66 89 07\nreg rdi 0x5010\nreg rax 0xbeef\n",
+	};
+	static const char *const dev[] = {
+		"d11-ioeventfd-any-length.txt", "d03-coalesced-split-write.txt",
+		"d11-ioeventfd-any-length.txt",
+	};
+	static struct run_result want;
+	struct kvm_backend *fresh;
+	struct scenario s;
+	struct dev_ctx *d;
+	unsigned int i;
+	char err[256];
+	int r;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	for (i = 0; i < ARRAY_SIZE(plain); i++) {
+		TEST_ASSERT(!scenario_parse_text(&s, plain[i], err, sizeof(err)), "scenario %u: %s",
+			    i, err);
+		fresh = kvm_backend_create(err, sizeof(err));
+		TEST_ASSERT(fresh, "kvm backend: %s", err);
+		r = kvm_backend_run(fresh, &s, &want);
+		kvm_backend_destroy(fresh);
+		TEST_ASSERT(!r, "case %u on a fresh backend: %s", i, strerror(-r));
+		TEST_ASSERT(want.nr_exits > 0, "case %u on a fresh backend: no exits", i);
+
+		TEST_ASSERT(dev_run(d, dev[i], NULL, false), "%s", d->msg);
+		TEST_ASSERT(dev_run(d, "plain", plain[i], false), "%s", d->msg);
+		TEST_ASSERT(kvm_backend_devices_log(d->kb)->ioeventfd_signals == 0 &&
+			    kvm_backend_devices_log(d->kb)->nr_ring == 0,
+			    "case %u after %s: %llu signals, %u ring entries, wanted none", i,
+			    dev[i],
+			    (unsigned long long)kvm_backend_devices_log(d->kb)->ioeventfd_signals,
+			    kvm_backend_devices_log(d->kb)->nr_ring);
+		TEST_ASSERT(result_digest(0, &d->rk, d->traced) == result_digest(0, &want, d->traced),
+			    "case %u after %s: %s with %u exits, a fresh backend %s with %u", i,
+			    dev[i], run_outcome_name(d->rk.outcome), d->rk.nr_exits,
+			    run_outcome_name(want.outcome), want.nr_exits);
+	}
+	/* a wanted ioeventfd where a parked one (any length, same address) sits */
+	TEST_ASSERT(dev_run(d, "d11-ioeventfd-any-length.txt", NULL, false), "%s", d->msg);
+	TEST_ASSERT(dev_run(d, "plain", plain[1], false), "%s", d->msg);
+	TEST_ASSERT(dev_run(d, "len2", "mode long64\ninsn 66 89 07\nreg rdi 0x40000010\n"
+			    "map 0x40000000 0x5000 ioeventfd ev=0x10:2\n", false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.nr_exits, 0, "exits of a write the 2-byte ioeventfd takes");
+	TEST_ASSERT_EQ(kvm_backend_devices_log(d->kb)->ioeventfd_signals, 1,
+		       "signals of the 2-byte ioeventfd");
 	dev_close(d);
 }
 

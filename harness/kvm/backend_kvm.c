@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The real-KVM backend (see backend_kvm.h).  One VM and one vCPU serve
- * case after case; per case only what a case can change is set again:
+ * case after case (two VMs, one with the in-kernel irqchip and one
+ * without, each serving the cases of its setting); per case only what a
+ * case can change is set again:
  *
  *  - the frame memslots: kept when the next case has the same frame at the
  *    same GPA, else deleted and created.  At least one memslot is deleted
@@ -57,10 +59,15 @@
  * its hooks here are marked "devices:".
  *
  * A case that does not end cleanly (exit budget, time limit, emulation
- * failure, shutdown, a failed KVM_RUN) may leave an MMIO or I/O exchange
- * or other state half done inside KVM: the VM and vCPU are then dropped and
- * the next case makes new ones (about 0.3 ms), so no exchange is ever left
- * pending for a later case to complete.
+ * failure, shutdown) may leave an MMIO or I/O exchange half done inside
+ * KVM, and a later KVM_RUN would complete it against the next case's
+ * state: vcpu_settle() finishes it at once (KVM_RUN with immediate_exit,
+ * no guest entry), and everything outside the registers is reset before
+ * the next case.  When that does not settle (a completed read that runs on
+ * for hundreds of rep passes, an unknown exit, a failed KVM_RUN) the VM
+ * and vCPU are dropped and the next case makes new ones (about 0.3 ms,
+ * and the next memslot change waits milliseconds), so no exchange is ever
+ * left pending for a later case to complete.
  *
  * Guest-physical layout, all inside the scenario's reserved region:
  *
@@ -162,6 +169,7 @@
 #define KB_DB_VECTOR		1
 #define KB_NO_VECTOR		0xff	/* in the vCPU events: none seen */
 #define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
+#define KB_SETTLE_RUNS		64	/* vcpu_settle(): runs to finish an exchange */
 /* memslots: the harness pages and the page-table pool, then the frames */
 #define KB_SLOT_HARNESS		0
 #define KB_SLOT_PT_POOL		1
@@ -196,49 +204,21 @@ static const u32 kb_msr_list[] = {
  */
 #define KB_TIMER_SIGNAL		(SIGRTMAX - 3)
 
-struct kvm_backend {
-	int kvm_fd;
-	int vm_fd;
+/* One VM with its vCPU, and what the backend knows of it. */
+struct kb_vm {
+	int vm_fd;			/* < 0: none yet, or dropped */
 	int vcpu_fd;
 	struct kvm_run *run;
-	size_t run_size;
-	struct kvm_cpuid2 *cpuid;
-	bool readonly_mem;
-	bool exit_on_emulation_failure;
-	bool sync_regs;			/* KVM_CAP_SYNC_REGS has all of KB_SYNC_ALL */
-	bool has_xsave, has_xcrs, has_debugregs;
-	char why[96];			/* why the last case was not run */
 	struct kvm_devices *dev;	/* in-kernel device frames */
-	struct insn_decoder *dec;	/* the model's decoder: instruction lengths */
-	unsigned int code_len;		/* bytes of the case's code the guest gets */
-	bool loads_tf;			/* the instruction can load RFLAGS.TF */
-	bool on_sentinel;		/* the case stopped on the sentinel */
-
 	/*
-	 * The reused VM: vm_fd < 0 until the first case, and again after a
-	 * case that may have left state behind (vm_stale).  dirty: the last
-	 * case may have changed state outside the registers.
+	 * vm_stale: the last case may have left state behind that could not
+	 * be settled (the VM goes).  dirty: the last case may have changed
+	 * state outside the registers.
 	 */
 	bool vm_stale;
 	bool dirty;
-	unsigned long vm_creates;
-
-	/*
-	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
-	 * FRAGFUZZ_KVM_NO_SINGLESTEP is unset); this case is single-stepped.
-	 * The vCPU's KVM_SET_GUEST_DEBUG control, and the last debug exit.
-	 */
-	bool singlestep;
-	bool case_singlestep;
-	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
-	u32 guest_debug;
+	u32 guest_debug;	/* the vCPU's KVM_SET_GUEST_DEBUG control */
 	u64 step_la;		/* the linear RIP KVM arms its TF step for */
-	bool debug_exit;
-	u64 debug_dr6, debug_pc;
-
-	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
-	struct run_limits limits;	/* kvm_backend_set_limits() */
-	struct kvm_gdt gdt;	/* harness_gdt(): written to KB_GDT_GPA per case */
 
 	/* a fresh vCPU's state, restored per case or when dirty */
 	struct kvm_sregs sregs0;
@@ -249,11 +229,53 @@ struct kvm_backend {
 	struct kvm_xcrs xcrs0;
 	struct kvm_msrs *msrs0;		/* room for KB_MAX_MSRS entries */
 
-	u8 *resv;			/* host view of the reserved region */
-	u8 *frames;			/* SCN_MAX_MAPS RAM/ROM frames, one per slot */
 	u64 frame_gpa[SCN_MAX_MAPS];	/* frame memslot i: its GPA ... */
 	bool frame_ro[SCN_MAX_MAPS];	/* ... read-only (ROM) ... */
 	bool frame_used[SCN_MAX_MAPS];	/* ... installed in the VM */
+};
+
+struct kvm_backend {
+	int kvm_fd;
+	size_t run_size;
+	struct kvm_cpuid2 *cpuid;
+	bool readonly_mem;
+	bool exit_on_emulation_failure;
+	bool sync_regs;			/* KVM_CAP_SYNC_REGS has all of KB_SYNC_ALL */
+	bool has_xsave, has_xcrs, has_debugregs;
+	char why[96];			/* why the last case was not run */
+	struct insn_decoder *dec;	/* the model's decoder: instruction lengths */
+	unsigned int code_len;		/* bytes of the case's code the guest gets */
+	bool loads_tf;			/* the instruction can load RFLAGS.TF */
+	bool on_sentinel;		/* the case stopped on the sentinel */
+
+	unsigned long vm_creates;
+	/*
+	 * The VM in use, and the other one: a VM's irqchip cannot be
+	 * switched off, so cases with the irqchip and without it run in two
+	 * VMs, kept side by side (a new VM costs 0.3 ms and a stall of the
+	 * next memslot change).  Both map the same host memory, which every
+	 * case writes afresh for the VM it runs in.
+	 */
+	struct kb_vm vm, spare;
+
+	/*
+	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
+	 * FRAGFUZZ_KVM_NO_SINGLESTEP is unset); this case is single-stepped.
+	 * The vCPU's KVM_SET_GUEST_DEBUG control, and the last debug exit.
+	 */
+	bool singlestep;
+	bool case_singlestep;
+	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
+	bool debug_exit;
+	u64 debug_dr6, debug_pc;
+
+	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
+	struct run_limits limits;	/* kvm_backend_set_limits() */
+	struct kvm_gdt gdt;	/* harness_gdt(): written to KB_GDT_GPA per case */
+
+
+	u8 *resv;			/* host view of the reserved region */
+	u8 *frames;			/* SCN_MAX_MAPS RAM/ROM frames, one per slot */
 	struct pt_builder pt;
 
 	/* the per-case timer, directed at timer_tid */
@@ -563,6 +585,33 @@ static int kb_get_cpuid(struct kvm_backend *kb)
 	}
 }
 
+/* The memory a struct kb_vm needs besides itself; -ENOMEM. */
+static int kb_vm_alloc(struct kvm_backend *kb, struct kb_vm *v)
+{
+	v->msrs0 = calloc(1, sizeof(*v->msrs0) + KB_MAX_MSRS * sizeof(v->msrs0->entries[0]));
+	if (kb->has_xsave)
+		v->xsave0 = calloc(1, sizeof(*v->xsave0));
+	v->dev = kvm_devices_create(kb->kvm_fd);
+	return !v->msrs0 || (kb->has_xsave && !v->xsave0) || !v->dev ? -ENOMEM : 0;
+}
+
+/* Its VM gone, and its memory. */
+static void kb_vm_free(struct kvm_backend *kb, struct kb_vm *v)
+{
+	struct kb_vm t = kb->vm;
+
+	kb->vm = *v;
+	vm_destroy(kb);
+	*v = kb->vm;
+	kb->vm = t;
+	kvm_devices_destroy(v->dev);
+	free(v->xsave0);
+	free(v->msrs0);
+	v->dev = NULL;
+	v->xsave0 = NULL;
+	v->msrs0 = NULL;
+}
+
 struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 {
 	struct kvm_backend *kb = calloc(1, sizeof(*kb));
@@ -573,8 +622,9 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	kb->vm_fd = kb->vcpu_fd = kb->trace_fd = -1;
-	kb->run = MAP_FAILED;
+	kb->trace_fd = -1;
+	kb->vm.vm_fd = kb->vm.vcpu_fd = kb->spare.vm_fd = kb->spare.vcpu_fd = -1;
+	kb->vm.run = kb->spare.run = MAP_FAILED;
 	kb->resv = MAP_FAILED;
 	kb->frames = MAP_FAILED;
 	kb->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -603,14 +653,10 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->has_debugregs = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0;
 	kb->singlestep = ioctl(kb->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) > 0 &&
 			 !getenv("FRAGFUZZ_KVM_NO_SINGLESTEP");
-	kb->msrs0 = calloc(1, sizeof(*kb->msrs0) + KB_MAX_MSRS * sizeof(kb->msrs0->entries[0]));
-	if (kb->has_xsave)
-		kb->xsave0 = calloc(1, sizeof(*kb->xsave0));
 	kb->dec = calloc(1, sizeof(*kb->dec));
-	kb->dev = kvm_devices_create(kb->kvm_fd);
 	harness_gdt(&kb->gdt);
 	kb->limits = RUN_LIMITS_DEFAULT;
-	if (!kb->msrs0 || (kb->has_xsave && !kb->xsave0) || !kb->dec || !kb->dev) {
+	if (kb_vm_alloc(kb, &kb->vm) || kb_vm_alloc(kb, &kb->spare) || !kb->dec) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -653,13 +699,11 @@ void kvm_backend_destroy(struct kvm_backend *kb)
 {
 	if (!kb)
 		return;
-	vm_destroy(kb);
-	kvm_devices_destroy(kb->dev);
+	kb_vm_free(kb, &kb->vm);
+	kb_vm_free(kb, &kb->spare);
 	trace_stop(kb);
 	if (kb->has_timer)
 		timer_delete(kb->timer);
-	free(kb->xsave0);
-	free(kb->msrs0);
 	if (kb->dec)
 		insn_decoder_fini(kb->dec);
 	free(kb->dec);
@@ -682,21 +726,21 @@ bool kvm_backend_traced(const struct kvm_backend *kb)
 
 static void vm_destroy(struct kvm_backend *kb)
 {
-	if (kb->run != MAP_FAILED)
-		munmap(kb->run, kb->run_size);
-	kb->run = MAP_FAILED;
-	if (kb->vcpu_fd >= 0)
-		close(kb->vcpu_fd);
-	if (kb->vm_fd >= 0)
-		close(kb->vm_fd);
-	kb->vcpu_fd = kb->vm_fd = -1;
-	if (kb->dev)
-		kvm_devices_vm_gone(kb->dev);	/* devices: */
-	memset(kb->frame_used, 0, sizeof(kb->frame_used));
-	kb->guest_debug = 0;
-	kb->step_la = ~0ULL;
-	kb->vm_stale = false;
-	kb->dirty = false;
+	if (kb->vm.run != MAP_FAILED)
+		munmap(kb->vm.run, kb->run_size);
+	kb->vm.run = MAP_FAILED;
+	if (kb->vm.vcpu_fd >= 0)
+		close(kb->vm.vcpu_fd);
+	if (kb->vm.vm_fd >= 0)
+		close(kb->vm.vm_fd);
+	kb->vm.vcpu_fd = kb->vm.vm_fd = -1;
+	if (kb->vm.dev)
+		kvm_devices_vm_gone(kb->vm.dev);	/* devices: */
+	memset(kb->vm.frame_used, 0, sizeof(kb->vm.frame_used));
+	kb->vm.guest_debug = 0;
+	kb->vm.step_la = ~0ULL;
+	kb->vm.vm_stale = false;
+	kb->vm.dirty = false;
 }
 
 static int set_slot(struct kvm_backend *kb, u32 slot, u64 gpa, u64 size, void *hva, bool ro)
@@ -709,14 +753,14 @@ static int set_slot(struct kvm_backend *kb, u32 slot, u64 gpa, u64 size, void *h
 		.userspace_addr = (u64)(uintptr_t)hva,
 	};
 
-	return ioctl(kb->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
+	return ioctl(kb->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
 }
 
 static int del_slot(struct kvm_backend *kb, u32 slot)
 {
 	struct kvm_userspace_memory_region mr = { .slot = slot };
 
-	return ioctl(kb->vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
+	return ioctl(kb->vm.vm_fd, KVM_SET_USER_MEMORY_REGION, &mr) < 0 ? -errno : 0;
 }
 
 static int set_pool_slot(struct kvm_backend *kb)
@@ -731,15 +775,15 @@ static int set_pool_slot(struct kvm_backend *kb)
  */
 static int save_msrs(struct kvm_backend *kb)
 {
-	struct kvm_msr_entry *e = kb->msrs0->entries;
+	struct kvm_msr_entry *e = kb->vm.msrs0->entries;
 	unsigned int i, n = 0;
 	int got;
 
 	for (i = 0; i < ARRAY_SIZE(kb_msr_list) && i < KB_MAX_MSRS; i++)
 		e[n++] = (struct kvm_msr_entry){ .index = kb_msr_list[i] };
 	for (;;) {
-		kb->msrs0->nmsrs = n;
-		got = ioctl(kb->vcpu_fd, KVM_GET_MSRS, kb->msrs0);
+		kb->vm.msrs0->nmsrs = n;
+		got = ioctl(kb->vm.vcpu_fd, KVM_GET_MSRS, kb->vm.msrs0);
 		if (got < 0)
 			return -errno;
 		if ((unsigned int)got >= n)
@@ -749,37 +793,46 @@ static int save_msrs(struct kvm_backend *kb)
 	}
 }
 
-/* What a case may have changed beyond registers and events: back to fresh. */
+/*
+ * What a case may have changed beyond registers and events: back to fresh.
+ * That includes the run state: a hlt with the irqchip leaves the vCPU
+ * halted (KVM_MP_STATE_HALTED, single-stepped or stopped by the time
+ * limit), and the next KVM_RUN would block until a signal.
+ */
 static int restore_extended(struct kvm_backend *kb)
 {
-	if (kb->has_xsave ? ioctl(kb->vcpu_fd, KVM_SET_XSAVE, kb->xsave0) < 0 :
-			    ioctl(kb->vcpu_fd, KVM_SET_FPU, &kb->fpu0) < 0)
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+
+	if (ioctl(kb->vm.vcpu_fd, KVM_SET_MP_STATE, &mp) < 0)
 		return -errno;
-	if (kb->has_debugregs && ioctl(kb->vcpu_fd, KVM_SET_DEBUGREGS, &kb->debugregs0) < 0)
+	if (kb->has_xsave ? ioctl(kb->vm.vcpu_fd, KVM_SET_XSAVE, kb->vm.xsave0) < 0 :
+			    ioctl(kb->vm.vcpu_fd, KVM_SET_FPU, &kb->vm.fpu0) < 0)
 		return -errno;
-	if (kb->has_xcrs && ioctl(kb->vcpu_fd, KVM_SET_XCRS, &kb->xcrs0) < 0)
+	if (kb->has_debugregs && ioctl(kb->vm.vcpu_fd, KVM_SET_DEBUGREGS, &kb->vm.debugregs0) < 0)
 		return -errno;
-	if (kb->msrs0->nmsrs &&
-	    ioctl(kb->vcpu_fd, KVM_SET_MSRS, kb->msrs0) != (int)kb->msrs0->nmsrs)
+	if (kb->has_xcrs && ioctl(kb->vm.vcpu_fd, KVM_SET_XCRS, &kb->vm.xcrs0) < 0)
+		return -errno;
+	if (kb->vm.msrs0->nmsrs &&
+	    ioctl(kb->vm.vcpu_fd, KVM_SET_MSRS, kb->vm.msrs0) != (int)kb->vm.msrs0->nmsrs)
 		return errno ? -errno : -EIO;
-	kb->dirty = false;
+	kb->vm.dirty = false;
 	return 0;
 }
 
 /* Record a fresh vCPU's state: what restore_extended() and set_state() use. */
 static int save_fresh_state(struct kvm_backend *kb)
 {
-	if (ioctl(kb->vcpu_fd, KVM_GET_SREGS, &kb->sregs0) < 0 ||
-	    ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &kb->events0) < 0)
+	if (ioctl(kb->vm.vcpu_fd, KVM_GET_SREGS, &kb->vm.sregs0) < 0 ||
+	    ioctl(kb->vm.vcpu_fd, KVM_GET_VCPU_EVENTS, &kb->vm.events0) < 0)
 		return -errno;
 	/* no exception: a vector no exception has (see shutdown_exception()) */
-	kb->events0.exception.nr = KB_NO_VECTOR;
-	if (kb->has_xsave ? ioctl(kb->vcpu_fd, KVM_GET_XSAVE, kb->xsave0) < 0 :
-			    ioctl(kb->vcpu_fd, KVM_GET_FPU, &kb->fpu0) < 0)
+	kb->vm.events0.exception.nr = KB_NO_VECTOR;
+	if (kb->has_xsave ? ioctl(kb->vm.vcpu_fd, KVM_GET_XSAVE, kb->vm.xsave0) < 0 :
+			    ioctl(kb->vm.vcpu_fd, KVM_GET_FPU, &kb->vm.fpu0) < 0)
 		return -errno;
-	if (kb->has_debugregs && ioctl(kb->vcpu_fd, KVM_GET_DEBUGREGS, &kb->debugregs0) < 0)
+	if (kb->has_debugregs && ioctl(kb->vm.vcpu_fd, KVM_GET_DEBUGREGS, &kb->vm.debugregs0) < 0)
 		return -errno;
-	if (kb->has_xcrs && ioctl(kb->vcpu_fd, KVM_GET_XCRS, &kb->xcrs0) < 0)
+	if (kb->has_xcrs && ioctl(kb->vm.vcpu_fd, KVM_GET_XCRS, &kb->vm.xcrs0) < 0)
 		return -errno;
 	return save_msrs(kb);
 }
@@ -789,8 +842,8 @@ static int vm_create(struct kvm_backend *kb)
 	int r;
 
 	kb->vm_creates++;
-	kb->vm_fd = ioctl(kb->kvm_fd, KVM_CREATE_VM, 0);
-	if (kb->vm_fd < 0)
+	kb->vm.vm_fd = ioctl(kb->kvm_fd, KVM_CREATE_VM, 0);
+	if (kb->vm.vm_fd < 0)
 		return -errno;
 	if (kb->exit_on_emulation_failure) {
 		struct kvm_enable_cap cap = {
@@ -798,10 +851,10 @@ static int vm_create(struct kvm_backend *kb)
 			.args = { 1 },
 		};
 
-		if (ioctl(kb->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+		if (ioctl(kb->vm.vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 			return -errno;
 	}
-	r = kvm_devices_vm_init(kb->dev, kb->vm_fd);	/* devices: irqchip */
+	r = kvm_devices_vm_init(kb->vm.dev, kb->vm.vm_fd);	/* devices: irqchip */
 	if (r)
 		return r;
 	/*
@@ -815,17 +868,17 @@ static int vm_create(struct kvm_backend *kb)
 	if (r)
 		return r;
 
-	kb->vcpu_fd = ioctl(kb->vm_fd, KVM_CREATE_VCPU, 0);
-	if (kb->vcpu_fd < 0)
+	kb->vm.vcpu_fd = ioctl(kb->vm.vm_fd, KVM_CREATE_VCPU, 0);
+	if (kb->vm.vcpu_fd < 0)
 		return -errno;
-	kb->run = mmap(NULL, kb->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kb->vcpu_fd, 0);
-	if (kb->run == MAP_FAILED)
+	kb->vm.run = mmap(NULL, kb->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, kb->vm.vcpu_fd, 0);
+	if (kb->vm.run == MAP_FAILED)
 		return -errno;
-	if (ioctl(kb->vcpu_fd, KVM_SET_CPUID2, kb->cpuid) < 0)
+	if (ioctl(kb->vm.vcpu_fd, KVM_SET_CPUID2, kb->cpuid) < 0)
 		return -errno;
 	r = save_fresh_state(kb);
 	/* devices: LAPIC, fresh device state, coalesced ring */
-	return r ? r : kvm_devices_vcpu_init(kb->dev, kb->vcpu_fd, kb->run, kb->run_size,
+	return r ? r : kvm_devices_vcpu_init(kb->vm.dev, kb->vm.vcpu_fd, kb->vm.run, kb->run_size,
 					     resv_ptr(kb, KB_DEV_SCRATCH_GPA),
 					     KB_DEV_SCRATCH_GPA);
 }
@@ -868,10 +921,10 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 	}
 	/* keep the slots this case has too, delete the rest */
 	for (i = 0; i < SCN_MAX_MAPS; i++) {
-		if (!kb->frame_used[i])
+		if (!kb->vm.frame_used[i])
 			continue;
 		for (j = 0; j < n; j++)
-			if (!placed[j] && gpa[j] == kb->frame_gpa[i] && ro[j] == kb->frame_ro[i])
+			if (!placed[j] && gpa[j] == kb->vm.frame_gpa[i] && ro[j] == kb->vm.frame_ro[i])
 				break;
 		if (j < n) {
 			placed[j] = true;
@@ -881,7 +934,7 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 		r = del_slot(kb, KB_SLOT_FRAME0 + i);
 		if (r)
 			return r;
-		kb->frame_used[i] = false;
+		kb->vm.frame_used[i] = false;
 		zapped = true;
 	}
 	/* new frames into free slots */
@@ -890,16 +943,16 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 
 		if (placed[j])
 			continue;
-		for (i = 0; i < SCN_MAX_MAPS - 1 && kb->frame_used[i]; i++)
+		for (i = 0; i < SCN_MAX_MAPS - 1 && kb->vm.frame_used[i]; i++)
 			;
 		page = kb->frames + i * PAGE_SIZE;
 		fill_ram_frame(page, gpa[j]);
 		r = set_slot(kb, KB_SLOT_FRAME0 + i, gpa[j], PAGE_SIZE, page, ro[j]);
 		if (r)
 			return r;
-		kb->frame_gpa[i] = gpa[j];
-		kb->frame_ro[i] = ro[j];
-		kb->frame_used[i] = true;
+		kb->vm.frame_gpa[i] = gpa[j];
+		kb->vm.frame_ro[i] = ro[j];
+		kb->vm.frame_used[i] = true;
 	}
 	if (zapped)
 		return 0;
@@ -1255,24 +1308,24 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 		gd.arch.debugreg[0] = KB_RM_HANDLER;
 		gd.arch.debugreg[7] = KB_DR7_L0;
 	}
-	if (native && kb->case_singlestep && kb->step_la != la) {
+	if (native && kb->case_singlestep && kb->vm.step_la != la) {
 		/* KVM takes the linear RIP from the vCPU's RIP and CS now */
 		if (kb->sync_regs &&
-		    (ioctl(kb->vcpu_fd, KVM_SET_SREGS, &kb->run->s.regs.sregs) < 0 ||
-		     ioctl(kb->vcpu_fd, KVM_SET_REGS, &kb->run->s.regs.regs) < 0))
+		    (ioctl(kb->vm.vcpu_fd, KVM_SET_SREGS, &kb->vm.run->s.regs.sregs) < 0 ||
+		     ioctl(kb->vm.vcpu_fd, KVM_SET_REGS, &kb->vm.run->s.regs.regs) < 0))
 			return -errno;
-		kb->guest_debug = 0;	/* set it again at this RIP */
+		kb->vm.guest_debug = 0;	/* set it again at this RIP */
 	}
-	if (gd.control == kb->guest_debug)
+	if (gd.control == kb->vm.guest_debug)
 		return 0;
-	if (ioctl(kb->vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0) {
+	if (ioctl(kb->vm.vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0) {
 		if (!kb->case_singlestep)
 			return -errno;
 		kb->singlestep = false;
 		return set_guest_debug(kb, s, la);
 	}
-	kb->guest_debug = gd.control;
-	kb->step_la = native ? la : ~0ULL;
+	kb->vm.guest_debug = gd.control;
+	kb->vm.step_la = native ? la : ~0ULL;
 	return 0;
 }
 
@@ -1289,15 +1342,15 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 	struct kvm_vcpu_events *ev, ev_buf;
 
 	if (kb->sync_regs) {
-		sr = &kb->run->s.regs.sregs;
-		regs = &kb->run->s.regs.regs;
-		ev = &kb->run->s.regs.events;
+		sr = &kb->vm.run->s.regs.sregs;
+		regs = &kb->vm.run->s.regs.regs;
+		ev = &kb->vm.run->s.regs.events;
 	} else {
 		sr = &sr_buf;
 		regs = &regs_buf;
 		ev = &ev_buf;
 	}
-	*sr = kb->sregs0;
+	*sr = kb->vm.sregs0;
 	set_segment(&sr->es, s, VCPU_SREG_ES);
 	set_segment(&sr->cs, s, VCPU_SREG_CS);
 	set_segment(&sr->ss, s, VCPU_SREG_SS);
@@ -1353,16 +1406,16 @@ static int set_state(struct kvm_backend *kb, const struct scenario *s)
 		.rflags = scenario_reg(s, SCN_REG_RFLAGS) | X86_EFLAGS_FIXED,
 	};
 	/* nothing pending, no interrupt shadow, as in a fresh vCPU */
-	*ev = kb->events0;
+	*ev = kb->vm.events0;
 
 	if (kb->sync_regs) {
-		kb->run->kvm_valid_regs = KB_SYNC_ALL;
-		kb->run->kvm_dirty_regs = KB_SYNC_ALL;
+		kb->vm.run->kvm_valid_regs = KB_SYNC_ALL;
+		kb->vm.run->kvm_dirty_regs = KB_SYNC_ALL;
 		return 0;
 	}
-	if (ioctl(kb->vcpu_fd, KVM_SET_SREGS, sr) < 0 ||
-	    ioctl(kb->vcpu_fd, KVM_SET_REGS, regs) < 0 ||
-	    ioctl(kb->vcpu_fd, KVM_SET_VCPU_EVENTS, ev) < 0)
+	if (ioctl(kb->vm.vcpu_fd, KVM_SET_SREGS, sr) < 0 ||
+	    ioctl(kb->vm.vcpu_fd, KVM_SET_REGS, regs) < 0 ||
+	    ioctl(kb->vm.vcpu_fd, KVM_SET_VCPU_EVENTS, ev) < 0)
 		return -errno;
 	return 0;
 }
@@ -1398,10 +1451,10 @@ static int exit_linear_rip(struct kvm_backend *kb, u64 *la)
 	struct kvm_sregs sr;
 
 	if (kb->sync_regs) {
-		regs = kb->run->s.regs.regs;
-		sr = kb->run->s.regs.sregs;
-	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
-		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		regs = kb->vm.run->s.regs.regs;
+		sr = kb->vm.run->s.regs.sregs;
+	} else if (ioctl(kb->vm.vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+		   ioctl(kb->vm.vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
 		return -errno;
 	}
 	*la = regs.rip;
@@ -1419,12 +1472,12 @@ static int exit_linear_rip(struct kvm_backend *kb, u64 *la)
 static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
 			   struct run_result *r, unsigned int *pos, unsigned int *n)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	int ret = 0;
 
 	run->immediate_exit = 1;
 	for (;;) {
-		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (ioctl(kb->vm.vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				break;	/* completed, the guest not entered */
 			ret = -errno;
@@ -1458,7 +1511,7 @@ static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
  */
 static void pio_exit(struct kvm_backend *kb)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	u8 *data = (u8 *)run + run->io.data_offset;
 	u64 k = kb->pio_read_bytes + run->io.port;
 	u32 i, n = run->io.size * run->io.count;
@@ -1489,8 +1542,8 @@ static void shutdown_exception(struct kvm_backend *kb, struct run_result *r)
 		.vector = KB_DF_VECTOR, .error_code_valid = true,
 	};
 	if (kb->sync_regs)
-		ev = kb->run->s.regs.events;
-	else if (ioctl(kb->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		ev = kb->vm.run->s.regs.events;
+	else if (ioctl(kb->vm.vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return;
 	if (ev.exception.nr >= 32)
 		return;
@@ -1513,7 +1566,7 @@ static void shutdown_exception(struct kvm_backend *kb, struct run_result *r)
  */
 static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	u64 after, end = la + kb->code_len;
 
 	if (run->io.port != KB_SENTINEL_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
@@ -1527,26 +1580,83 @@ static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s, u64 
 }
 
 /*
+ * After a case that did not end cleanly (exit budget, time limit,
+ * emulation failure, shutdown, step budget): finish whatever exchange KVM
+ * still has pending, so that nothing is left for the next case to
+ * complete.  KVM_RUN with immediate_exit runs the pending completion
+ * (complete_userspace_io) and returns -EINTR without entering the guest;
+ * a completion that needs one more exit (the next fragment, the next pass
+ * of a rep string) comes back as that exit, answered with zeros, or ends
+ * with the single-step exit: run again until KVM has nothing left.  Only
+ * exits whose completion is an MMIO or port exchange, or that leave none,
+ * are settled.  false: the vCPU did not settle within KB_SETTLE_RUNS runs
+ * (the VM goes).  The results are not the case's: call it after
+ * collect(), with the sync area read.
+ */
+static bool vcpu_settle(struct kvm_backend *kb)
+{
+	struct kvm_run *run = kb->vm.run;
+	unsigned int i;
+	bool ok = false;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_MMIO:
+	case KVM_EXIT_IO:
+	case KVM_EXIT_INTR:
+	case KVM_EXIT_INTERNAL_ERROR:
+	case KVM_EXIT_SHUTDOWN:
+	case KVM_EXIT_DEBUG:
+		break;
+	default:
+		return false;
+	}
+	run->kvm_dirty_regs = 0;
+	run->immediate_exit = 1;
+	for (i = 0; i < KB_SETTLE_RUNS; i++) {
+		if (ioctl(kb->vm.vcpu_fd, KVM_RUN, 0) < 0) {
+			ok = errno == EINTR;	/* completed, the guest not entered */
+			break;
+		}
+		if (run->exit_reason == KVM_EXIT_MMIO) {
+			if (!run->mmio.is_write)
+				memset(run->mmio.data, 0, sizeof(run->mmio.data));
+		} else if (run->exit_reason == KVM_EXIT_IO) {
+			if (run->io.direction == KVM_EXIT_IO_IN &&
+			    run->io.data_offset < kb->run_size)
+				memset((u8 *)run + run->io.data_offset, 0,
+				       min_t(u64, (u64)run->io.size * run->io.count,
+					     kb->run_size - run->io.data_offset));
+		} else if (run->exit_reason != KVM_EXIT_DEBUG &&
+			   run->exit_reason != KVM_EXIT_INTERNAL_ERROR &&
+			   run->exit_reason != KVM_EXIT_SHUTDOWN) {
+			break;	/* not an exchange, not an end: give up */
+		}
+	}
+	run->immediate_exit = 0;
+	return ok;
+}
+
+/*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
  * on the sentinel, a debug exit or completed writes leaves the vCPU clean
  * (the instruction, or the exception stub, completed): after any other end
- * the VM is made anew for the next case.
+ * the vCPU is settled (vcpu_settle()) or the VM made anew for the next case.
  */
 static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
-	struct kvm_run *run = kb->run;
+	struct kvm_run *run = kb->vm.run;
 	unsigned int pos = 0, n = 0, steps = 0, ios = 0;
 	u64 la = code_linear(s);
 	bool write;
 
-	kb->vm_stale = true;
+	kb->vm.vm_stale = true;
 	kb->on_sentinel = false;
 	kb->debug_exit = false;
 	kb->pio_read_bytes = 0;
 	while (n < kb->limits.max_exits) {
-		if (ioctl(kb->vcpu_fd, KVM_RUN, 0) < 0) {
+		if (ioctl(kb->vm.vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR && kb_timer_fired) {
-				/* out of time: the VM goes, as at the exit budget */
+				/* out of time: settled or dropped, as at the exit budget */
 				r->outcome = OUTCOME_BUDGET;
 				return;
 			}
@@ -1557,14 +1667,14 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			return;
 		}
 		n++;
-		kvm_devices_exit(kb->dev);	/* devices: empty the coalesced ring */
+		kvm_devices_exit(kb->vm.dev);	/* devices: empty the coalesced ring */
 		switch (run->exit_reason) {
 		case KVM_EXIT_MMIO:
 			break;
 		case KVM_EXIT_IO:
 			if (sentinel_exit(kb, s, la)) {
 				kb->on_sentinel = true;
-				kb->vm_stale = false;
+				kb->vm.vm_stale = false;
 				r->outcome = OUTCOME_RETIRED;	/* or an exception: see collect() */
 				return;
 			}
@@ -1577,7 +1687,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			pio_exit(kb);
 			break;
 		case KVM_EXIT_HLT:	/* the case's own hlt, without irqchip */
-			kb->vm_stale = false;
+			kb->vm.vm_stale = false;
 			r->outcome = OUTCOME_RETIRED;	/* or an exception: see collect() */
 			return;
 		case KVM_EXIT_DEBUG:
@@ -1601,7 +1711,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			kb->debug_exit = true;
 			kb->debug_dr6 = run->debug.arch.dr6;
 			kb->debug_pc = run->debug.arch.pc;
-			kb->vm_stale = false;
+			kb->vm.vm_stale = false;
 			r->outcome = OUTCOME_RETIRED;
 			return;
 		case KVM_EXIT_INTERNAL_ERROR:
@@ -1642,13 +1752,13 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 					return;
 				kb->debug_exit = true;	/* RIP is where it went */
 				kb->debug_dr6 = kb->debug_pc = 0;
-				kb->vm_stale = false;
+				kb->vm.vm_stale = false;
 				r->outcome = OUTCOME_RETIRED;
 				return;
 			}
 		}
 	}
-	/* the last exchange is never completed: the VM goes away with it */
+	/* the last exchange is not the case's: vcpu_settle() finishes it */
 	r->exits_lost = true;
 	r->outcome = OUTCOME_BUDGET;
 }
@@ -1661,7 +1771,7 @@ static u8 *guest_ram(struct kvm_backend *kb, u64 gpa, unsigned int len)
 	if (gpa >= KB_RESV_GPA && gpa + len <= KB_HARNESS_END)
 		return resv_ptr(kb, gpa);
 	for (i = 0; i < SCN_MAX_MAPS; i++)
-		if (kb->frame_used[i] && (gpa & PAGE_MASK) == kb->frame_gpa[i] &&
+		if (kb->vm.frame_used[i] && (gpa & PAGE_MASK) == kb->vm.frame_gpa[i] &&
 		    (gpa & ~PAGE_MASK) + len <= PAGE_SIZE)
 			return kb->frames + i * PAGE_SIZE + (gpa & ~PAGE_MASK);
 	return NULL;
@@ -1788,13 +1898,13 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 
 	if (kb->sync_regs && r->outcome != OUTCOME_KVM_ERROR) {
 		/* KVM stored them into the sync area at the last exit */
-		regs = kb->run->s.regs.regs;
-		sr = kb->run->s.regs.sregs;
-	} else if (ioctl(kb->vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
-		   ioctl(kb->vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
+		regs = kb->vm.run->s.regs.regs;
+		sr = kb->vm.run->s.regs.sregs;
+	} else if (ioctl(kb->vm.vcpu_fd, KVM_GET_REGS, &regs) < 0 ||
+		   ioctl(kb->vm.vcpu_fd, KVM_GET_SREGS, &sr) < 0) {
 		r->kvm_errno = errno;
 		r->outcome = OUTCOME_KVM_ERROR;
-		kb->vm_stale = true;
+		kb->vm.vm_stale = true;
 		return;
 	}
 	regs_to_result(&regs, r);
@@ -1906,7 +2016,7 @@ static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 		}
 	}
 	/* devices: irqchip, split-lock, device frames */
-	if (kvm_devices_supported(kb->dev, s, maps, nr, kb->why, sizeof(kb->why)))
+	if (kvm_devices_supported(kb->vm.dev, s, maps, nr, kb->why, sizeof(kb->why)))
 		return -EOPNOTSUPP;
 	/* 16-bit IP: the bytes and the sentinel must not wrap */
 	if (mode_is16(s) &&
@@ -1944,8 +2054,9 @@ const char *kvm_backend_why(const struct kvm_backend *kb)
 
 /*
  * Could the case have changed vCPU state that set_state() does not set
- * (FPU/SSE, debug registers, XCR0, MSRs)?  Only two-byte (0f), VEX/EVEX/XOP
- * or x87 opcodes can, unless the guest ran more than the instruction: then
+ * (FPU/SSE, debug registers, XCR0, MSRs, the run state)?  Only two-byte
+ * (0f), VEX/EVEX/XOP or x87 opcodes and hlt (f4) can, unless the guest ran
+ * more than the instruction: then
  * RIP did not end right after it (retired) or on it (exception).  Errs on
  * the side of yes: a bytes match anywhere in the instruction counts.
  */
@@ -1959,7 +2070,7 @@ static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
 		u8 b = s->insn[i];
 
 		if (b == 0x0f || b == 0xc4 || b == 0xc5 || b == 0x62 || b == 0x8f ||
-		    (b >= 0xd8 && b <= 0xdf))
+		    b == 0xf4 || (b >= 0xd8 && b <= 0xdf))
 			return true;
 	}
 	if (kb->debug_exit)
@@ -1973,7 +2084,7 @@ static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
 	return true;
 }
 
-int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
+static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct scn_map maps[SCN_MAX_MAPS];
 	unsigned int nr = scenario_maps(s, maps);
@@ -1999,20 +2110,28 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 			 strerror(-ret));
 		return ret;
 	}
-	/* devices: a VM with another irqchip setting goes too (always ask) */
-	if (!kvm_devices_vm_fits(kb->dev, s) || kb->vm_stale)
+	/* devices: the other VM for another irqchip setting (always ask) */
+	if (!kvm_devices_vm_fits(kb->vm.dev, s)) {
+		struct kb_vm t = kb->vm;
+
+		kb->vm = kb->spare;
+		kb->spare = t;
+		if (!kvm_devices_vm_fits(kb->vm.dev, s))
+			vm_destroy(kb);
+	}
+	if (kb->vm.vm_stale)
 		vm_destroy(kb);
 	ret = 0;
-	if (kb->vm_fd < 0)
+	if (kb->vm.vm_fd < 0)
 		ret = vm_create(kb);
-	else if (kb->dirty)
+	else if (kb->vm.dirty)
 		ret = restore_extended(kb);
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
-		ret = kvm_devices_setup(kb->dev, s, maps, nr);	/* devices: */
-	if (!ret && kvm_devices_ran_vcpu(kb->dev))
-		kb->step_la = ~0ULL;	/* native stepping: the RIP KVM knows is gone */
+		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr);	/* devices: */
+	if (!ret && kvm_devices_ran_vcpu(kb->vm.dev))
+		kb->vm.step_la = ~0ULL;	/* native stepping: the RIP KVM knows is gone */
 	if (!ret)
 		ret = set_state(kb, s);
 	if (!ret)
@@ -2033,10 +2152,24 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	trace_read(kb, &r->trace);
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
-	kb->dirty = case_dirties(kb, s, r);
+	/* a case that did not end cleanly may have changed anything: reset all */
+	kb->vm.dirty = case_dirties(kb, s, r) || kb->vm.vm_stale;
 	/* devices: ring and eventfds into the log; device state to reset? */
-	kvm_devices_collect(kb->dev, kb->traced ? &r->trace : NULL, kb->dirty);
+	kvm_devices_collect(kb->vm.dev, kb->traced ? &r->trace : NULL, kb->vm.dirty);
+	/* no exchange left pending: the VM serves the next case too */
+	if (kb->vm.vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb))
+		kb->vm.vm_stale = false;
 	return 0;
+}
+
+int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
+{
+	int ret = run_case(kb, s, r);
+
+	/* devices: a parked registration took a write: again without them */
+	if (!ret && kvm_devices_parked_hit(kb->vm.dev))
+		ret = run_case(kb, s, r);
+	return ret;
 }
 
 unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb)
@@ -2046,5 +2179,5 @@ unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb)
 
 const struct kvm_devices_log *kvm_backend_devices_log(const struct kvm_backend *kb)
 {
-	return kvm_devices_log(kb->dev);
+	return kvm_devices_log(kb->vm.dev);
 }

@@ -130,7 +130,8 @@ bool kvm_backend_single_steps(const struct kvm_backend *kb);
 const char *kvm_backend_why(const struct kvm_backend *kb);
 /*
  * How many VMs @kb has made: one for the first case, one more after each
- * case that did not end cleanly (exit budget, emulation failure...).
+ * case that left KVM with more than it could finish (see vcpu_settle()
+ * in backend_kvm.c).
  */
 unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb);
 

@@ -43,6 +43,7 @@ struct kd_ioeventfd {
 	u64 addr;
 	u32 len;
 	int fd;
+	bool parked;		/* the current case has no such frame */
 };
 
 struct kvm_devices {
@@ -69,7 +70,15 @@ struct kvm_devices {
 	struct kd_ioeventfd ev[KD_MAX_REGS];
 	unsigned int nr_ev;
 	u64 zone[KD_MAX_REGS];		/* coalesced zones, a frame each */
+	bool zone_parked[KD_MAX_REGS];	/* the current case has no such frame */
 	unsigned int nr_zones;
+	/*
+	 * A parked registration took a write of the last case (its eventfd
+	 * signalled, its zone has a ring entry): the case must run again
+	 * without them (kvm_devices_parked_hit()).
+	 */
+	bool parked_hit;
+	bool unpark;			/* the next setup drops every parked one */
 
 	struct kvm_devices_log log;
 };
@@ -307,30 +316,18 @@ static bool zone_wanted(const struct scn_map *maps, unsigned int nr, u64 gpa)
 	return false;
 }
 
-static bool frame_mapped(const struct scn_map *maps, unsigned int nr, u64 gpa)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		if (maps[i].gpa == (gpa & PAGE_MASK))
-			return true;
-	return false;
-}
-
 /*
- * May a registration @s does not want stay in the VM?  Where the case
- * cannot reach it: with paging, outside the frames it maps.  A change of
- * KVM's MMIO bus is cheap itself but makes the next memslot deletion wait
- * 3-10 ms here, so registrations stay parked while they harm nobody.
+ * Registrations @s does not want stay in the VM, parked: a change of KVM's
+ * MMIO bus is cheap itself, but here it makes the next memslot change wait
+ * 3-10 ms.  A parked registration changes a case only if it takes one of
+ * the case's writes (reads pass every ioeventfd and coalesced zone by), and
+ * a taken write shows: the eventfd signals, or the ring has an entry in the
+ * zone.  Such a case is run again without them (kvm_devices_parked_hit()).
+ * Where the case cannot reach them (paging on, frame not mapped) they
+ * cannot take anything.
+ *
+ * Drop the registrations @maps does not have (@all), else mark them parked.
  */
-static bool can_park(const struct scenario *s, const struct scn_map *maps, unsigned int nr,
-		     u64 addr, u32 len)
-{
-	return scenario_paging(s) && !frame_mapped(maps, nr, addr) &&
-	       !frame_mapped(maps, nr, addr + (len ? len - 1 : 0));
-}
-
-/* Drop the registrations @maps does not have (@all: parked ones too). */
 static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
 			 const struct scn_map *maps, unsigned int nr, bool all)
 {
@@ -340,8 +337,8 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
 	for (i = 0; i < kd->nr_ev;) {
 		struct kd_ioeventfd *e = &kd->ev[i];
 
-		if (ev_wanted(maps, nr, e->addr, e->len) ||
-		    (!all && can_park(s, maps, nr, e->addr, e->len))) {
+		e->parked = !ev_wanted(maps, nr, e->addr, e->len);
+		if (!e->parked || !all) {
 			i++;
 			continue;
 		}
@@ -352,15 +349,17 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
 		*e = kd->ev[--kd->nr_ev];
 	}
 	for (i = 0; i < kd->nr_zones;) {
-		if (zone_wanted(maps, nr, kd->zone[i]) ||
-		    (!all && can_park(s, maps, nr, kd->zone[i], PAGE_SIZE))) {
+		kd->zone_parked[i] = !zone_wanted(maps, nr, kd->zone[i]);
+		if (!kd->zone_parked[i] || !all) {
 			i++;
 			continue;
 		}
 		r = zone_register(kd, kd->zone[i], true);
 		if (r)
 			return r;
-		kd->zone[i] = kd->zone[--kd->nr_zones];
+		kd->nr_zones--;
+		kd->zone[i] = kd->zone[kd->nr_zones];
+		kd->zone_parked[i] = kd->zone_parked[kd->nr_zones];
 	}
 	return 0;
 }
@@ -392,7 +391,7 @@ static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsign
 				return r;
 			}
 			kd->ev[kd->nr_ev++] = (struct kd_ioeventfd){
-				.addr = addr, .len = m->ev_len, .fd = fd,
+				.addr = addr, .len = m->ev_len, .fd = fd, .parked = false,
 			};
 		} else if (m->kind == SCN_KIND_COALESCED) {
 			for (j = 0; j < kd->nr_zones; j++)
@@ -405,6 +404,7 @@ static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsign
 			r = zone_register(kd, m->gpa, false);
 			if (r)
 				return r;
+			kd->zone_parked[kd->nr_zones] = false;
 			kd->zone[kd->nr_zones++] = m->gpa;
 		}
 	}
@@ -424,6 +424,11 @@ static void ring_drain(struct kvm_devices *kd, bool log)
 	last = __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
 	while (first != last && first < KD_RING_MAX) {
 		const struct kvm_coalesced_mmio *c = &ring->coalesced_mmio[first];
+		unsigned int z;
+
+		for (z = 0; log && z < kd->nr_zones; z++)
+			if (kd->zone_parked[z] && (c->phys_addr & PAGE_MASK) == kd->zone[z])
+				kd->parked_hit = true;
 
 		if (log && l->nr_ring < KVM_DEVICES_MAX_RING) {
 			struct kvm_devices_ring_entry *e = &l->ring[l->nr_ring++];
@@ -446,9 +451,14 @@ static u64 eventfds_drain(struct kvm_devices *kd)
 	unsigned int i;
 	u64 sum = 0, v;
 
-	for (i = 0; i < kd->nr_ev; i++)
-		if (read(kd->ev[i].fd, &v, sizeof(v)) == sizeof(v))
+	for (i = 0; i < kd->nr_ev; i++) {
+		if (read(kd->ev[i].fd, &v, sizeof(v)) != sizeof(v))
+			continue;
+		if (kd->ev[i].parked)
+			kd->parked_hit = true;
+		else
 			sum += v;
+	}
 	return sum;
 }
 
@@ -525,12 +535,14 @@ static int prime_read_cache(struct kvm_devices *kd)
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 		      const struct scn_map *maps, unsigned int nr)
 {
-	int r = drop_unwanted(kd, s, maps, nr, false);
+	int r = drop_unwanted(kd, s, maps, nr, kd->unpark);
 
 	kd->ran_vcpu = false;
+	kd->unpark = false;
 	if (!r)
 		r = add_wanted(kd, maps, nr);
-	if (r == -ENOSPC) {
+	/* no room, or a parked one collides with a wanted one: drop the parked */
+	if (r == -ENOSPC || r == -EEXIST) {
 		r = drop_unwanted(kd, s, maps, nr, true);
 		if (!r)
 			r = add_wanted(kd, maps, nr);
@@ -543,6 +555,7 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 		return r;
 	eventfds_drain(kd);
 	ring_drain(kd, false);
+	kd->parked_hit = false;
 	kd->log.nr_ring = 0;
 	kd->log.ring_lost = false;
 	kd->log.ioeventfd_signals = 0;
@@ -578,6 +591,12 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 		    (in_device_state(t->ev[i].gpa) ||
 		     in_device_state(t->ev[i].gpa + t->ev[i].len - 1)))
 			kd->reset_needed = true;
+}
+
+bool kvm_devices_parked_hit(struct kvm_devices *kd)
+{
+	kd->unpark = kd->parked_hit;
+	return kd->parked_hit;
 }
 
 bool kvm_devices_ran_vcpu(const struct kvm_devices *kd)

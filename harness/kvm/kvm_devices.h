@@ -8,8 +8,9 @@
  *    page (0xfee00000, xAPIC mode, enabled) are in the kernel whatever the
  *    maps say.  The APIC base cannot move: the model and the scenario
  *    format keep the LAPIC at its default GPA.  The irqchip of a VM cannot
- *    be changed, so a case whose setting differs from the VM's gets a new
- *    VM (kvm_devices_vm_fits());
+ *    be changed, so a case whose setting differs from the VM's runs in
+ *    another VM (kvm_devices_vm_fits(); the backend keeps one of each,
+ *    each with its own struct kvm_devices);
  *  - ioeventfd frames: one KVM_IOEVENTFD (frame + ev_offset, ev_len, no
  *    datamatch) with its own eventfd, drained at the end of each case;
  *  - coalesced frames: one KVM_REGISTER_COALESCED_MMIO zone per frame.
@@ -23,9 +24,11 @@
  * reach those devices, an emulated popa of zeros in the scratch page clears
  * it, so the case sees zeros like a fresh vCPU (and the model) does.
  *
- * Registrations stay from case to case while the next case has them too,
- * or cannot reach them (paging on, frame not mapped): changing KVM's MMIO
- * bus makes the next memslot deletion wait for milliseconds.
+ * Registrations stay from case to case, parked when the next case has
+ * no such frame: changing KVM's MMIO bus makes the next memslot deletion
+ * wait for milliseconds.  A parked one that takes a write of a case (its
+ * eventfd signals, or the ring has an entry in its zone) makes the case run
+ * again without any parked ones (kvm_devices_parked_hit()).
  * A case that may have changed LAPIC, IOAPIC or PIC state (a write traced
  * into the APIC page or the IOAPIC window, a case that may have written
  * MSRs, or any case when there is no trace) has that state put back to a
@@ -114,6 +117,13 @@ void kvm_devices_exit(struct kvm_devices *kd);
  * whether the device state must be reset before the next case.
  */
 void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t, bool dirty);
+
+/*
+ * After kvm_devices_collect(): did a parked registration take a write of
+ * the case?  Then the case is to be run again: the next
+ * kvm_devices_setup() drops every parked registration first.
+ */
+bool kvm_devices_parked_hit(struct kvm_devices *kd);
 
 const struct kvm_devices_log *kvm_devices_log(const struct kvm_devices *kd);
 
