@@ -294,6 +294,8 @@ struct kvm_backend {
 
 static unsigned int kb_instances;
 static volatile sig_atomic_t kb_timer_fired;
+/* the timer outside the case's own run loop: set-up, priming, settling */
+#define KB_GUARD_NS	100000000ULL	/* 100 ms */
 
 static void kb_timer_handler(int sig)
 {
@@ -2143,12 +2145,10 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	}
 
 	trace_read(kb, NULL);	/* nothing from before this case */
-	if (gettid() != kb->timer_tid)
-		timer_setup(kb);
 	kb_timer_fired = 0;
 	timer_arm(kb, kb->limits.max_ns);
 	run_loop(kb, s, r);
-	timer_arm(kb, 0);
+	timer_arm(kb, KB_GUARD_NS);	/* for vcpu_settle() */
 	trace_read(kb, &r->trace);
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
@@ -2164,11 +2164,23 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 
 int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
-	int ret = run_case(kb, s, r);
+	int ret;
 
+	/*
+	 * Every KVM_RUN of a case (device priming, the case, settling) runs
+	 * under a timer: a vCPU that halts with the irqchip, or loops, makes
+	 * KVM_RUN return -EINTR instead of blocking the fuzzer for ever.
+	 */
+	if (gettid() != kb->timer_tid)
+		timer_setup(kb);
+	timer_arm(kb, KB_GUARD_NS);
+	ret = run_case(kb, s, r);
 	/* devices: a parked registration took a write: again without them */
-	if (!ret && kvm_devices_parked_hit(kb->vm.dev))
+	if (!ret && kvm_devices_parked_hit(kb->vm.dev)) {
+		timer_arm(kb, KB_GUARD_NS);
 		ret = run_case(kb, s, r);
+	}
+	timer_arm(kb, 0);
 	return ret;
 }
 

@@ -518,9 +518,14 @@ static int prime_read_cache(struct kvm_devices *kd)
 	 * the last case) stops after the popa with KVM_EXIT_DEBUG: run on.
 	 */
 	kd->ran_vcpu = true;
+	/* a vCPU left halted by a case would block in KVM_RUN with the irqchip */
+	if (ioctl(kd->vcpu_fd, KVM_SET_MP_STATE, &(struct kvm_mp_state){
+		  .mp_state = KVM_MP_STATE_RUNNABLE }) < 0)
+		return -errno;
 	for (;;) {
 		r = ioctl(kd->vcpu_fd, KVM_RUN, 0);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN) && ++tries < 3)
+		/* EINTR is the backend's guard timer: the VM goes */
+		if (r < 0 && errno == EAGAIN && ++tries < 3)
 			continue;
 		if (r < 0)
 			return -errno;
