@@ -236,6 +236,7 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (!override)
 			override = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+		kvm_backend_set_limits(kb, limits);
 	}
 	mb = model_backend_create();
 	if (!mb) {

@@ -170,7 +170,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	 * The oracle judges the kernel with the model's list of emulator
 	 * calls; a model cut short by its limits has not got them all.
 	 */
-	if (f->model.outcome != OUTCOME_BUDGET || f->kernel.outcome == OUTCOME_BUDGET)
+	if (f->model.outcome != OUTCOME_BUDGET ||
+	    (f->kernel.outcome == OUTCOME_BUDGET && f->kernel.nr_exits <= f->model.nr_exits &&
+	     f->kernel.trace.nr <= f->model.trace.nr))
 		oracle_check(&f->s, f->profile, &f->kernel, &f->model.accesses, &f->kernel_vl);
 	fidelity_check(f->profile, &f->s, &f->model, &f->kernel, f->traced, &f->kernel_vl);
 	for (i = 0; i < f->kernel_vl.nr; i++) {

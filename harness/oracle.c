@@ -563,6 +563,9 @@ static bool oracle_match_events(struct oracle *o, const struct exp_list *l, u8 t
 			return false;
 		}
 	}
+	/* a run cut at a limit stops somewhere in the expected events */
+	if (o->r->outcome == OUTCOME_BUDGET)
+		return true;
 	for (; j < l->nr; j++) {
 		if (!l->e[j].phantom) {
 			snprintf(why, n, "missing 'mmio %s len %u gpa 0x%llx'",
