@@ -104,6 +104,9 @@ struct x86_emulate_ops {
 				u16 port, const void *val, unsigned int count);
 };
 
+/* x86.c's implementation, which every vCPU's emulator context uses */
+extern const struct x86_emulate_ops kvm_x86_emulate_ops;
+
 struct x86_emulate_ctxt {
 	const struct x86_emulate_ops *ops;
 	struct kvm_vcpu *vcpu;
