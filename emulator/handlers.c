@@ -840,6 +840,17 @@ static int gdt_lookup(struct x86_emulate_ctxt *ctxt, u16 sel, u64 *desc)
 	return X86EMUL_CONTINUE;
 }
 
+/* The GDT entry of @sel (raw in @desc) and the hidden part it describes. */
+static int gdt_segment(struct x86_emulate_ctxt *ctxt, u16 sel, u64 *desc,
+		       struct kvm_segment *d)
+{
+	int rc = gdt_lookup(ctxt, sel, desc);
+
+	if (rc == X86EMUL_CONTINUE)
+		segment_from_desc(d, sel, *desc);
+	return rc;
+}
+
 /* A descriptor's accessed bit, set in the GDT (a std-path write) */
 static void gdt_set_accessed(struct x86_emulate_ctxt *ctxt, u16 sel, u64 *desc)
 {
@@ -853,9 +864,9 @@ static void gdt_set_accessed(struct x86_emulate_ctxt *ctxt, u16 sel, u64 *desc)
 static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
 {
 	struct kvm_vcpu *vcpu = ctxt->vcpu;
-	unsigned int cpl = vcpu->cpl, rpl = sel & 3, type, dpl;
+	unsigned int cpl = vcpu->cpl, rpl = sel & 3;
 	u16 err = sel & 0xfffc;
-	struct kvm_segment *s;
+	struct kvm_segment *s, d;
 	u64 desc;
 	int rc;
 
@@ -877,21 +888,19 @@ static int load_sreg(struct x86_emulate_ctxt *ctxt, u16 sel, unsigned int seg)
 			s->unusable = true;
 		return X86EMUL_CONTINUE;
 	}
-	rc = gdt_lookup(ctxt, sel, &desc);
+	rc = gdt_segment(ctxt, sel, &desc, &d);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
-	type = (desc >> 40) & 0xf;
-	dpl = (desc >> 45) & 3;
-	if (!((desc >> 44) & 1))
+	if (!d.s)
 		return raise_err(ctxt, GP_VECTOR, err);
 	if (seg == VCPU_SREG_SS) {
-		if (rpl != cpl || (type & 0xa) != 0x2 || dpl != cpl)
+		if (rpl != cpl || (d.type & 0xa) != 0x2 || d.dpl != cpl)
 			return raise_err(ctxt, GP_VECTOR, err);
-	} else if ((type & 0xa) == 0x8 ||
-		   ((type & 0xc) != 0xc && (rpl > dpl || cpl > dpl))) {
+	} else if ((d.type & 0xa) == 0x8 ||
+		   ((d.type & 0xc) != 0xc && (rpl > d.dpl || cpl > d.dpl))) {
 		return raise_err(ctxt, GP_VECTOR, err);
 	}
-	if (!((desc >> 47) & 1))
+	if (!d.present)
 		return raise_err(ctxt, seg == VCPU_SREG_SS ? SS_VECTOR : NP_VECTOR, err);
 	gdt_set_accessed(ctxt, sel, &desc);
 	segment_from_desc(s, sel, desc);
@@ -989,8 +998,8 @@ int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt)
  */
 static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 {
-	struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
-	unsigned int cpl = ctxt->vcpu->cpl, rpl = sel & 3, type, dpl;
+	struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS], d;
+	unsigned int cpl = ctxt->vcpu->cpl, rpl = sel & 3;
 	u16 err = sel & 0xfffc;
 	u64 desc;
 	int rc;
@@ -1002,28 +1011,26 @@ static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 	}
 	if (!(sel & ~3))
 		return raise_err(ctxt, GP_VECTOR, 0);
-	rc = gdt_lookup(ctxt, sel, &desc);
+	rc = gdt_segment(ctxt, sel, &desc, &d);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
-	type = (desc >> 40) & 0xf;
-	dpl = (desc >> 45) & 3;
-	if (!((desc >> 44) & 1))
+	if (!d.s)
 		return ret ? raise_err(ctxt, GP_VECTOR, err) : X86EMUL_UNHANDLEABLE;
-	if (!(type & 8))
+	if (!(d.type & 8))
 		return raise_err(ctxt, GP_VECTOR, err);
 	if (ret) {
 		if (rpl < cpl)
 			return raise_err(ctxt, GP_VECTOR, err);
 		if (rpl > cpl)
 			return X86EMUL_UNHANDLEABLE;
-		if ((type & 4) ? dpl > rpl : dpl != rpl)
+		if ((d.type & 4) ? d.dpl > rpl : d.dpl != rpl)
 			return raise_err(ctxt, GP_VECTOR, err);
-	} else if ((type & 4) ? dpl > cpl : (rpl > cpl || dpl != cpl)) {
+	} else if ((d.type & 4) ? d.dpl > cpl : (rpl > cpl || d.dpl != cpl)) {
 		return raise_err(ctxt, GP_VECTOR, err);
 	}
-	if (((desc >> 53) & 1) && ((desc >> 54) & 1) && (ctxt->vcpu->sregs.efer & EFER_LMA))
+	if (d.l && d.db && (ctxt->vcpu->sregs.efer & EFER_LMA))
 		return raise_err(ctxt, GP_VECTOR, err);
-	if (!((desc >> 47) & 1))
+	if (!d.present)
 		return raise_err(ctxt, NP_VECTOR, err);
 	gdt_set_accessed(ctxt, sel, &desc);
 	segment_from_desc(cs, (u16)((sel & 0xfffc) | cpl), desc);
