@@ -50,6 +50,24 @@ const char *run_outcome_name(enum run_outcome o)
 	return o < NR_OUTCOMES ? names[o] : "unknown";
 }
 
+void run_result_reset(struct run_result *r)
+{
+	/* the arrays are large and bounded by their counts: clear the rest */
+	memset(r, 0, offsetof(struct run_result, trace));
+	r->trace.nr = r->trace.lost = 0;
+	r->nr_exits = 0;
+	r->exits_lost = false;
+	r->has_accesses = false;
+	r->accesses.nr = r->accesses.lost = 0;
+	memset(r->regs, 0, sizeof(r->regs));
+	r->rip = r->rflags = 0;
+	r->warnings = 0;
+	r->mmio_pending = false;
+	r->mmio_exits = 0;
+	r->mnemonic[0] = 0;
+	r->outcome = OUTCOME_NOT_RUN;
+}
+
 const struct kvm_profile *scenario_profile(const struct scenario *s,
 					   const struct kvm_profile *override)
 {
@@ -371,18 +389,7 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 	struct kvm_vcpu *vcpu = &mb->vcpu;
 	int ret;
 
-	/* the arrays are large and bounded by their counts: clear the rest */
-	memset(r, 0, offsetof(struct run_result, trace));
-	r->trace.nr = r->trace.lost = 0;
-	r->nr_exits = 0;
-	r->exits_lost = false;
-	r->has_accesses = false;
-	r->accesses.nr = r->accesses.lost = 0;
-	r->warnings = 0;
-	r->mmio_pending = false;
-	r->mmio_exits = 0;
-	r->mnemonic[0] = 0;
-	r->outcome = OUTCOME_NOT_RUN;
+	run_result_reset(r);
 	profile = scenario_profile(s, profile);
 
 	ret = model_setup_memory(mb, s, maps, nr_maps);
@@ -413,7 +420,6 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 
 	model_userspace_loop(vcpu, s, mb->limits.max_exits, r);
 	model_record(r, vcpu);
-	r->pio_calls = vcpu->pio.nr + vcpu->pio.lost;
 	if (mb->src.last.status == INSN_NOT_MODELLED) {
 		r->not_modelled = true;
 		if (!r->mnemonic[0] && mb->src.last.name)

@@ -42,13 +42,6 @@ struct run_result {
 	 * emulation failure, and there is nothing to compare with a kernel.
 	 */
 	bool not_modelled;
-	/*
-	 * Model only: port I/O calls the instruction made.  On real KVM each
-	 * is a KVM_EXIT_IO (the kvm backend makes no in-kernel port device),
-	 * which the kvm backend does not serve: its run ends at the first one
-	 * as OUTCOME_BUDGET.
-	 */
-	u32 pio_calls;
 
 	struct kvm_mmio_trace trace;
 	struct run_exit exits[RESULT_MAX_EXITS];
@@ -68,5 +61,7 @@ struct run_result {
 };
 
 const char *run_outcome_name(enum run_outcome o);
+/* @r as before any run: OUTCOME_NOT_RUN, every count and register 0. */
+void run_result_reset(struct run_result *r);
 
 #endif

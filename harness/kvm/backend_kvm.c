@@ -1972,24 +1972,6 @@ static void collect(struct kvm_backend *kb, const struct scenario *s, struct run
 		r->rflags &= ~(u64)X86_EFLAGS_TF;	/* KVM's, not the case's */
 }
 
-static void result_reset(struct run_result *r)
-{
-	/* the arrays are large and bounded by their counts: clear the rest */
-	memset(r, 0, offsetof(struct run_result, trace));
-	r->trace.nr = r->trace.lost = 0;
-	r->nr_exits = 0;
-	r->exits_lost = false;
-	r->has_accesses = false;
-	r->accesses.nr = r->accesses.lost = 0;
-	memset(r->regs, 0, sizeof(r->regs));
-	r->rip = r->rflags = 0;
-	r->warnings = 0;
-	r->mmio_pending = false;
-	r->mmio_exits = 0;
-	r->mnemonic[0] = 0;
-	r->outcome = OUTCOME_NOT_RUN;
-}
-
 /* What this version can set up; -EOPNOTSUPP otherwise. */
 static int case_supported(struct kvm_backend *kb, const struct scenario *s,
 			  const struct scn_map *maps, unsigned int nr, u64 la)
@@ -2093,7 +2075,7 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	u64 la = code_linear(s);
 	int ret;
 
-	result_reset(r);
+	run_result_reset(r);
 	kb->why[0] = 0;
 	ret = case_supported(kb, s, maps, nr, la);
 	if (!ret)
