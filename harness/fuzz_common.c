@@ -75,6 +75,22 @@ struct run_limits fuzz_parse_limits(const char *target, struct run_limits defaul
 	return lim;
 }
 
+void fuzz_parse_env(const char *target, const char *default_kernel, struct run_limits limits,
+		    struct fuzz_env *env)
+{
+	const char *kernel = getenv("FRAGFUZZ_KERNEL");
+	const char *known = getenv("FRAGFUZZ_REPORT_KNOWN");
+
+	env->profile = kvm_profile_find(kernel ? kernel : default_kernel);
+	if (!env->profile) {
+		fprintf(stderr, "%s: unknown FRAGFUZZ_KERNEL '%s'\n", target, kernel);
+		exit(2);
+	}
+	env->report_known = known && strcmp(known, "0");
+	fuzz_parse_ignore(target, getenv("FRAGFUZZ_IGNORE"), env->ignore);
+	env->limits = fuzz_parse_limits(target, limits);
+}
+
 /* One crash site per violation kind (ClusterFuzz keeps frames by name). */
 #define VIOLATION_SITE(fn)						\
 	__attribute__((noinline, noreturn)) static void fn(void)	\

@@ -20,6 +20,22 @@
  * page split) still fits.  Exits with a message naming @target on a bad
  * value.
  */
+/*
+ * What both targets take from the environment: FRAGFUZZ_KERNEL (else
+ * @default_kernel), FRAGFUZZ_REPORT_KNOWN, FRAGFUZZ_IGNORE and the limits
+ * (@limits are the defaults).  Exits with a message naming @target on a
+ * bad value.
+ */
+struct fuzz_env {
+	const struct kvm_profile *profile;
+	bool report_known;
+	bool ignore[NR_VIOLATION_KINDS];
+	struct run_limits limits;
+};
+
+void fuzz_parse_env(const char *target, const char *default_kernel, struct run_limits limits,
+		    struct fuzz_env *env);
+
 #define FUZZ_MAX_EXITS		64
 #define FUZZ_MAX_PASSES		256
 struct run_limits fuzz_parse_limits(const char *target, struct run_limits defaults);

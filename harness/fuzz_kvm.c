@@ -47,12 +47,9 @@ enum kvm_fuzz_mmu { KF_MMU_SHADOW, KF_MMU_TDP, KF_MMU_SCENARIO };
 struct kvm_fuzz {
 	struct model_backend *mb;
 	struct kvm_backend *kb;
-	const struct kvm_profile *profile;
-	struct run_limits limits;
+	struct fuzz_env env;	/* FRAGFUZZ_KERNEL, _REPORT_KNOWN, _IGNORE, limits */
 	enum kvm_fuzz_mmu mmu;
 	bool traced;
-	bool report_known;
-	bool ignore[NR_VIOLATION_KINDS];	/* FRAGFUZZ_IGNORE */
 	unsigned int setup_errors;	/* kvm set-up failures other than -EOPNOTSUPP */
 	struct scenario s;
 	struct run_result model, kernel;
@@ -66,9 +63,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *kernel = getenv("FRAGFUZZ_KERNEL");
 	const char *mmu = getenv("FRAGFUZZ_MMU");
-	const char *known = getenv("FRAGFUZZ_REPORT_KNOWN");
 	struct kvm_fuzz *f;
 	char why[256];
 
@@ -79,11 +74,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		abort();
-	f->profile = kvm_profile_find(kernel ? kernel : KVM_BACKEND_HOST_PROFILE);
-	if (!f->profile) {
-		fprintf(stderr, "fragfuzz_kvm: unknown FRAGFUZZ_KERNEL '%s'\n", kernel);
-		exit(2);
-	}
+	fuzz_parse_env("fragfuzz_kvm", KVM_BACKEND_HOST_PROFILE, (struct run_limits){
+		.max_exits = FUZZ_MAX_EXITS, .max_passes = KF_MAX_PASSES, .max_ns = KF_MAX_NS,
+	}, &f->env);
 	if (!mmu || !strcmp(mmu, "shadow")) {
 		f->mmu = KF_MMU_SHADOW;
 	} else if (!strcmp(mmu, "tdp")) {
@@ -94,24 +87,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fragfuzz_kvm: FRAGFUZZ_MMU must be shadow, tdp or scenario\n");
 		exit(2);
 	}
-	f->report_known = known && strcmp(known, "0");
-	fuzz_parse_ignore("fragfuzz_kvm", getenv("FRAGFUZZ_IGNORE"), f->ignore);
-	f->limits = fuzz_parse_limits("fragfuzz_kvm", (struct run_limits){
-		.max_exits = FUZZ_MAX_EXITS, .max_passes = KF_MAX_PASSES,
-		.max_ns = KF_MAX_NS,
-	});
 	f->mb = model_backend_create();
 	if (!f->mb) {
 		fprintf(stderr, "fragfuzz_kvm: cannot create the model backend\n");
 		exit(2);
 	}
-	model_backend_set_limits(f->mb, f->limits);
+	model_backend_set_limits(f->mb, f->env.limits);
 	f->kb = kvm_backend_create(why, sizeof(why));
 	if (!f->kb) {
 		fprintf(stderr, "fragfuzz_kvm: kvm backend: %s\n", why);
 		exit(1);
 	}
-	kvm_backend_set_limits(f->kb, f->limits);
+	kvm_backend_set_limits(f->kb, f->env.limits);
 	f->traced = kvm_backend_traced(f->kb);
 	kf = f;
 	return 0;
@@ -121,16 +108,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 {
 	fprintf(stderr, "==fragfuzz== VIOLATION %s%s (kvm, model kernel %s%s): %s\n",
-		violation_name(v->kind), v->known ? " (known)" : "", f->profile->name,
+		violation_name(v->kind), v->known ? " (known)" : "", f->env.profile->name,
 		f->traced ? "" : ", traces not compared: no tracefs", v->detail);
 	fprintf(stderr, "==fragfuzz== limits: --max-exits %u --max-passes %u\n",
-		f->limits.max_exits, f->limits.max_passes);
+		f->env.limits.max_exits, f->env.limits.max_passes);
 	fprintf(stderr, "==fragfuzz== scenario:\n");
 	scenario_format_text(&f->s, stderr);
 	fprintf(stderr, "==fragfuzz== kvm result:\n");
-	report_text(stderr, "input [kvm]", f->profile, &f->kernel, &f->kernel_vl);
+	report_text(stderr, "input [kvm]", f->env.profile, &f->kernel, &f->kernel_vl);
 	fprintf(stderr, "==fragfuzz== model result:\n");
-	report_text(stderr, "input [model]", f->profile, &f->model, &f->model_vl);
+	report_text(stderr, "input [model]", f->env.profile, &f->model, &f->model_vl);
 	fflush(stderr);
 	/* no tracefs instance is left behind by the abort */
 	kvm_backend_destroy(f->kb);
@@ -166,7 +153,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	 * where the layout has none): the kernel ran another guest than the
 	 * scenario, so neither the oracle nor the comparison applies.
 	 */
-	if (model_backend_run(f->mb, &f->s, f->profile, &f->model) ||
+	if (model_backend_run(f->mb, &f->s, f->env.profile, &f->model) ||
 	    fidelity_skip_reason(&f->s, &f->model, &f->kernel))
 		return 0;
 
@@ -179,14 +166,14 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (f->model.outcome != OUTCOME_BUDGET ||
 	    (f->kernel.outcome == OUTCOME_BUDGET && f->kernel.nr_exits <= f->model.nr_exits &&
 	     f->kernel.trace.nr <= f->model.trace.nr))
-		oracle_check(&f->s, f->profile, &f->kernel, &f->model.accesses, &f->kernel_vl);
-	fidelity_check(f->profile, &f->s, &f->model, &f->kernel, f->traced, &f->kernel_vl);
+		oracle_check(&f->s, f->env.profile, &f->kernel, &f->model.accesses, &f->kernel_vl);
+	fidelity_check(f->env.profile, &f->s, &f->model, &f->kernel, f->traced, &f->kernel_vl);
 	for (i = 0; i < f->kernel_vl.nr; i++) {
 		const struct violation *v = &f->kernel_vl.v[i];
 
-		if ((!v->known || f->report_known) && !f->ignore[v->kind]) {
+		if ((!v->known || f->env.report_known) && !f->env.ignore[v->kind]) {
 			/* the model's own verdict, for the report only */
-			oracle_check(&f->s, f->profile, &f->model, &f->model.accesses,
+			oracle_check(&f->s, f->env.profile, &f->model, &f->model.accesses,
 				     &f->model_vl);
 			kf_report(f, v);
 		}

@@ -29,11 +29,8 @@
 
 struct fuzz_ctx {
 	struct model_backend *mb;
-	const struct kvm_profile *profile;
-	struct run_limits limits;
+	struct fuzz_env env;	/* FRAGFUZZ_KERNEL, _REPORT_KNOWN, _IGNORE, limits */
 	int mmu_override;	/* -1 none, 0 shadow, 1 tdp */
-	bool report_known;
-	bool ignore[NR_VIOLATION_KINDS];
 	struct scenario s;
 	struct run_result r;
 	struct violation_list vl;
@@ -46,30 +43,21 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *kernel = getenv("FRAGFUZZ_KERNEL");
 	const char *mmu = getenv("FRAGFUZZ_MMU");
-	const char *known = getenv("FRAGFUZZ_REPORT_KNOWN");
 	struct fuzz_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	if (!ctx)
 		abort();
-	ctx->profile = kvm_profile_find(kernel ? kernel : "7.1");
-	if (!ctx->profile) {
-		fprintf(stderr, "fragfuzz_model: unknown FRAGFUZZ_KERNEL '%s'\n", kernel);
-		exit(2);
-	}
-	ctx->mmu_override = !mmu ? -1 : !strcmp(mmu, "tdp") ? 1 : 0;
-	ctx->report_known = known && strcmp(known, "0");
-	fuzz_parse_ignore("fragfuzz_model", getenv("FRAGFUZZ_IGNORE"), ctx->ignore);
-	ctx->limits = fuzz_parse_limits("fragfuzz_model", (struct run_limits){
+	fuzz_parse_env("fragfuzz_model", "7.1", (struct run_limits){
 		.max_exits = FUZZ_MAX_EXITS, .max_passes = FUZZ_MAX_PASSES,
-	});
+	}, &ctx->env);
+	ctx->mmu_override = !mmu ? -1 : !strcmp(mmu, "tdp") ? 1 : 0;
 	ctx->mb = model_backend_create();
 	if (!ctx->mb) {
 		fprintf(stderr, "fragfuzz_model: cannot create the model backend\n");
 		exit(2);
 	}
-	model_backend_set_limits(ctx->mb, ctx->limits);
+	model_backend_set_limits(ctx->mb, ctx->env.limits);
 	fuzz_ctx = ctx;
 	return 0;
 }
@@ -84,18 +72,18 @@ static void fuzz_report(struct fuzz_ctx *ctx, enum violation_kind kind)
 	unsigned int i;
 
 	ctx->vl = (struct violation_list){ .terse = false };
-	oracle_check(&ctx->s, ctx->profile, &ctx->r, &ctx->r.accesses, &ctx->vl);
+	oracle_check(&ctx->s, ctx->env.profile, &ctx->r, &ctx->r.accesses, &ctx->vl);
 	for (i = 0; i < ctx->vl.nr && !v; i++)
 		if (ctx->vl.v[i].kind == kind)
 			v = &ctx->vl.v[i];
 	fprintf(stderr, "==fragfuzz== VIOLATION %s%s (kernel %s): %s\n", violation_name(kind),
-		v && v->known ? " (known)" : "", ctx->profile->name, v ? v->detail : "?");
+		v && v->known ? " (known)" : "", ctx->env.profile->name, v ? v->detail : "?");
 	fprintf(stderr, "==fragfuzz== limits: --max-exits %u --max-passes %u\n",
-		ctx->limits.max_exits, ctx->limits.max_passes);
+		ctx->env.limits.max_exits, ctx->env.limits.max_passes);
 	fprintf(stderr, "==fragfuzz== scenario:\n");
 	scenario_format_text(&ctx->s, stderr);
 	fprintf(stderr, "==fragfuzz== result:\n");
-	report_text(stderr, "input", ctx->profile, &ctx->r, &ctx->vl);
+	report_text(stderr, "input", ctx->env.profile, &ctx->r, &ctx->vl);
 	fflush(stderr);
 	fuzz_violation_site(kind);
 }
@@ -112,13 +100,13 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (ctx->mmu_override)
 			ctx->s.ctl |= SCN_CTL_TDP;
 	}
-	if (model_backend_run(ctx->mb, &ctx->s, ctx->profile, &ctx->r))
+	if (model_backend_run(ctx->mb, &ctx->s, ctx->env.profile, &ctx->r))
 		return 0;
 	ctx->vl.nr = ctx->vl.nr_unknown = 0;
 	ctx->vl.terse = true;
-	oracle_check(&ctx->s, ctx->profile, &ctx->r, &ctx->r.accesses, &ctx->vl);
+	oracle_check(&ctx->s, ctx->env.profile, &ctx->r, &ctx->r.accesses, &ctx->vl);
 	for (i = 0; i < ctx->vl.nr; i++)
-		if ((!ctx->vl.v[i].known || ctx->report_known) && !ctx->ignore[ctx->vl.v[i].kind])
+		if ((!ctx->vl.v[i].known || ctx->env.report_known) && !ctx->env.ignore[ctx->vl.v[i].kind])
 			fuzz_report(ctx, ctx->vl.v[i].kind);
 	return 0;
 }
