@@ -1567,21 +1567,31 @@ static const struct sync_row sync_rows[] = {
 	  0xddccbbaa },
 };
 
+/* @text (a scenario) on a fresh model backend with @profile: 0 or -1. */
+static int run_text(const char *text, const char *profile, struct run_result *r,
+		    char *err, size_t n)
+{
+	struct model_backend *mb = model_backend_create();
+	struct scenario s;
+	int rc;
+
+	if (!mb)
+		return -1;
+	rc = scenario_parse_text(&s, text, err, n);
+	if (!rc)
+		rc = model_backend_run(mb, &s, kvm_profile_find(profile), r);
+	model_backend_destroy(mb);
+	return rc ? -1 : 0;
+}
+
 static void sync_run(struct test_ctx *t, const struct pcase *c)
 {
 	const struct sync_row *row = c->row;
 	static struct run_result r;
-	struct model_backend *mb = model_backend_create();
-	struct scenario s;
-	char err[128];
-	int rc;
+	char err[128] = "";
 
-	TEST_ASSERT(mb, "no model backend");
-	rc = scenario_parse_text(&s, row->scenario, err, sizeof(err));
-	if (!rc)
-		rc = model_backend_run(mb, &s, kvm_profile_find(c->profile), &r);
-	model_backend_destroy(mb);
-	TEST_ASSERT(!rc, "scenario or run failed: %s", err);
+	TEST_ASSERT(!run_text(row->scenario, c->profile, &r, err, sizeof(err)),
+		    "scenario or run failed: %s", err);
 	if (row->vector < 0) {
 		TEST_ASSERT_EQ(r.outcome, OUTCOME_RETIRED, "outcome");
 	} else {
@@ -1664,17 +1674,10 @@ static void host_entry(struct test_ctx *t, const void *arg)
 	const struct pcase *c = arg;
 	const struct host_row *row = c->row;
 	static struct run_result r;
-	struct model_backend *mb = model_backend_create();
-	struct scenario s;
 	char err[128] = "";
-	int rc;
 
-	TEST_ASSERT(mb, "no model backend");
-	rc = scenario_parse_text(&s, row->scenario, err, sizeof(err));
-	if (!rc)
-		rc = model_backend_run(mb, &s, kvm_profile_find(c->profile), &r);
-	model_backend_destroy(mb);
-	TEST_ASSERT(!rc, "scenario or run failed: %s", err);
+	TEST_ASSERT(!run_text(row->scenario, c->profile, &r, err, sizeof(err)),
+		    "scenario or run failed: %s", err);
 	if (row->vector == HOST_FAIL) {
 		TEST_ASSERT_EQ(r.outcome, OUTCOME_EMULATION_FAILURE, "outcome");
 	} else if (row->vector == HOST_RETIRED) {
