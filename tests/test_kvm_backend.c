@@ -348,10 +348,16 @@ TEST(kvm_backend_prot32_paging_page_fault)
 /*
  * One backend, two linear pages mapped to the same two RAM frames case
  * after case, swapped each time (the frames keep their memslots, so only
- * the page tables change): every read returns the bytes of the frame its
- * own case maps.  At CPL 0 KVM's emulator walks the guest tables itself;
- * 64-bit CPL 3 code runs natively on kvm_pvm and reads RAM through the
- * shadow page tables, which is where a stale translation would show.
+ * the page tables change), and every fourth case the first page on an MMIO
+ * frame instead: every read returns the bytes of the frame its own case
+ * maps, or exits at its own GPA.  At CPL 0 KVM's emulator walks the guest
+ * tables itself (and caches the linear page of an MMIO access); 64-bit
+ * CPL 3 code runs natively on kvm_pvm and reads RAM through the shadow
+ * page tables, which is where a stale translation would show.  Enough
+ * cases that the page-table pool starts again several times, at its full
+ * size and with 8 pages, where it starts again at nearly every case (the
+ * pages of one case's tables are then the last case's: with no fresh pool
+ * memslot in between, CPL 3 reads the old frame).
  */
 TEST(kvm_backend_remapped_page_is_never_stale)
 {
@@ -363,43 +369,63 @@ TEST(kvm_backend_remapped_page_is_never_stale)
 	};
 	static struct run_result r;
 	struct kvm_backend *kb;
-	char text[256], err[200], msg[256] = "";
+	char text[320], err[200], msg[256] = "";
 	unsigned int m, i, j;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	kb = kvm_backend_create(err, sizeof(err));
 	TEST_ASSERT(kb, "kvm backend: %s", err);
-	for (m = 0; m < ARRAY_SIZE(modes) && !msg[0]; m++) {
-		for (i = 0; i < 8 && !msg[0]; i++) {
+	for (m = 0; m < 2 * ARRAY_SIZE(modes) && !msg[0]; m++) {
+		if (m == ARRAY_SIZE(modes))
+			kvm_backend_set_pool_pages(kb, 8);
+		for (i = 0; i < 160 && !msg[0]; i++) {
 			u64 a = i & 1 ? 0x20000 : 0x10000, b = 0x30000 - a, want = 0;
+			bool mmio = i % 4 == 3;
 			struct scenario s;
 			int ret;
 
+			if (mmio)
+				a = 0x50000;
+			/* a third page elsewhere: table sets of other sizes and shapes */
 			snprintf(text, sizeof(text), "mode %s\ncpl %u\ninsn 8b 07\n"
-				 "reg rdi 0x40000100\nmap 0x40000000 0x%llx ram user\n"
-				 "map 0x40001000 0x%llx ram user\n", modes[m].mode, modes[m].cpl,
-				 (unsigned long long)a, (unsigned long long)b);
+				 "reg rdi 0x40000100\nmap 0x40000000 0x%llx %s user\n"
+				 "map 0x40001000 0x%llx ram user\nmap 0x%llx 0x60000 ram\n",
+				 modes[m % ARRAY_SIZE(modes)].mode, modes[m % ARRAY_SIZE(modes)].cpl, (unsigned long long)a,
+				 mmio ? "mmio" : "ram", (unsigned long long)b,
+				 0x50000000ULL + 0x10000000ULL * (i % 7) + 0x200000ULL * (i % 3));
 			if (scenario_parse_text(&s, text, err, sizeof(err))) {
 				snprintf(msg, sizeof(msg), "scenario: %s", err);
 				break;
 			}
 			ret = kvm_backend_run(kb, &s, &r);
 			if (ret) {
-				snprintf(msg, sizeof(msg), "%s CPL %u case %u: %s (%s)", modes[m].mode,
-					 modes[m].cpl, i, strerror(-ret), kvm_backend_why(kb));
+				snprintf(msg, sizeof(msg), "%s CPL %u case %u: %s (%s)", modes[m % ARRAY_SIZE(modes)].mode,
+					 modes[m % ARRAY_SIZE(modes)].cpl, i, strerror(-ret), kvm_backend_why(kb));
 				break;
+			}
+			if (mmio) {
+				check_exit(&r, 0, false, a + 0x100, 4, NULL, msg, sizeof(msg));
+				if (!msg[0] && (r.outcome != OUTCOME_RETIRED || r.nr_exits != 1))
+					snprintf(msg, sizeof(msg), "%s CPL %u case %u: %s after %u "
+						 "exits, wanted retired after one", modes[m % ARRAY_SIZE(modes)].mode,
+						 modes[m % ARRAY_SIZE(modes)].cpl, i, run_outcome_name(r.outcome),
+						 r.nr_exits);
+				continue;
 			}
 			for (j = 0; j < 4; j++)
 				want |= (u64)ram_pattern_byte(a + 0x100 + j) << (8 * j);
 			if (r.outcome != OUTCOME_RETIRED || r.regs[VCPU_REGS_RAX] != want)
 				snprintf(msg, sizeof(msg), "%s CPL %u case %u: %s, rax 0x%llx, wanted "
-					 "retired with 0x%llx (frame 0x%llx)", modes[m].mode,
-					 modes[m].cpl, i,
+					 "retired with 0x%llx (frame 0x%llx)", modes[m % ARRAY_SIZE(modes)].mode,
+					 modes[m % ARRAY_SIZE(modes)].cpl, i,
 					 run_outcome_name(r.outcome),
 					 (unsigned long long)r.regs[VCPU_REGS_RAX],
 					 (unsigned long long)want, (unsigned long long)a);
 		}
 	}
+	TEST_ASSERT(msg[0] || kvm_backend_pool_restarts(kb) >= 2,
+		    "Wanted the page-table pool started again at least twice, got %lu times",
+		    kvm_backend_pool_restarts(kb));
 	kvm_backend_destroy(kb);
 	TEST_ASSERT(!msg[0], "%s", msg);
 }

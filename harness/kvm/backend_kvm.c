@@ -6,12 +6,12 @@
  * case can change is set again:
  *
  *  - the frame memslots: kept when the next case has the same frame at the
- *    same GPA, else deleted and created.  At least one memslot is deleted
- *    per case (the page-table pool's, when no frame slot went away): that
- *    zaps the shadow MMU, flushes the TLBs and bumps the memslot
- *    generation, so no shadow page, cached MMIO translation or TLB entry
- *    survives from one case into the next;
- *  - the harness pages, the page tables and the code bytes (host writes);
+ *    same GPA, else deleted and created (KVM then drops what it cached of
+ *    the old ones: shadow pages, MMIO translations);
+ *  - the page tables: written to pool pages no case has used since the
+ *    pool's memslot was last made (setup_paging()), so the shadow MMU,
+ *    which does not see the host's writes, has nothing of them cached;
+ *  - the harness pages and the code bytes (host writes);
  *  - GPRs, segment/control registers and pending events, through
  *    KVM_CAP_SYNC_REGS where KVM has it (else by ioctl);
  *  - FPU/SSE, debug registers, XCR0 and a few MSRs, only after a case whose
@@ -79,7 +79,8 @@
  *   0x605000  TSS
  *   0x606000  kvm_devices.c's scratch page
  *   0x607000  exception stack (long mode: IST1 of every gate), top 0x610000
- *   0x800000  page-table pool (SCN_PT_POOL_GPA, modes with paging)
+ *   0x800000  page-table pool (SCN_PT_POOL_GPA, modes with paging), to
+ *             the end of the reserved region
  *
  * With paging (long64, and prot32-paging, which runs in compatibility
  * mode: see backend_kvm.h) 0x602000-0x60ffff are identity-mapped
@@ -174,7 +175,8 @@
 #define KB_SLOT_HARNESS		0
 #define KB_SLOT_PT_POOL		1
 #define KB_SLOT_FRAME0		2
-#define KB_PT_POOL_SIZE		(SCN_PT_POOL_PAGES * PAGE_SIZE)
+#define KB_PT_POOL_SIZE		(SCN_RESERVED_END - SCN_PT_POOL_GPA)
+#define KB_PT_POOL_PAGES	(KB_PT_POOL_SIZE / PAGE_SIZE)
 #define KB_SYNC_ALL		(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
 #define KB_MAX_MSRS		16
 /* the sentinel: out 0xe6, al */
@@ -232,6 +234,7 @@ struct kb_vm {
 	u64 frame_gpa[SCN_MAX_MAPS];	/* frame memslot i: its GPA ... */
 	bool frame_ro[SCN_MAX_MAPS];	/* ... read-only (ROM) ... */
 	bool frame_used[SCN_MAX_MAPS];	/* ... installed in the VM */
+	unsigned long pool_gen;		/* kvm_backend.pool_gen at its pool slot's making */
 };
 
 struct kvm_backend {
@@ -277,6 +280,14 @@ struct kvm_backend {
 	u8 *resv;			/* host view of the reserved region */
 	u8 *frames;			/* SCN_MAX_MAPS RAM/ROM frames, one per slot */
 	struct pt_builder pt;
+	/*
+	 * The page-table pool: pages from pool_next on have not been used
+	 * since the pool was last started again; pool_gen counts the starts
+	 * (setup_paging()).
+	 */
+	unsigned int pool_next;
+	unsigned long pool_gen;
+	unsigned int pool_pages;	/* kvm_backend_set_pool_pages() */
 
 	/* the per-case timer, directed at timer_tid */
 	bool has_timer;
@@ -658,6 +669,7 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->dec = calloc(1, sizeof(*kb->dec));
 	harness_gdt(&kb->gdt);
 	kb->limits = RUN_LIMITS_DEFAULT;
+	kb->pool_pages = KB_PT_POOL_PAGES;
 	if (kb_vm_alloc(kb, &kb->vm) || kb_vm_alloc(kb, &kb->spare) || !kb->dec) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -767,8 +779,24 @@ static int del_slot(struct kvm_backend *kb, u32 slot)
 
 static int set_pool_slot(struct kvm_backend *kb)
 {
+	kb->vm.pool_gen = kb->pool_gen;
 	return set_slot(kb, KB_SLOT_PT_POOL, SCN_PT_POOL_GPA, KB_PT_POOL_SIZE,
 			resv_ptr(kb, SCN_PT_POOL_GPA), false);
+}
+
+/*
+ * The pool was started again since this VM's pool slot was made: its
+ * shadow MMU may hold shadow pages of the tables that were on those pages
+ * before.  Deleting the slot drops them all; then it is made again.
+ */
+static int refresh_pool_slot(struct kvm_backend *kb)
+{
+	int r;
+
+	if (kb->vm.pool_gen == kb->pool_gen)
+		return 0;
+	r = del_slot(kb, KB_SLOT_PT_POOL);
+	return r ? r : set_pool_slot(kb);
 }
 
 /*
@@ -898,15 +926,12 @@ static void fill_ram_frame(u8 *page, u64 gpa)
 /*
  * One memslot per distinct RAM/ROM frame (the first map of a GPA says
  * which); MMIO frames get none.  Slots the case shares with the last one
- * stay, the others are deleted or created; every frame is refilled.  Then
- * at least one slot has been deleted in this case (see the top of the
- * file): if no frame slot was, the page-table pool's is deleted and made
- * again.
+ * stay, the others are deleted or created; every frame is refilled.
  */
 static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsigned int nr)
 {
 	u64 gpa[SCN_MAX_MAPS];
-	bool ro[SCN_MAX_MAPS], placed[SCN_MAX_MAPS] = { false }, zapped = false;
+	bool ro[SCN_MAX_MAPS], placed[SCN_MAX_MAPS] = { false };
 	unsigned int i, j, n = 0;
 	int r;
 
@@ -937,7 +962,6 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 		if (r)
 			return r;
 		kb->vm.frame_used[i] = false;
-		zapped = true;
 	}
 	/* new frames into free slots */
 	for (j = 0; j < n; j++) {
@@ -956,10 +980,7 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 		kb->vm.frame_ro[i] = ro[j];
 		kb->vm.frame_used[i] = true;
 	}
-	if (zapped)
-		return 0;
-	r = del_slot(kb, KB_SLOT_PT_POOL);
-	return r ? r : set_pool_slot(kb);
+	return 0;
 }
 
 /*
@@ -1149,27 +1170,53 @@ static bool gva_mapped(const struct scn_map *maps, unsigned int nr, u64 gva)
 }
 
 /*
- * Page tables in the pool, built afresh per case: the scenario's maps,
- * the code pages at the pages of the instruction and the next one, the
- * harness pages identity-mapped as supervisor pages.  prot32-paging gets
- * 4-level tables (compatibility mode, see kb_long_mode()) with the same
- * 32-bit mappings and no NX bits, as the model's 2-level tables have none.
+ * Page tables, built afresh per case: the scenario's maps, the code pages
+ * at the pages of the instruction and the next one, the harness pages
+ * identity-mapped as supervisor pages.  prot32-paging gets 4-level tables
+ * (compatibility mode, see kb_long_mode()) with the same 32-bit mappings
+ * and no NX bits, as the model's 2-level tables have none.
  *
- * No translation from an earlier case survives into this one: the host
- * writes the tables, which shadow paging does not see, but every case
- * deletes a memslot before it runs (setup_frames()), and that zaps every
- * shadow page KVM built from the old tables.
+ * No translation from an earlier case survives into this one.  The host
+ * writes the tables, which shadow paging does not see (spec
+ * kvm-on-these-machines.md, "Stale translations"), so every case gets
+ * pool pages no earlier case used: the pool is handed out from
+ * pool_next on.  When it runs out it starts again at its first page, and
+ * every VM deletes and makes its pool slot before its next case
+ * (refresh_pool_slot()), which drops every shadow page of the old tables.
+ * That is one memslot change per few dozen cases with paging, where
+ * deleting one per case cost more than the rest of the case.
  */
+static int build_tables(struct kvm_backend *kb, const struct scenario *s,
+			const struct scn_map *maps, unsigned int nr, u64 la);
+
 static int setup_paging(struct kvm_backend *kb, const struct scenario *s,
+			const struct scn_map *maps, unsigned int nr, u64 la)
+{
+	int r;
+
+	if (!scenario_paging(s))
+		return pt_init(&kb->pt, PT_NONE, NULL, 0, 0);
+	r = build_tables(kb, s, maps, nr, la);
+	if (r == -ENOSPC && kb->pool_next) {
+		kb->pool_next = 0;
+		kb->pool_gen++;
+		r = build_tables(kb, s, maps, nr, la);
+	}
+	if (!r)
+		kb->pool_next += kb->pt.used;
+	return r;
+}
+
+static int build_tables(struct kvm_backend *kb, const struct scenario *s,
 			const struct scn_map *maps, unsigned int nr, u64 la)
 {
 	u64 page = la & PAGE_MASK, gva;
 	unsigned int i;
 	int r;
 
-	r = pt_init(&kb->pt, scenario_paging(s) ? PT_4LEVEL : PT_NONE,
-		    resv_ptr(kb, SCN_PT_POOL_GPA), SCN_PT_POOL_GPA, SCN_PT_POOL_PAGES);
-	if (r || !scenario_paging(s))
+	r = pt_init(&kb->pt, PT_4LEVEL, resv_ptr(kb, SCN_PT_POOL_GPA) + kb->pool_next * PAGE_SIZE,
+		    SCN_PT_POOL_GPA + kb->pool_next * PAGE_SIZE, kb->pool_pages - kb->pool_next);
+	if (r)
 		return r;
 	for (i = 0; i < nr; i++) {
 		struct scn_map m = maps[i];
@@ -2111,6 +2158,8 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	else if (kb->vm.dirty)
 		ret = restore_extended(kb);
 	if (!ret)
+		ret = refresh_pool_slot(kb);
+	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
 		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr);	/* devices: */
@@ -2169,6 +2218,17 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb)
 {
 	return kb->vm_creates;
+}
+
+unsigned long kvm_backend_pool_restarts(const struct kvm_backend *kb)
+{
+	return kb->pool_gen;
+}
+
+void kvm_backend_set_pool_pages(struct kvm_backend *kb, unsigned int pages)
+{
+	kb->pool_pages = clamp_t(unsigned int, pages, 1, KB_PT_POOL_PAGES);
+	kb->pool_next = kb->pool_pages;	/* the next case starts it again */
 }
 
 const struct kvm_devices_log *kvm_backend_devices_log(const struct kvm_backend *kb)

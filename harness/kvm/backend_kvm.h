@@ -134,6 +134,14 @@ const char *kvm_backend_why(const struct kvm_backend *kb);
  * in backend_kvm.c).
  */
 unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb);
+/*
+ * Times the page-table pool was started again (see setup_paging() in
+ * backend_kvm.c), and its size in pages: all of the reserved region from
+ * SCN_PT_POOL_GPA on unless set smaller (tests: a small pool starts again
+ * at nearly every case with paging).
+ */
+unsigned long kvm_backend_pool_restarts(const struct kvm_backend *kb);
+void kvm_backend_set_pool_pages(struct kvm_backend *kb, unsigned int pages);
 
 /* The coalesced ring entries and ioeventfd signals of the last case. */
 struct kvm_devices_log;
