@@ -1023,9 +1023,15 @@ TEST(kvm_backend_unclean_case_does_not_poison_the_next)
 		{ "budget-read", "mode long64\ninsn f3 a5\nreg rcx 0x60\nreg rsi 0x40000ffe\n"
 		  "reg rdi 0x40003000\nmap 0x40000000 0x1000 mmio\n"
 		  "map 0x40001000 0x2000 mmio\nmap 0x40003000 0x3000 ram\n", false, false },
+		/* RCX made 1 before settling: the pass in flight is the last */
 		{ "budget-long-read", "mode long64\ninsn f3 a5\nreg rcx 0x800\n"
 		  "reg rsi 0x40000ffe\nreg rdi 0x40003000\nmap 0x40000000 0x1000 mmio\n"
-		  "map 0x40001000 0x2000 mmio\nmap 0x40003000 0x3000 ram\n", true, false },
+		  "map 0x40001000 0x2000 mmio\nmap 0x40003000 0x3000 ram\n", false, false },
+		{ "budget-long-ins", "mode long64\ninsn f3 6c\nreg rcx 0xffffffff\n"
+		  "reg rdx 0x80\nreg rdi 0x40000ffe\nmap 0x40000000 0x1000 mmio\n", false, false },
+		{ "budget-long-stos", "mode prot32\ninsn f3 ab\nreg rcx 0xffffffff\n"
+		  "reg rdi 0x40000ffe\nmap 0x40000000 0x40000000 mmio\n"
+		  "map 0x40001000 0x40001000 mmio\n", false, false },
 		{ "time", "mode long64\ninsn eb fe\n", false, false },
 		/* with the irqchip: single-stepped, retired (a halted vCPU would block) */
 		{ "hlt", "mode long64\ninsn f4\n", false, true },

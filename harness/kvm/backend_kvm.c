@@ -17,6 +17,14 @@
  *  - FPU/SSE, debug registers, XCR0 and a few MSRs, only after a case whose
  *    instruction could have changed them (see case_dirties()).
  *
+ * The VMs: a VM's irqchip cannot be switched off, and a case with
+ * ioeventfd or coalesced frames registers devices on KVM's MMIO bus, after
+ * which the VM's next memslot change waits 3-10 ms (kvm_devices.h).  So
+ * cases run in one of four VMs, by their class (vm_class()): irqchip or
+ * not, registrations or not.  The VMs are kept side by side, each with its
+ * own memslots; all map the same host memory, which every case writes
+ * afresh for the VM it runs in.
+ *
  * The guest gets the bytes of the first instruction only (code_length()),
  * as the model runs one instruction, and stops right after it:
  *
@@ -206,6 +214,11 @@ static const u32 kb_msr_list[] = {
  */
 #define KB_TIMER_SIGNAL		(SIGRTMAX - 3)
 
+/* The VM classes (vm_class()): bits, so KB_NR_VM_CLASSES VMs at most. */
+#define KB_VM_IRQCHIP		BIT(0)	/* with the in-kernel irqchip */
+#define KB_VM_REGISTRATIONS	BIT(1)	/* ioeventfds and coalesced zones */
+#define KB_NR_VM_CLASSES	4
+
 /* One VM with its vCPU, and what the backend knows of it. */
 struct kb_vm {
 	int vm_fd;			/* < 0: none yet, or dropped */
@@ -253,13 +266,13 @@ struct kvm_backend {
 
 	unsigned long vm_creates;
 	/*
-	 * The VM in use, and the other one: a VM's irqchip cannot be
-	 * switched off, so cases with the irqchip and without it run in two
-	 * VMs, kept side by side (a new VM costs 0.3 ms and a stall of the
-	 * next memslot change).  Both map the same host memory, which every
-	 * case writes afresh for the VM it runs in.
+	 * The VM in use, of class vm_class; idle[c] is the VM of class c
+	 * while another class is in use (see the top of the file).  A VM
+	 * moves between the two by value (vm_switch()).
 	 */
-	struct kb_vm vm, spare;
+	struct kb_vm vm;
+	unsigned int vm_class;
+	struct kb_vm idle[KB_NR_VM_CLASSES];
 
 	/*
 	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
@@ -608,15 +621,24 @@ static int kb_vm_alloc(struct kvm_backend *kb, struct kb_vm *v)
 	return !v->msrs0 || (kb->has_xsave && !v->xsave0) || !v->dev ? -ENOMEM : 0;
 }
 
-/* Its VM gone, and its memory. */
-static void kb_vm_free(struct kvm_backend *kb, struct kb_vm *v)
+/* Make the VM of class @cls the one in use. */
+static void vm_switch(struct kvm_backend *kb, unsigned int cls)
 {
-	struct kb_vm t = kb->vm;
+	if (cls == kb->vm_class)
+		return;
+	kb->idle[kb->vm_class] = kb->vm;
+	kb->vm = kb->idle[cls];
+	kb->vm_class = cls;
+}
 
-	kb->vm = *v;
+/* Its VM gone, and its memory. */
+static void kb_vm_free(struct kvm_backend *kb, unsigned int cls)
+{
+	struct kb_vm *v = &kb->idle[cls];
+
+	vm_switch(kb, cls);
 	vm_destroy(kb);
 	*v = kb->vm;
-	kb->vm = t;
 	kvm_devices_destroy(v->dev);
 	free(v->xsave0);
 	free(v->msrs0);
@@ -636,8 +658,11 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 		return NULL;
 	}
 	kb->trace_fd = -1;
-	kb->vm.vm_fd = kb->vm.vcpu_fd = kb->spare.vm_fd = kb->spare.vcpu_fd = -1;
-	kb->vm.run = kb->spare.run = MAP_FAILED;
+	for (n = 0; n < KB_NR_VM_CLASSES; n++) {
+		kb->idle[n].vm_fd = kb->idle[n].vcpu_fd = -1;
+		kb->idle[n].run = MAP_FAILED;
+	}
+	kb->vm = kb->idle[0];
 	kb->resv = MAP_FAILED;
 	kb->frames = MAP_FAILED;
 	kb->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -670,7 +695,14 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	harness_gdt(&kb->gdt);
 	kb->limits = RUN_LIMITS_DEFAULT;
 	kb->pool_pages = KB_PT_POOL_PAGES;
-	if (kb_vm_alloc(kb, &kb->vm) || kb_vm_alloc(kb, &kb->spare) || !kb->dec) {
+	for (n = 0; n < KB_NR_VM_CLASSES; n++) {
+		if (kb_vm_alloc(kb, &kb->idle[n])) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	kb->vm = kb->idle[0];
+	if (!kb->dec) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -711,10 +743,12 @@ fail:
 
 void kvm_backend_destroy(struct kvm_backend *kb)
 {
+	unsigned int i;
+
 	if (!kb)
 		return;
-	kb_vm_free(kb, &kb->vm);
-	kb_vm_free(kb, &kb->spare);
+	for (i = 0; i < KB_NR_VM_CLASSES; i++)
+		kb_vm_free(kb, i);
 	trace_stop(kb);
 	if (kb->has_timer)
 		timer_delete(kb->timer);
@@ -884,7 +918,8 @@ static int vm_create(struct kvm_backend *kb)
 		if (ioctl(kb->vm.vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 			return -errno;
 	}
-	r = kvm_devices_vm_init(kb->vm.dev, kb->vm.vm_fd);	/* devices: irqchip */
+	/* devices: irqchip */
+	r = kvm_devices_vm_init(kb->vm.dev, kb->vm.vm_fd, kb->vm_class & KB_VM_IRQCHIP);
 	if (r)
 		return r;
 	/*
@@ -1628,6 +1663,22 @@ static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s, u64 
 	return !insn_is_pio(s) || (after != la && after != end);
 }
 
+/* RCX 1, for vcpu_settle(); -errno */
+static int last_pass(struct kvm_backend *kb)
+{
+	struct kvm_regs regs;
+
+	if (kb->sync_regs) {
+		kb->vm.run->s.regs.regs.rcx = 1;
+		kb->vm.run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+		return 0;
+	}
+	if (ioctl(kb->vm.vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return -errno;
+	regs.rcx = 1;
+	return ioctl(kb->vm.vcpu_fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+}
+
 /*
  * After a case that did not end cleanly (exit budget, time limit,
  * emulation failure, shutdown, step budget): finish whatever exchange KVM
@@ -1638,11 +1689,15 @@ static bool sentinel_exit(struct kvm_backend *kb, const struct scenario *s, u64 
  * of a rep string) comes back as that exit, answered with zeros, or ends
  * with the single-step exit: run again until KVM has nothing left.  Only
  * exits whose completion is an MMIO or port exchange, or that leave none,
- * are settled.  false: the vCPU did not settle within KB_SETTLE_RUNS runs
- * (the VM goes).  The results are not the case's: call it after
- * collect(), with the sync area read.
+ * are settled.  A REP string cut short by a limit would go on for RCX
+ * more passes: RCX is made 1 first, so that the pass in flight is its last
+ * (RCX 0 would end the instruction before the pending read is taken, and
+ * leave the read for the next case, spec kvm-on-these-machines.md,
+ * "Aborting a case").  false: the vCPU did not settle within
+ * KB_SETTLE_RUNS runs (the VM goes).  The results are not the case's:
+ * call it after collect(), with the sync area read.
  */
-static bool vcpu_settle(struct kvm_backend *kb)
+static bool vcpu_settle(struct kvm_backend *kb, const struct scenario *s)
 {
 	struct kvm_run *run = kb->vm.run;
 	unsigned int i;
@@ -1660,6 +1715,8 @@ static bool vcpu_settle(struct kvm_backend *kb)
 		return false;
 	}
 	run->kvm_dirty_regs = 0;
+	if (insn_has_rep(s) && last_pass(kb))
+		return false;
 	run->immediate_exit = 1;
 	for (i = 0; i < KB_SETTLE_RUNS; i++) {
 		if (ioctl(kb->vm.vcpu_fd, KVM_RUN, 0) < 0) {
@@ -2115,6 +2172,14 @@ static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
 	return true;
 }
 
+/* devices: which VM runs @s (see the top of the file) */
+static unsigned int vm_class(const struct scenario *s, const struct scn_map *maps,
+			     unsigned int nr)
+{
+	return (kvm_devices_want_irqchip(s) ? KB_VM_IRQCHIP : 0) |
+	       (kvm_devices_want_registrations(maps, nr) ? KB_VM_REGISTRATIONS : 0);
+}
+
 static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	struct scn_map maps[SCN_MAX_MAPS];
@@ -2141,15 +2206,7 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 			 strerror(-ret));
 		return ret;
 	}
-	/* devices: the other VM for another irqchip setting (always ask) */
-	if (!kvm_devices_vm_fits(kb->vm.dev, s)) {
-		struct kb_vm t = kb->vm;
-
-		kb->vm = kb->spare;
-		kb->spare = t;
-		if (!kvm_devices_vm_fits(kb->vm.dev, s))
-			vm_destroy(kb);
-	}
+	vm_switch(kb, vm_class(s, maps, nr));
 	if (kb->vm.vm_stale)
 		vm_destroy(kb);
 	ret = 0;
@@ -2188,7 +2245,7 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	/* devices: ring and eventfds into the log; device state to reset? */
 	kvm_devices_collect(kb->vm.dev, kb->traced ? &r->trace : NULL, kb->vm.dirty);
 	/* no exchange left pending: the VM serves the next case too */
-	if (kb->vm.vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb))
+	if (kb->vm.vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb, s))
 		kb->vm.vm_stale = false;
 	return 0;
 }

@@ -53,8 +53,6 @@ struct kvm_devices {
 	int ring_page;			/* KVM_CAP_COALESCED_MMIO: page offset, 0: none */
 	bool host_split_lock;		/* the host CPU detects split locks */
 
-	bool want_irqchip;		/* the next case's setting */
-
 	/* the current VM */
 	int vm_fd, vcpu_fd;
 	bool vm_irqchip;
@@ -119,7 +117,6 @@ struct kvm_devices *kvm_devices_create(int kvm_fd)
 	n = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 	kd->ring_page = n > 0 ? n : 0;
 	kd->host_split_lock = host_has_split_lock_detect();
-	kd->want_irqchip = true;
 	return kd;
 }
 
@@ -131,15 +128,25 @@ void kvm_devices_destroy(struct kvm_devices *kd)
 	free(kd);
 }
 
-static bool wants_irqchip(const struct scenario *s)
+bool kvm_devices_want_irqchip(const struct scenario *s)
 {
 	return !(s->ctl & SCN_CTL_NO_IRQCHIP);
+}
+
+bool kvm_devices_want_registrations(const struct scn_map *maps, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].kind == SCN_KIND_IOEVENTFD || maps[i].kind == SCN_KIND_COALESCED)
+			return true;
+	return false;
 }
 
 int kvm_devices_supported(const struct kvm_devices *kd, const struct scenario *s,
 			  const struct scn_map *maps, unsigned int nr, char *why, size_t whylen)
 {
-	bool irqchip = wants_irqchip(s);
+	bool irqchip = kvm_devices_want_irqchip(s);
 	unsigned int i;
 
 	if (irqchip && !kd->has_irqchip) {
@@ -179,17 +186,11 @@ int kvm_devices_supported(const struct kvm_devices *kd, const struct scenario *s
 	return 0;
 }
 
-bool kvm_devices_vm_fits(struct kvm_devices *kd, const struct scenario *s)
-{
-	kd->want_irqchip = wants_irqchip(s);
-	return kd->vm_fd < 0 || kd->vm_irqchip == kd->want_irqchip;
-}
-
-int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd)
+int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd, bool irqchip)
 {
 	kvm_devices_vm_gone(kd);
 	kd->vm_fd = vm_fd;
-	if (kd->want_irqchip) {
+	if (irqchip) {
 		if (ioctl(vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 			return -errno;
 		kd->vm_irqchip = true;

@@ -9,8 +9,8 @@
  *    maps say.  The APIC base cannot move: the model and the scenario
  *    format keep the LAPIC at its default GPA.  The irqchip of a VM cannot
  *    be changed, so a case whose setting differs from the VM's runs in
- *    another VM (kvm_devices_vm_fits(); the backend keeps one of each,
- *    each with its own struct kvm_devices);
+ *    another VM (kvm_devices_want_irqchip(); the backend keeps one of
+ *    each, each with its own struct kvm_devices);
  *  - ioeventfd frames: one KVM_IOEVENTFD (frame + ev_offset, ev_len, no
  *    datamatch) with its own eventfd, drained at the end of each case;
  *  - coalesced frames: one KVM_REGISTER_COALESCED_MMIO zone per frame.
@@ -25,8 +25,12 @@
  * it, so the case sees zeros like a fresh vCPU (and the model) does.
  *
  * Registrations stay from case to case, parked when the next case has
- * no such frame: changing KVM's MMIO bus makes the next memslot deletion
- * wait for milliseconds.  A parked one that takes a write of a case (its
+ * no such frame: a registration frees the old MMIO bus after an SRCU
+ * grace period (call_srcu()), and the VM's next memslot change or
+ * unregistration waits for that grace period, 3-10 ms here.  For the same
+ * reason the backend runs cases with ioeventfd or coalesced frames in VMs
+ * of their own (kvm_devices_want_registrations()), so that the memslot
+ * changes of all other cases never wait.  A parked one that takes a write of a case (its
  * eventfd signals, or the ring has an entry in its zone) makes the case run
  * again without any parked ones (kvm_devices_parked_hit()).
  * A case that may have changed LAPIC, IOAPIC or PIC state (a write traced
@@ -79,14 +83,13 @@ void kvm_devices_destroy(struct kvm_devices *kd);
 int kvm_devices_supported(const struct kvm_devices *kd, const struct scenario *s,
 			  const struct scn_map *maps, unsigned int nr, char *why, size_t whylen);
 
-/*
- * The case @s is next: remembers its irqchip setting and says whether the
- * current VM (if any) has it.  false: make a new VM.
- */
-bool kvm_devices_vm_fits(struct kvm_devices *kd, const struct scenario *s);
+/* Does @s run with the in-kernel irqchip (a VM that has one)? */
+bool kvm_devices_want_irqchip(const struct scenario *s);
+/* Has @s frames that need registrations (ioeventfd, coalesced zone)? */
+bool kvm_devices_want_registrations(const struct scn_map *maps, unsigned int nr);
 
-/* A new VM, before its vCPU: the irqchip, if the next case wants one. */
-int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd);
+/* A new VM, before its vCPU: the irqchip, if @irqchip. */
+int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd, bool irqchip);
 /*
  * Its vCPU, after KVM_SET_CPUID2, with the vCPU mmap (@run, @run_size
  * bytes): xAPIC at the default base; the fresh LAPIC, IOAPIC and PIC
