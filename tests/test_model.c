@@ -1667,6 +1667,16 @@ static const struct host_row host_rows[] = {
 	{ "real16 retf to 0600:0000: IP 0",
 	  "mode real16\ninsn cb\nmmio-data 00 00 00 06\n", HOST_RETIRED, true,
 	  SCN_REG_RIP, 0 },
+	/* the fetch checks every byte against the CS limit, on RIP's page too */
+	{ "fetch: CS limit 0x3ff1, 3-byte shr at EIP 0x3ff0: #GP(0) at the insn",
+	  "mode prot32\ninsn c1 2f 03\nseg cs 0x5fc010 0x3ff1\nreg rip 0x3ff0\n", GP_VECTOR,
+	  true, SCN_REG_RIP, 0x3ff0 },
+	{ "fetch: CS limit 0x3ff2, 3-byte shr at EIP 0x3ff0: retired",
+	  "mode prot32\ninsn c1 2f 03\nseg cs 0x5fc010 0x3ff2\nreg rip 0x3ff0\n", HOST_RETIRED,
+	  true, SCN_REG_RIP, 0x3ff3 },
+	{ "fetch: real16, CS limit 0, 4-byte shr at IP 0: #GP(0) before the read",
+	  "mode real16\ninsn 66 c1 2d 03\nseg cs 0x600202 0\n", GP_VECTOR, true, SCN_REG_RIP,
+	  0 },
 };
 
 static void host_entry(struct test_ctx *t, const void *arg)
