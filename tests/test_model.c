@@ -1677,6 +1677,16 @@ static const struct host_row host_rows[] = {
 	{ "fetch: real16, CS limit 0, 4-byte shr at IP 0: #GP(0) before the read",
 	  "mode real16\ninsn 66 c1 2d 03\nseg cs 0x600202 0\n", GP_VECTOR, true, SCN_REG_RIP,
 	  0 },
+	/* a limit above 0xfffff is in 4 KiB units (G): its low 12 bits are ones */
+	{ "segment limit 0x600000 (G): EIP 0x600001 is inside CS",
+	  "mode prot32\ninsn c1 2f 03\nseg cs 0xffffffff 0x600000\nreg rip 0x600001\n",
+	  HOST_RETIRED, true, SCN_REG_RIP, 0x600004 },
+	{ "segment limit 0x40001000 (G): a 2-byte read at 0x40001ffe is inside DS",
+	  "mode prot32\ninsn 66 8b 07\nseg ds 0 0x40001000\nreg rdi 0x40001ffe\n",
+	  HOST_RETIRED, false, 0, 0 },
+	{ "segment limit 0xffffe (no G): a 2-byte read at 0xffffe is past DS",
+	  "mode prot32\ninsn 66 8b 07\nseg ds 0x40000000 0xffffe\nreg rdi 0xffffe\n",
+	  GP_VECTOR, false, 0, 0 },
 };
 
 static void host_entry(struct test_ctx *t, const void *arg)
