@@ -1649,7 +1649,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 {
 	struct kvm_run *run = kb->vm.run;
 	unsigned int pos = 0, n = 0, steps = 0, ios = 0;
-	u64 la = code_linear(s);
+	u64 la = code_linear(s), at;
 	bool write;
 
 	kb->vm.vm_stale = true;
@@ -1717,6 +1717,17 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			r->outcome = OUTCOME_RETIRED;
 			return;
 		case KVM_EXIT_INTERNAL_ERROR:
+			/*
+			 * Not single-stepped (iret, popf...), the guest runs on
+			 * after the instruction: a failure with the linear RIP
+			 * off the instruction is the next one's (a taken iret
+			 * to code in MMIO), and the instruction retired.
+			 */
+			if (!kb->case_singlestep && !kb->debug_exit &&
+			    !exit_linear_rip(kb, &at) && at != la) {
+				r->outcome = OUTCOME_RETIRED;
+				return;
+			}
 			r->outcome = OUTCOME_EMULATION_FAILURE;
 			return;
 		case KVM_EXIT_SHUTDOWN:
