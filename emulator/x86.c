@@ -679,16 +679,16 @@ static void inject_emulated_exception(struct kvm_vcpu *vcpu)
 }
 
 /*
- * The instruction fetch.  As 6.18.44 (kvm_pvm) behaves: RIP itself must be
- * canonical (64-bit mode) or within the CS limit; the bytes up to the end
- * of RIP's page come with it unchecked (the instruction bytes are handed
- * to the emulator), and the rest is fetched by x86_decode_insn(), which
- * linearizes it like any access (__linearize with fetch = true): canonical,
- * or within the CS limit.  Otherwise #GP(0), before anything is emulated.
- * (CS limit 0x600000 at EIP 0x600000: a 2-byte mov retires; limit 0xfff
- * at EIP 0xffe with the page ending at 0x1000: a 3-byte lea is #GP(0).)
- * The canonical boundary is page aligned, so in 64-bit mode this is:
- * every byte canonical.  @len: the instruction's bytes (1 before decode).
+ * The instruction fetch, as x86_decode_insn() linearizes it (__linearize
+ * with fetch = true) on 6.18.44 (kvm_pvm): in 64-bit mode every byte
+ * canonical (the canonical boundary is page aligned, and each chunk of the
+ * fetch ends at a page end), elsewhere every byte within the CS limit,
+ * real mode included; otherwise #GP(0), before anything is emulated.
+ * kvm_pvm hands no instruction bytes to the emulator here: with CS limit
+ * 0x3ff1 at EIP 0x3ff0 a 3-byte shr is #GP(0) although its bytes are on
+ * RIP's page, and so is a 4-byte one at IP 0 with limit 0 in real mode
+ * (fuzz/known-issues.md, "CS limit of the fetch").  @len: the
+ * instruction's bytes (1 before decode).
  */
 static bool insn_fetch_faults(struct x86_emulate_ctxt *ctxt, unsigned int len)
 {
@@ -699,17 +699,14 @@ static bool insn_fetch_faults(struct x86_emulate_ctxt *ctxt, unsigned int len)
 		if ((u64)((s64)(rip << 16) >> 16) == rip &&
 		    (u64)((s64)(last << 16) >> 16) == last)
 			return false;
-	} else if (rip <= cs->limit) {
+	} else if (rip <= cs->limit && last <= cs->limit) {
 		/*
 		 * The whole 64-bit RIP: KVM reads it untruncated into the
 		 * emulator, and __linearize compares the effective address
 		 * with the limit as is, so RIP[63:32] set in a 32-bit mode is
 		 * #GP(0) (6.18.44, prot32-paging at CPL 0 and 3; corpus c01)
 		 */
-		u32 la = (u32)(cs->base + (u32)rip);
-
-		if (len <= PAGE_SIZE - (la & ~PAGE_MASK) || rip + len - 1 <= cs->limit)
-			return false;
+		return false;
 	}
 	ctxt->exception = (struct x86_exception){ .vector = GP_VECTOR, .error_code_valid = true };
 	ctxt->have_exception = true;

@@ -235,6 +235,18 @@ void harness_gdt(struct kvm_gdt *gdt)
 						    t[i].flags);
 }
 
+/*
+ * A segment limit above 0xfffff needs the G bit (4 KiB units): KVM's
+ * emulator then scales it (desc_limit_scaled()), so the low 12 bits are
+ * ones.  The kvm backend sets G for such a limit, so both targets use the
+ * scaled limit (6.18.44: CS limit 0x600000, EIP 0x600001, and a 2-byte
+ * read at DS limit 0x40001000 + 0xffe retire there).
+ */
+static u32 segment_limit(u32 limit)
+{
+	return limit > 0xfffff ? limit | 0xfff : limit;
+}
+
 void harness_segment(const struct scenario *s, unsigned int seg, struct harness_segment *out)
 {
 	static const u16 sels[SCN_NR_MODES][2][2] = {	/* [mode][user][cs] */
@@ -262,7 +274,7 @@ void harness_segment(const struct scenario *s, unsigned int seg, struct harness_
 
 	*out = (struct harness_segment){
 		.base = sg.base,
-		.limit = sg.limit,
+		.limit = segment_limit(sg.limit),
 		.selector = long64 && s->cpl == 3 && !cs && seg != VCPU_SREG_SS ? 0 :
 			    sels[mode][s->cpl == 3][cs],
 		.type = cs ? 0xb : 0x3,

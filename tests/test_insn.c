@@ -778,8 +778,10 @@ static const struct fetch_case fetch_cases[] = {
 	{ "fetch: EIP past the CS limit, #GP(0)", P32, 0x1000, 0xfff, true },
 	{ "fetch: last byte past the CS limit, on the next page, #GP(0)", P32, 0xffe, 0xfff,
 	  true },
-	{ "fetch: last byte past the CS limit, same page: fetched with RIP", P32, 0x3ff0,
-	  0x3ff1, false },
+	/* 6.18.44: the bytes on RIP's page are checked too */
+	{ "fetch: last byte past the CS limit, same page, #GP(0)", P32, 0x3ff0, 0x3ff1, true },
+	{ "fetch: last byte past the CS limit in real mode, #GP(0)", R16, 0, 1, true },
+	{ "fetch: last byte at the CS limit in real mode", R16, 0, 2, false },
 	{ "fetch: last byte at the CS limit", P32, 0xffd, 0xfff, false },
 	/* the emulator gets all 64 bits of RIP (6.18.44, prot32-paging: #GP(0)) */
 	{ "fetch: RIP[63:32] set in a 32-bit mode, #GP(0)", P32, 0x100000ffdULL, 0, true },

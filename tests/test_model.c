@@ -1667,6 +1667,26 @@ static const struct host_row host_rows[] = {
 	{ "real16 retf to 0600:0000: IP 0",
 	  "mode real16\ninsn cb\nmmio-data 00 00 00 06\n", HOST_RETIRED, true,
 	  SCN_REG_RIP, 0 },
+	/* the fetch checks every byte against the CS limit, on RIP's page too */
+	{ "fetch: CS limit 0x3ff1, 3-byte shr at EIP 0x3ff0: #GP(0) at the insn",
+	  "mode prot32\ninsn c1 2f 03\nseg cs 0x5fc010 0x3ff1\nreg rip 0x3ff0\n", GP_VECTOR,
+	  true, SCN_REG_RIP, 0x3ff0 },
+	{ "fetch: CS limit 0x3ff2, 3-byte shr at EIP 0x3ff0: retired",
+	  "mode prot32\ninsn c1 2f 03\nseg cs 0x5fc010 0x3ff2\nreg rip 0x3ff0\n", HOST_RETIRED,
+	  true, SCN_REG_RIP, 0x3ff3 },
+	{ "fetch: real16, CS limit 0, 4-byte shr at IP 0: #GP(0) before the read",
+	  "mode real16\ninsn 66 c1 2d 03\nseg cs 0x600202 0\n", GP_VECTOR, true, SCN_REG_RIP,
+	  0 },
+	/* a limit above 0xfffff is in 4 KiB units (G): its low 12 bits are ones */
+	{ "segment limit 0x600000 (G): EIP 0x600001 is inside CS",
+	  "mode prot32\ninsn c1 2f 03\nseg cs 0xffffffff 0x600000\nreg rip 0x600001\n",
+	  HOST_RETIRED, true, SCN_REG_RIP, 0x600004 },
+	{ "segment limit 0x40001000 (G): a 2-byte read at 0x40001ffe is inside DS",
+	  "mode prot32\ninsn 66 8b 07\nseg ds 0 0x40001000\nreg rdi 0x40001ffe\n",
+	  HOST_RETIRED, false, 0, 0 },
+	{ "segment limit 0xffffe (no G): a 2-byte read at 0xffffe is past DS",
+	  "mode prot32\ninsn 66 8b 07\nseg ds 0x40000000 0xffffe\nreg rdi 0xffffe\n",
+	  GP_VECTOR, false, 0, 0 },
 };
 
 static void host_entry(struct test_ctx *t, const void *arg)
