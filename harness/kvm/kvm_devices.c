@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -26,7 +27,7 @@
 #define KD_APIC_BASE_ENABLE	BIT(11)
 #define KD_NR_CHIPS		3	/* PIC master, PIC slave, IOAPIC */
 #define KD_RING_MAX		KVM_COALESCED_MMIO_MAX
-#define KD_MAX_REGS		32	/* ioeventfds, and zones, a VM keeps */
+#define KD_MAX_REGS		128	/* ioeventfds, and zones, a VM keeps */
 
 /*
  * Priming the read cache: at the scratch page's start "popa; out 0xe6, al"
@@ -44,6 +45,7 @@ struct kd_ioeventfd {
 	u32 len;
 	int fd;
 	bool parked;		/* the current case has no such frame */
+	bool hit;		/* parked, it took a write: to be dropped */
 };
 
 struct kvm_devices {
@@ -67,16 +69,17 @@ struct kvm_devices {
 	u64 scratch_gpa;
 	struct kd_ioeventfd ev[KD_MAX_REGS];
 	unsigned int nr_ev;
+	int epoll_fd;			/* every eventfd of ev[]: the signalled ones */
 	u64 zone[KD_MAX_REGS];		/* coalesced zones, a frame each */
 	bool zone_parked[KD_MAX_REGS];	/* the current case has no such frame */
+	bool zone_hit[KD_MAX_REGS];	/* parked, it took a write: to be dropped */
 	unsigned int nr_zones;
 	/*
 	 * A parked registration took a write of the last case (its eventfd
 	 * signalled, its zone has a ring entry): the case must run again
-	 * without them (kvm_devices_parked_hit()).
+	 * without it (kvm_devices_parked_hit()).
 	 */
 	bool parked_hit;
-	bool unpark;			/* the next setup drops every parked one */
 
 	struct kvm_devices_log log;
 };
@@ -112,6 +115,11 @@ struct kvm_devices *kvm_devices_create(int kvm_fd)
 	if (!kd)
 		return NULL;
 	kd->vm_fd = kd->vcpu_fd = -1;
+	kd->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (kd->epoll_fd < 0) {
+		free(kd);
+		return NULL;
+	}
 	kd->has_irqchip = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) > 0;
 	kd->has_ioeventfd = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;
 	n = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
@@ -125,6 +133,7 @@ void kvm_devices_destroy(struct kvm_devices *kd)
 	if (!kd)
 		return;
 	kvm_devices_vm_gone(kd);
+	close(kd->epoll_fd);
 	free(kd);
 }
 
@@ -248,7 +257,7 @@ void kvm_devices_vm_gone(struct kvm_devices *kd)
 	unsigned int i;
 
 	for (i = 0; i < kd->nr_ev; i++)
-		close(kd->ev[i].fd);
+		close(kd->ev[i].fd);	/* leaves the epoll set too */
 	kd->nr_ev = 0;
 	kd->nr_zones = 0;
 	kd->ring = NULL;
@@ -320,17 +329,29 @@ static bool zone_wanted(const struct scn_map *maps, unsigned int nr, u64 gpa)
 /*
  * Registrations @s does not want stay in the VM, parked: a change of KVM's
  * MMIO bus is cheap itself, but here it makes the next memslot change wait
- * 3-10 ms.  A parked registration changes a case only if it takes one of
- * the case's writes (reads pass every ioeventfd and coalesced zone by), and
- * a taken write shows: the eventfd signals, or the ring has an entry in the
- * zone.  Such a case is run again without them (kvm_devices_parked_hit()).
- * Where the case cannot reach them (paging on, frame not mapped) they
- * cannot take anything.
+ * 3-10 ms (kvm_devices.h).  A parked registration changes a case only if it
+ * takes one of the case's writes (reads pass every ioeventfd and coalesced
+ * zone by), and a taken write shows: the eventfd signals, or the ring has an
+ * entry in the zone.  Such a case is run again without that registration
+ * (kvm_devices_parked_hit()).  Where the case cannot reach them (paging on,
+ * frame not mapped) they cannot take anything.
  *
- * Drop the registrations @maps does not have (@all), else mark them parked.
+ * A parked registration goes when it took a write (hit), or when the case
+ * maps its frame as anything but RAM (a write there would reach the MMIO
+ * bus and be taken), or, with @all, in any case.  The rest stay parked.
  */
-static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
-			 const struct scn_map *maps, unsigned int nr, bool all)
+static bool frame_collides(const struct scn_map *maps, unsigned int nr, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].gpa == (gpa & PAGE_MASK))
+			return maps[i].kind != SCN_KIND_RAM;	/* the first map decides */
+	return false;
+}
+
+static int drop_unwanted(struct kvm_devices *kd, const struct scn_map *maps, unsigned int nr,
+			 bool all)
 {
 	unsigned int i;
 	int r;
@@ -339,7 +360,9 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
 		struct kd_ioeventfd *e = &kd->ev[i];
 
 		e->parked = !ev_wanted(maps, nr, e->addr, e->len);
-		if (!e->parked || !all) {
+		if (!e->parked ||
+		    !(all || e->hit || frame_collides(maps, nr, e->addr))) {
+			e->hit = false;
 			i++;
 			continue;
 		}
@@ -351,7 +374,9 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
 	}
 	for (i = 0; i < kd->nr_zones;) {
 		kd->zone_parked[i] = !zone_wanted(maps, nr, kd->zone[i]);
-		if (!kd->zone_parked[i] || !all) {
+		if (!kd->zone_parked[i] ||
+		    !(all || kd->zone_hit[i] || frame_collides(maps, nr, kd->zone[i]))) {
+			kd->zone_hit[i] = false;
 			i++;
 			continue;
 		}
@@ -361,6 +386,7 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scenario *s,
 		kd->nr_zones--;
 		kd->zone[i] = kd->zone[kd->nr_zones];
 		kd->zone_parked[i] = kd->zone_parked[kd->nr_zones];
+		kd->zone_hit[i] = kd->zone_hit[kd->nr_zones];
 	}
 	return 0;
 }
@@ -386,13 +412,16 @@ static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsign
 			fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 			if (fd < 0)
 				return -errno;
-			r = ioeventfd_assign(kd, addr, m->ev_len, fd, false);
+			r = epoll_ctl(kd->epoll_fd, EPOLL_CTL_ADD, fd, &(struct epoll_event){
+					.events = EPOLLIN, .data.fd = fd }) < 0 ? -errno : 0;
+			if (!r)
+				r = ioeventfd_assign(kd, addr, m->ev_len, fd, false);
 			if (r) {
 				close(fd);
 				return r;
 			}
 			kd->ev[kd->nr_ev++] = (struct kd_ioeventfd){
-				.addr = addr, .len = m->ev_len, .fd = fd, .parked = false,
+				.addr = addr, .len = m->ev_len, .fd = fd,
 			};
 		} else if (m->kind == SCN_KIND_COALESCED) {
 			for (j = 0; j < kd->nr_zones; j++)
@@ -406,6 +435,7 @@ static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsign
 			if (r)
 				return r;
 			kd->zone_parked[kd->nr_zones] = false;
+			kd->zone_hit[kd->nr_zones] = false;
 			kd->zone[kd->nr_zones++] = m->gpa;
 		}
 	}
@@ -427,9 +457,12 @@ static void ring_drain(struct kvm_devices *kd, bool log)
 		const struct kvm_coalesced_mmio *c = &ring->coalesced_mmio[first];
 		unsigned int z;
 
-		for (z = 0; log && z < kd->nr_zones; z++)
-			if (kd->zone_parked[z] && (c->phys_addr & PAGE_MASK) == kd->zone[z])
+		for (z = 0; log && z < kd->nr_zones; z++) {
+			if (kd->zone_parked[z] && (c->phys_addr & PAGE_MASK) == kd->zone[z]) {
+				kd->zone_hit[z] = true;
 				kd->parked_hit = true;
+			}
+		}
 
 		if (log && l->nr_ring < KVM_DEVICES_MAX_RING) {
 			struct kvm_devices_ring_entry *e = &l->ring[l->nr_ring++];
@@ -446,19 +479,28 @@ static void ring_drain(struct kvm_devices *kd, bool log)
 	__atomic_store_n(&ring->first, last, __ATOMIC_RELEASE);
 }
 
-/* Read (and so reset) every eventfd counter. */
+/*
+ * Read (and so reset) the counters of the signalled eventfds, which the
+ * epoll set tells in one call however many are registered.
+ */
 static u64 eventfds_drain(struct kvm_devices *kd)
 {
-	unsigned int i;
+	struct epoll_event ready[KD_MAX_REGS];
+	unsigned int i, j;
 	u64 sum = 0, v;
+	int n = kd->nr_ev ? epoll_wait(kd->epoll_fd, ready, KD_MAX_REGS, 0) : 0;
 
-	for (i = 0; i < kd->nr_ev; i++) {
-		if (read(kd->ev[i].fd, &v, sizeof(v)) != sizeof(v))
+	for (j = 0; j < (unsigned int)max_t(int, n, 0); j++) {
+		for (i = 0; i < kd->nr_ev && kd->ev[i].fd != ready[j].data.fd; i++)
+			;
+		if (i == kd->nr_ev || read(kd->ev[i].fd, &v, sizeof(v)) != sizeof(v))
 			continue;
-		if (kd->ev[i].parked)
+		if (kd->ev[i].parked) {
+			kd->ev[i].hit = true;
 			kd->parked_hit = true;
-		else
+		} else {
 			sum += v;
+		}
 	}
 	return sum;
 }
@@ -541,15 +583,14 @@ static int prime_read_cache(struct kvm_devices *kd)
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 		      const struct scn_map *maps, unsigned int nr)
 {
-	int r = drop_unwanted(kd, s, maps, nr, kd->unpark);
+	int r = drop_unwanted(kd, maps, nr, false);
 
 	kd->ran_vcpu = false;
-	kd->unpark = false;
 	if (!r)
 		r = add_wanted(kd, maps, nr);
 	/* no room, or a parked one collides with a wanted one: drop the parked */
 	if (r == -ENOSPC || r == -EEXIST) {
-		r = drop_unwanted(kd, s, maps, nr, true);
+		r = drop_unwanted(kd, maps, nr, true);
 		if (!r)
 			r = add_wanted(kd, maps, nr);
 	}
@@ -601,7 +642,6 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 
 bool kvm_devices_parked_hit(struct kvm_devices *kd)
 {
-	kd->unpark = kd->parked_hit;
 	return kd->parked_hit;
 }
 

@@ -30,9 +30,10 @@
  * unregistration waits for that grace period, 3-10 ms here.  For the same
  * reason the backend runs cases with ioeventfd or coalesced frames in VMs
  * of their own (kvm_devices_want_registrations()), so that the memslot
- * changes of all other cases never wait.  A parked one that takes a write of a case (its
- * eventfd signals, or the ring has an entry in its zone) makes the case run
- * again without any parked ones (kvm_devices_parked_hit()).
+ * changes of all other cases never wait.  A parked one that takes a write
+ * of a case (its eventfd signals, or the ring has an entry in its zone)
+ * makes the case run again without it (kvm_devices_parked_hit()); one on
+ * a frame the next case maps as anything but RAM goes before that case.
  * A case that may have changed LAPIC, IOAPIC or PIC state (a write traced
  * into the APIC page or the IOAPIC window, a case that may have written
  * MSRs, or any case when there is no trace) has that state put back to a
@@ -124,7 +125,7 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 /*
  * After kvm_devices_collect(): did a parked registration take a write of
  * the case?  Then the case is to be run again: the next
- * kvm_devices_setup() drops every parked registration first.
+ * kvm_devices_setup() drops the parked registrations that took one.
  */
 bool kvm_devices_parked_hit(struct kvm_devices *kd);
 
