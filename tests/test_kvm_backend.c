@@ -1581,6 +1581,12 @@ TEST(kvm_devices_no_state_between_cases)
 	static const char *const r_rsvd =
 		"mode long64\ninsn 48 8b 07\nreg rdi 0x40000000\nreg rax 0x1111\n"
 		"map 0x40000000 0xfee00000 lapic\n";
+	/* paging off: the APIC page is reachable though the layout names it not */
+	static const char *const mmio_read32 =
+		"mode prot32\ninsn 8b 07\nreg rdi 0x5000\nmap 0x5000 0x5000 mmio\n"
+		"mmio-data 11 22 33 44\n";
+	static const char *const r_unnamed =
+		"mode prot32\ninsn 8b 07\nreg rdi 0xfee00000\nreg rax 0x1111\n";
 	struct dev_ctx *d;
 	int ev;
 
@@ -1604,6 +1610,11 @@ TEST(kvm_devices_no_state_between_cases)
 	ev = dev_find_event(&d->rk, KVM_TRACE_MMIO_READ, 8, 0xfee00000);
 	TEST_ASSERT(!d->traced || (ev >= 0 && d->rk.trace.ev[ev].val == 0),
 		    "8-byte LAPIC read: wanted a T1 trace with val 0");
+	/* not primed up front: the trace shows the read, the case runs again primed */
+	TEST_ASSERT(dev_run(d, "mmio_read32", mmio_read32, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0x44332211, "MMIO read EAX");
+	TEST_ASSERT(dev_run(d, "r_unnamed", r_unnamed, false), "%s", d->msg);
+	TEST_ASSERT_EQ(d->rk.regs[VCPU_REGS_RAX], 0, "LAPIC ID read, the layout naming no LAPIC");
 	dev_close(d);
 }
 

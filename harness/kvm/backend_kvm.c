@@ -2238,7 +2238,7 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
-		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr);	/* devices: */
+		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr, kb->traced);	/* devices: */
 	if (!ret && kvm_devices_ran_vcpu(kb->vm.dev))
 		kb->vm.step_la = ~0ULL;	/* native stepping: the RIP KVM knows is gone */
 	if (!ret)
@@ -2282,8 +2282,8 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 		timer_setup(kb);
 	timer_arm(kb, KB_GUARD_NS);
 	ret = run_case(kb, s, r);
-	/* devices: a parked registration took a write: again without them */
-	if (!ret && kvm_devices_parked_hit(kb->vm.dev)) {
+	/* devices: a parked registration took a write, or an unprimed read */
+	if (!ret && kvm_devices_run_again(kb->vm.dev)) {
 		timer_arm(kb, KB_GUARD_NS);
 		ret = run_case(kb, s, r);
 	}

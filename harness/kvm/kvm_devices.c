@@ -60,6 +60,9 @@ struct kvm_devices {
 	bool vm_irqchip;
 	bool reset_needed;		/* LAPIC/IOAPIC/PIC state to be put back */
 	bool ran_vcpu;			/* the last kvm_devices_setup() primed */
+	bool reachable;			/* the case can reach the LAPIC or IOAPIC */
+	bool prime_next;		/* prime before the next case (its rerun) */
+	bool read_unprimed;		/* the case read them, not primed: again */
 	struct kvm_lapic_state lapic0;
 	struct kvm_irqchip chip0[KD_NR_CHIPS];
 	struct kvm_coalesced_mmio_ring *ring;
@@ -505,6 +508,17 @@ static u64 eventfds_drain(struct kvm_devices *kd)
 	return sum;
 }
 
+/* Does the layout name the APIC page or the IOAPIC window's frame? */
+static bool maps_devices(const struct scn_map *maps, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].gpa == KD_APIC_BASE || maps[i].gpa == KD_IOAPIC_BASE)
+			return true;
+	return false;
+}
+
 /*
  * Can the case reach the APIC page or the IOAPIC window?  With paging off
  * every GPA is reachable; with paging only the mapped frames.
@@ -512,14 +526,9 @@ static u64 eventfds_drain(struct kvm_devices *kd)
 static bool reaches_devices(const struct scenario *s, const struct scn_map *maps,
 			    unsigned int nr)
 {
-	unsigned int i;
-
 	if (s->mode != SCN_MODE_LONG64 && s->mode != SCN_MODE_PROT32_PAGING)
 		return true;
-	for (i = 0; i < nr; i++)
-		if (maps[i].gpa == KD_APIC_BASE || maps[i].gpa == KD_IOAPIC_BASE)
-			return true;
-	return false;
+	return maps_devices(maps, nr);
 }
 
 /*
@@ -581,7 +590,7 @@ static int prime_read_cache(struct kvm_devices *kd)
 }
 
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
-		      const struct scn_map *maps, unsigned int nr)
+		      const struct scn_map *maps, unsigned int nr, bool traced)
 {
 	int r = drop_unwanted(kd, maps, nr, false);
 
@@ -596,13 +605,22 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 	}
 	if (!r && kd->vm_irqchip && kd->reset_needed)
 		r = reset_state(kd);
-	if (!r && kd->vm_irqchip && kd->scratch && reaches_devices(s, maps, nr))
+	/*
+	 * Priming runs the vCPU (five ioctls): only for a case whose layout
+	 * names the devices, or when there is no trace to tell whether the
+	 * case read them.  A case that read them unprimed runs again primed
+	 * (kvm_devices_collect()).
+	 */
+	kd->reachable = kd->vm_irqchip && kd->scratch && reaches_devices(s, maps, nr);
+	if (!r && kd->reachable && (kd->prime_next || !traced || maps_devices(maps, nr)))
 		r = prime_read_cache(kd);
+	kd->prime_next = false;
 	if (r)
 		return r;
 	eventfds_drain(kd);
 	ring_drain(kd, false);
 	kd->parked_hit = false;
+	kd->read_unprimed = false;
 	kd->log.nr_ring = 0;
 	kd->log.ring_lost = false;
 	kd->log.ioeventfd_signals = 0;
@@ -628,21 +646,29 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 	kd->log.ioeventfd_signals = eventfds_drain(kd);
 	if (!kd->vm_irqchip)
 		return;
-	/* a write reaches the LAPIC or IOAPIC only with a 'write' event */
-	if (dirty || !t || t->lost) {
+	if (!t || t->lost) {
 		kd->reset_needed = true;
+		kd->read_unprimed = kd->reachable && !kd->ran_vcpu;
 		return;
 	}
-	for (i = 0; i < t->nr; i++)
-		if (t->ev[i].type == KVM_TRACE_MMIO_WRITE &&
-		    (in_device_state(t->ev[i].gpa) ||
-		     in_device_state(t->ev[i].gpa + t->ev[i].len - 1)))
+	/* a write reaches the LAPIC or IOAPIC only with a 'write' event */
+	if (dirty)
+		kd->reset_needed = true;
+	for (i = 0; i < t->nr; i++) {
+		if (!in_device_state(t->ev[i].gpa) &&
+		    !in_device_state(t->ev[i].gpa + t->ev[i].len - 1))
+			continue;
+		if (t->ev[i].type == KVM_TRACE_MMIO_WRITE)
 			kd->reset_needed = true;
+		else if (t->ev[i].type == KVM_TRACE_MMIO_READ && !kd->ran_vcpu)
+			kd->read_unprimed = true;
+	}
 }
 
-bool kvm_devices_parked_hit(struct kvm_devices *kd)
+bool kvm_devices_run_again(struct kvm_devices *kd)
 {
-	return kd->parked_hit;
+	kd->prime_next = kd->read_unprimed;
+	return kd->parked_hit || kd->read_unprimed;
 }
 
 bool kvm_devices_ran_vcpu(const struct kvm_devices *kd)

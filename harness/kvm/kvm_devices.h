@@ -22,7 +22,10 @@
  * read buffer as it was; on real KVM that buffer is the emulator's read
  * cache, which keeps earlier instructions' bytes.  Before a case that can
  * reach those devices, an emulated popa of zeros in the scratch page clears
- * it, so the case sees zeros like a fresh vCPU (and the model) does.
+ * it, so the case sees zeros like a fresh vCPU (and the model) does.  With
+ * a trace, only cases whose layout names the devices are primed first; one
+ * whose trace shows a read of them unprimed runs again, primed
+ * (kvm_devices_run_again()).
  *
  * Registrations stay from case to case, parked when the next case has
  * no such frame: a registration frees the old MMIO bus after an SRCU
@@ -105,9 +108,10 @@ void kvm_devices_vm_gone(struct kvm_devices *kd);
 /*
  * Before the case runs, before its registers are set (this may run the
  * vCPU): registrations, device state, read cache, empty ring and log.
+ * @traced: the backend reads the case's kvm_mmio events.
  */
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
-		      const struct scn_map *maps, unsigned int nr);
+		      const struct scn_map *maps, unsigned int nr, bool traced);
 /*
  * Did the last kvm_devices_setup() run the vCPU (the read-cache priming)?
  * Its RIP, segments and control registers are then the priming code's.
@@ -123,11 +127,12 @@ void kvm_devices_exit(struct kvm_devices *kd);
 void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t, bool dirty);
 
 /*
- * After kvm_devices_collect(): did a parked registration take a write of
- * the case?  Then the case is to be run again: the next
- * kvm_devices_setup() drops the parked registrations that took one.
+ * After kvm_devices_collect(): is the case to be run again?  A parked
+ * registration took one of its writes (the next kvm_devices_setup() drops
+ * it), or it read the LAPIC or IOAPIC with the read cache not primed (the
+ * next kvm_devices_setup() primes).
  */
-bool kvm_devices_parked_hit(struct kvm_devices *kd);
+bool kvm_devices_run_again(struct kvm_devices *kd);
 
 const struct kvm_devices_log *kvm_devices_log(const struct kvm_devices *kd);
 
