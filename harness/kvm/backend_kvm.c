@@ -20,10 +20,13 @@
  * The VMs: a VM's irqchip cannot be switched off, and a case with
  * ioeventfd or coalesced frames registers devices on KVM's MMIO bus, after
  * which the VM's next memslot change waits 3-10 ms (kvm_devices.h).  So
- * cases run in one of four VMs, by their class (vm_class()): irqchip or
- * not, registrations or not.  The VMs are kept side by side, each with its
- * own memslots; all map the same host memory, which every case writes
- * afresh for the VM it runs in.
+ * cases run in VMs by their class (vm_class()): irqchip or not,
+ * registrations or not.  A class with registrations has KB_REGS_VMS VMs,
+ * and a case goes to one that needs no memslot change or unregistration
+ * for it, else to one whose last registration is old enough that such a
+ * change does not wait (vm_pick()).  The VMs are kept side by side, each
+ * with its own memslots; all map the same host memory, which every case
+ * writes afresh for the VM it runs in.
  *
  * The guest gets the bytes of the first instruction only (code_length()),
  * as the model runs one instruction, and stops right after it:
@@ -214,10 +217,17 @@ static const u32 kb_msr_list[] = {
  */
 #define KB_TIMER_SIGNAL		(SIGRTMAX - 3)
 
-/* The VM classes (vm_class()): bits, so KB_NR_VM_CLASSES VMs at most. */
+/* The VM classes (vm_class()): bits, so KB_NR_VM_CLASSES classes. */
 #define KB_VM_IRQCHIP		BIT(0)	/* with the in-kernel irqchip */
 #define KB_VM_REGISTRATIONS	BIT(1)	/* ioeventfds and coalesced zones */
 #define KB_NR_VM_CLASSES	4
+/*
+ * VMs per class with registrations, and how long after a registration the
+ * VM's next memslot change or unregistration would wait (3-10 ms measured).
+ */
+#define KB_REGS_VMS		4
+#define KB_NR_VM_SLOTS		(KB_NR_VM_CLASSES * KB_REGS_VMS)
+#define KB_REGS_HOT_NS		12000000ULL
 
 /* One VM with its vCPU, and what the backend knows of it. */
 struct kb_vm {
@@ -248,6 +258,8 @@ struct kb_vm {
 	bool frame_ro[SCN_MAX_MAPS];	/* ... read-only (ROM) ... */
 	bool frame_used[SCN_MAX_MAPS];	/* ... installed in the VM */
 	unsigned long pool_gen;		/* kvm_backend.pool_gen at its pool slot's making */
+	u64 hot_until;			/* CLOCK_MONOTONIC ns: see KB_REGS_HOT_NS */
+	u64 last_used;			/* CLOCK_MONOTONIC ns */
 };
 
 struct kvm_backend {
@@ -266,13 +278,14 @@ struct kvm_backend {
 
 	unsigned long vm_creates;
 	/*
-	 * The VM in use, of class vm_class; idle[c] is the VM of class c
-	 * while another class is in use (see the top of the file).  A VM
-	 * moves between the two by value (vm_switch()).
+	 * The VM in use, in slot vm_slot; idle[i] is the VM of slot i while
+	 * another is in use.  Class c has slots c * KB_REGS_VMS on (one for
+	 * a class without registrations).  A VM moves between the two by
+	 * value (vm_switch()).
 	 */
 	struct kb_vm vm;
-	unsigned int vm_class;
-	struct kb_vm idle[KB_NR_VM_CLASSES];
+	unsigned int vm_slot;
+	struct kb_vm idle[KB_NR_VM_SLOTS];
 
 	/*
 	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
@@ -621,22 +634,30 @@ static int kb_vm_alloc(struct kvm_backend *kb, struct kb_vm *v)
 	return !v->msrs0 || (kb->has_xsave && !v->xsave0) || !v->dev ? -ENOMEM : 0;
 }
 
-/* Make the VM of class @cls the one in use. */
-static void vm_switch(struct kvm_backend *kb, unsigned int cls)
+static u64 now_ns(void)
 {
-	if (cls == kb->vm_class)
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (u64)t.tv_sec * 1000000000ULL + (u64)t.tv_nsec;
+}
+
+/* Make the VM of slot @slot the one in use. */
+static void vm_switch(struct kvm_backend *kb, unsigned int slot)
+{
+	if (slot == kb->vm_slot)
 		return;
-	kb->idle[kb->vm_class] = kb->vm;
-	kb->vm = kb->idle[cls];
-	kb->vm_class = cls;
+	kb->idle[kb->vm_slot] = kb->vm;
+	kb->vm = kb->idle[slot];
+	kb->vm_slot = slot;
 }
 
 /* Its VM gone, and its memory. */
-static void kb_vm_free(struct kvm_backend *kb, unsigned int cls)
+static void kb_vm_free(struct kvm_backend *kb, unsigned int slot)
 {
-	struct kb_vm *v = &kb->idle[cls];
+	struct kb_vm *v = &kb->idle[slot];
 
-	vm_switch(kb, cls);
+	vm_switch(kb, slot);
 	vm_destroy(kb);
 	*v = kb->vm;
 	kvm_devices_destroy(v->dev);
@@ -658,7 +679,7 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 		return NULL;
 	}
 	kb->trace_fd = -1;
-	for (n = 0; n < KB_NR_VM_CLASSES; n++) {
+	for (n = 0; n < KB_NR_VM_SLOTS; n++) {
 		kb->idle[n].vm_fd = kb->idle[n].vcpu_fd = -1;
 		kb->idle[n].run = MAP_FAILED;
 	}
@@ -695,7 +716,7 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	harness_gdt(&kb->gdt);
 	kb->limits = RUN_LIMITS_DEFAULT;
 	kb->pool_pages = KB_PT_POOL_PAGES;
-	for (n = 0; n < KB_NR_VM_CLASSES; n++) {
+	for (n = 0; n < KB_NR_VM_SLOTS; n++) {
 		if (kb_vm_alloc(kb, &kb->idle[n])) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
@@ -747,7 +768,7 @@ void kvm_backend_destroy(struct kvm_backend *kb)
 
 	if (!kb)
 		return;
-	for (i = 0; i < KB_NR_VM_CLASSES; i++)
+	for (i = 0; i < KB_NR_VM_SLOTS; i++)
 		kb_vm_free(kb, i);
 	trace_stop(kb);
 	if (kb->has_timer)
@@ -918,10 +939,12 @@ static int vm_create(struct kvm_backend *kb)
 		if (ioctl(kb->vm.vm_fd, KVM_ENABLE_CAP, &cap) < 0)
 			return -errno;
 	}
-	/* devices: irqchip */
-	r = kvm_devices_vm_init(kb->vm.dev, kb->vm.vm_fd, kb->vm_class & KB_VM_IRQCHIP);
+	/* devices: irqchip (registers devices: the VM is hot, see vm_pick()) */
+	r = kvm_devices_vm_init(kb->vm.dev, kb->vm.vm_fd,
+				(kb->vm_slot / KB_REGS_VMS) & KB_VM_IRQCHIP);
 	if (r)
 		return r;
+	kb->vm.hot_until = now_ns() + KB_REGS_HOT_NS;
 	/*
 	 * Only the used parts of the reserved region get memory (small slots
 	 * are cheaper to create); the rest of it is never touched.
@@ -2191,12 +2214,76 @@ static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
 	return true;
 }
 
-/* devices: which VM runs @s (see the top of the file) */
+/* devices: which class of VM runs @s (see the top of the file) */
 static unsigned int vm_class(const struct scenario *s, const struct scn_map *maps,
 			     unsigned int nr)
 {
 	return (kvm_devices_want_irqchip(s) ? KB_VM_IRQCHIP : 0) |
 	       (kvm_devices_want_registrations(maps, nr) ? KB_VM_REGISTRATIONS : 0);
+}
+
+/* Would @v change a memslot for the case (setup_frames(), the pool)? */
+static bool frames_differ(const struct kvm_backend *kb, const struct kb_vm *v,
+			  const struct scenario *s, const struct scn_map *maps, unsigned int nr)
+{
+	unsigned int i, j, want = 0, have = 0;
+
+	if (scenario_paging(s) && v->pool_gen != kb->pool_gen)
+		return true;
+	for (i = 0; i < nr; i++) {
+		if (maps[i].kind != SCN_KIND_RAM && maps[i].kind != SCN_KIND_ROM)
+			continue;
+		for (j = 0; j < i && maps[j].gpa != maps[i].gpa; j++)
+			;
+		if (j < i)
+			continue;	/* the first map of a GPA decides */
+		want++;
+		for (j = 0; j < SCN_MAX_MAPS; j++)
+			if (v->frame_used[j] && v->frame_gpa[j] == maps[i].gpa &&
+			    v->frame_ro[j] == (maps[i].kind == SCN_KIND_ROM))
+				break;
+		if (j == SCN_MAX_MAPS)
+			return true;
+	}
+	for (j = 0; j < SCN_MAX_MAPS; j++)
+		have += v->frame_used[j];
+	return have != want;
+}
+
+/*
+ * The VM for @s: its class's only one, or, for a class with
+ * registrations, one that needs no memslot change or unregistration (the
+ * SRCU waits) for it; else the least recently used one whose last
+ * registration is old enough that those do not wait; else the one that
+ * waits least.
+ */
+static unsigned int vm_pick(struct kvm_backend *kb, const struct scenario *s,
+			    const struct scn_map *maps, unsigned int nr)
+{
+	unsigned int cls = vm_class(s, maps, nr), first = cls * KB_REGS_VMS, i, pick;
+	u64 now;
+
+	if (!(cls & KB_VM_REGISTRATIONS))
+		return first;
+	for (i = first; i < first + KB_REGS_VMS; i++) {
+		const struct kb_vm *v = i == kb->vm_slot ? &kb->vm : &kb->idle[i];
+
+		if (v->vm_fd >= 0 && !v->vm_stale && !frames_differ(kb, v, s, maps, nr) &&
+		    !kvm_devices_would_unregister(v->dev, maps, nr))
+			return i;
+	}
+	now = now_ns();
+	pick = first;
+	for (i = first; i < first + KB_REGS_VMS; i++) {
+		const struct kb_vm *v = i == kb->vm_slot ? &kb->vm : &kb->idle[i];
+		const struct kb_vm *p = pick == kb->vm_slot ? &kb->vm : &kb->idle[pick];
+		bool cold = v->hot_until <= now, pcold = p->hot_until <= now;
+
+		if (cold != pcold ? cold :
+		    cold ? v->last_used < p->last_used : v->hot_until < p->hot_until)
+			pick = i;
+	}
+	return pick;
 }
 
 static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
@@ -2225,7 +2312,7 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 			 strerror(-ret));
 		return ret;
 	}
-	vm_switch(kb, vm_class(s, maps, nr));
+	vm_switch(kb, vm_pick(kb, s, maps, nr));
 	if (kb->vm.vm_stale)
 		vm_destroy(kb);
 	ret = 0;
@@ -2239,6 +2326,9 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
 		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr, kb->traced);	/* devices: */
+	kb->vm.last_used = now_ns();
+	if (!ret && kvm_devices_registered(kb->vm.dev))
+		kb->vm.hot_until = kb->vm.last_used + KB_REGS_HOT_NS;
 	if (!ret && kvm_devices_ran_vcpu(kb->vm.dev))
 		kb->vm.step_la = ~0ULL;	/* native stepping: the RIP KVM knows is gone */
 	if (!ret)

@@ -83,6 +83,7 @@ struct kvm_devices {
 	 * without it (kvm_devices_parked_hit()).
 	 */
 	bool parked_hit;
+	bool registered;		/* the last kvm_devices_setup() registered */
 
 	struct kvm_devices_log log;
 };
@@ -423,6 +424,7 @@ static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsign
 				close(fd);
 				return r;
 			}
+			kd->registered = true;
 			kd->ev[kd->nr_ev++] = (struct kd_ioeventfd){
 				.addr = addr, .len = m->ev_len, .fd = fd,
 			};
@@ -437,6 +439,7 @@ static int add_wanted(struct kvm_devices *kd, const struct scn_map *maps, unsign
 			r = zone_register(kd, m->gpa, false);
 			if (r)
 				return r;
+			kd->registered = true;
 			kd->zone_parked[kd->nr_zones] = false;
 			kd->zone_hit[kd->nr_zones] = false;
 			kd->zone[kd->nr_zones++] = m->gpa;
@@ -595,6 +598,7 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 	int r = drop_unwanted(kd, maps, nr, false);
 
 	kd->ran_vcpu = false;
+	kd->registered = false;
 	if (!r)
 		r = add_wanted(kd, maps, nr);
 	/* no room, or a parked one collides with a wanted one: drop the parked */
@@ -663,6 +667,35 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 		else if (t->ev[i].type == KVM_TRACE_MMIO_READ && !kd->ran_vcpu)
 			kd->read_unprimed = true;
 	}
+}
+
+bool kvm_devices_would_unregister(const struct kvm_devices *kd, const struct scn_map *maps,
+				  unsigned int nr)
+{
+	unsigned int i, ev = 0, zones = 0;
+
+	for (i = 0; i < kd->nr_ev; i++) {
+		const struct kd_ioeventfd *e = &kd->ev[i];
+
+		if (!ev_wanted(maps, nr, e->addr, e->len) &&
+		    (e->hit || frame_collides(maps, nr, e->addr)))
+			return true;
+	}
+	for (i = 0; i < kd->nr_zones; i++)
+		if (!zone_wanted(maps, nr, kd->zone[i]) &&
+		    (kd->zone_hit[i] || frame_collides(maps, nr, kd->zone[i])))
+			return true;
+	/* room for what is not registered yet (add_wanted() counts alike) */
+	for (i = 0; i < nr; i++) {
+		ev += maps[i].kind == SCN_KIND_IOEVENTFD;
+		zones += maps[i].kind == SCN_KIND_COALESCED;
+	}
+	return kd->nr_ev + ev > KD_MAX_REGS || kd->nr_zones + zones > KD_MAX_REGS;
+}
+
+bool kvm_devices_registered(const struct kvm_devices *kd)
+{
+	return kd->registered;
 }
 
 bool kvm_devices_run_again(struct kvm_devices *kd)

@@ -113,6 +113,15 @@ void kvm_devices_vm_gone(struct kvm_devices *kd);
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 		      const struct scn_map *maps, unsigned int nr, bool traced);
 /*
+ * Would kvm_devices_setup() for @maps unregister anything (a parked
+ * registration hit, or on one of @maps' frames, or no room)?  Did the last
+ * one register anything?  A registration starts an SRCU grace period that
+ * the VM's next unregistration or memslot change waits for (see the top).
+ */
+bool kvm_devices_would_unregister(const struct kvm_devices *kd, const struct scn_map *maps,
+				  unsigned int nr);
+bool kvm_devices_registered(const struct kvm_devices *kd);
+/*
  * Did the last kvm_devices_setup() run the vCPU (the read-cache priming)?
  * Its RIP, segments and control registers are then the priming code's.
  */
