@@ -181,6 +181,8 @@
 #define KB_DB_VECTOR		1
 #define KB_NO_VECTOR		0xff	/* in the vCPU events: none seen */
 #define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
+/* a REP string goes back to the guest after at most this many iterations */
+#define KB_ITERATIONS_PER_STEP	1024
 #define KB_SETTLE_RUNS		64	/* vcpu_settle(): runs to finish an exchange */
 /* memslots: the harness pages and the page-table pool, then the frames */
 #define KB_SLOT_HARNESS		0
@@ -1778,6 +1780,14 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 	unsigned int pos = 0, n = 0, steps = 0, ios = 0;
 	u64 la = code_linear(s), at;
 	bool write;
+	/*
+	 * Steps that end on the instruction again, each after up to 1024
+	 * iterations of a REP string: enough for the model's pass budget
+	 * (one pass an iteration) and two more, then the case is cut short
+	 * as the model's is.  More steps only cost KVM_RUNs.
+	 */
+	unsigned int max_steps = min_t(unsigned int, KB_MAX_STEPS,
+				       kb->limits.max_passes / KB_ITERATIONS_PER_STEP + 2);
 
 	kb->vm.vm_stale = true;
 	kb->on_sentinel = false;
@@ -1832,7 +1842,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			if ((run->debug.arch.dr6 & KB_DR6_BS) && !(run->debug.arch.dr6 & KB_DR6_B0) &&
 			    run->debug.arch.pc == la) {
 				n--;	/* no exit to userspace on the model's side */
-				if (++steps < KB_MAX_STEPS)
+				if (++steps < max_steps)
 					continue;
 				r->outcome = OUTCOME_BUDGET;
 				return;
