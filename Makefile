@@ -85,9 +85,13 @@ FUZZ_PLAIN_OBJS := $(FUZZ_CMP_SRCS:%.c=$(O)/fuzz-plain/cmp/%.o) \
 
 # fragfuzz_kvm: the same objects with fuzz_kvm.c in place of fuzz_model.c
 # (comparison tracing on its input handling, like fuzz_model.c).  Building
-# it needs no /dev/kvm; running it does.
+# it needs no /dev/kvm; running it does.  The plain build is the kernel
+# target (ASan watches only this process; the model target has it), the
+# ASan+UBSan build checks the harness around the kernel.
 FUZZ_KVM_ASAN_OBJS := $(filter-out $(O)/fuzz-asan/cmp/harness/fuzz_model.o,$(FUZZ_ASAN_OBJS)) \
 	$(O)/fuzz-asan/cmp/harness/fuzz_kvm.o
+FUZZ_KVM_PLAIN_OBJS := $(filter-out $(O)/fuzz-plain/cmp/harness/fuzz_model.o,$(FUZZ_PLAIN_OBJS)) \
+	$(O)/fuzz-plain/cmp/harness/fuzz_kvm.o
 
 CORPUS_TXT := $(sort $(wildcard corpus/*.txt))
 CORPUS_BIN := $(CORPUS_TXT:corpus/%.txt=$(O)/corpus/%.bin)
@@ -129,7 +133,11 @@ $(O)/fuzz/fragfuzz_model_plain: $(FUZZ_PLAIN_OBJS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_PLAIN_FLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/fuzz/fragfuzz_kvm: $(FUZZ_KVM_ASAN_OBJS)
+$(O)/fuzz/fragfuzz_kvm: $(FUZZ_KVM_PLAIN_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_PLAIN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/fuzz/fragfuzz_kvm_asan: $(FUZZ_KVM_ASAN_OBJS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_ASAN_FLAGS) -o $@ $^ $(LDLIBS)
 
@@ -155,14 +163,14 @@ $(O)/kvm-probe: harness/kvm/kvm_probe.c
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
 fuzz-build: deps $(O)/fragfuzz $(CORPUS_BIN) $(O)/fuzz/fragfuzz_model $(O)/fuzz/fragfuzz_model_plain \
-	$(O)/fuzz/fragfuzz_kvm
+	$(O)/fuzz/fragfuzz_kvm $(O)/fuzz/fragfuzz_kvm_asan
 
-# make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [KERNEL=7.1] [BUILD=asan|plain]
+# make fuzz [FUZZ_SECONDS=60] [FUZZ_JOBS=1] [KERNEL=7.1] [BUILD=asan|plain (kvm: plain)]
 #           [BACKEND=model|kvm]  (kvm: needs /dev/kvm; KERNEL defaults to 6.18.24)
 fuzz: fuzz-build
 	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) FUZZ_JOBS=$(or $(FUZZ_JOBS),1) \
 	KERNEL=$(or $(KERNEL),$(if $(filter kvm,$(BACKEND)),6.18.24,7.1)) \
-	BUILD=$(or $(BUILD),asan) BACKEND=$(or $(BACKEND),model) fuzz/campaign
+	BUILD=$(BUILD) BACKEND=$(or $(BACKEND),model) fuzz/campaign
 
 $(O)/asan/cve-repro: $(CVE_SRCS) $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -2193,26 +2193,54 @@ const char *kvm_backend_why(const struct kvm_backend *kb)
 }
 
 /*
+ * Two-byte opcodes (0f xx) that change nothing set_state() does not set
+ * again: no FPU/MMX/SSE register, debug register, XCR0, MSR, TPR or run
+ * state.  Segment and control registers, RFLAGS and the GPRs are set per
+ * case anyway.
+ */
+static bool opcode_0f_keeps_state(u8 op)
+{
+	switch (op) {
+	case 0x00: case 0x02: case 0x03:	/* group 6, lar, lsl */
+	case 0x05: case 0x06: case 0x07:	/* syscall, clts, sysret */
+	case 0x08: case 0x09: case 0x0b: case 0x0d:	/* invd, wbinvd, ud2, prefetch */
+	case 0x18 ... 0x1f:			/* hint NOPs */
+	case 0x31 ... 0x35:			/* rdtsc, rdmsr, rdpmc, sysenter/exit */
+	case 0x40 ... 0x4f:			/* cmovcc */
+	case 0x80 ... 0x9f:			/* jcc, setcc */
+	case 0xa0 ... 0xa5:			/* push/pop fs, cpuid, bt, shld */
+	case 0xa8 ... 0xa9: case 0xab ... 0xad: case 0xaf:	/* gs, bts, shrd, imul */
+	case 0xb0 ... 0xbf:			/* cmpxchg .. movsx */
+	case 0xc0: case 0xc1:			/* xadd */
+	case 0xc8 ... 0xcf:			/* bswap */
+		return true;
+	}
+	return false;
+}
+
+/*
  * Could the case have changed vCPU state that set_state() does not set
- * (FPU/SSE, debug registers, XCR0, MSRs, the run state)?  Only two-byte
- * (0f), VEX/EVEX/XOP or x87 opcodes and hlt (f4) can, unless the guest ran
- * more than the instruction: then
- * RIP did not end right after it (retired) or on it (exception).  Errs on
- * the side of yes: a bytes match anywhere in the instruction counts.
+ * (FPU/SSE, debug registers, XCR0, MSRs, the TPR, the run state)?  Only
+ * some two-byte opcodes (opcode_0f_keeps_state()), VEX/EVEX/XOP (c4, c5,
+ * 62, 8f: also les, lds, bound, pop outside 64-bit mode), x87 opcodes and
+ * hlt can, unless the guest ran more than the instruction: then RIP did
+ * not end right after it (retired) or on it (exception).  Errs on the side
+ * of yes.  A yes costs five vCPU ioctls (restore_extended()) and a device
+ * reset.
  */
 static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
 			 const struct run_result *r)
 {
 	u64 rip = scenario_reg(s, SCN_REG_RIP), end = rip + kb->code_len;
-	unsigned int i;
+	bool rep;
+	unsigned int i = insn_opcode_offset(s, &rep);
+	u8 op = i < s->insn_len ? s->insn[i] : 0xf4;
 
-	for (i = 0; i < s->insn_len; i++) {
-		u8 b = s->insn[i];
-
-		if (b == 0x0f || b == 0xc4 || b == 0xc5 || b == 0x62 || b == 0x8f ||
-		    b == 0xf4 || (b >= 0xd8 && b <= 0xdf))
-			return true;
-	}
+	if (op == 0xc4 || op == 0xc5 || op == 0x62 || op == 0x8f || op == 0xf4 ||
+	    (op >= 0xd8 && op <= 0xdf))
+		return true;
+	if (op == 0x0f && (i + 1 >= s->insn_len || !opcode_0f_keeps_state(s->insn[i + 1])))
+		return true;
 	if (kb->debug_exit)
 		return false;	/* single-stepped: the guest ran nothing else */
 	if (s->mode != SCN_MODE_LONG64)
