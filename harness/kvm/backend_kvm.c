@@ -970,7 +970,7 @@ static int vm_create(struct kvm_backend *kb)
 	/* devices: LAPIC, fresh device state, coalesced ring */
 	return r ? r : kvm_devices_vcpu_init(kb->vm.dev, kb->vm.vcpu_fd, kb->vm.run, kb->run_size,
 					     resv_ptr(kb, KB_DEV_SCRATCH_GPA),
-					     KB_DEV_SCRATCH_GPA);
+					     KB_DEV_SCRATCH_GPA, kb->sync_regs);
 }
 
 /* ---- guest memory ---- */

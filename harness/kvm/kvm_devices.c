@@ -59,6 +59,8 @@ struct kvm_devices {
 	int vm_fd, vcpu_fd;
 	bool vm_irqchip;
 	bool reset_needed;		/* LAPIC/IOAPIC/PIC state to be put back */
+	bool reset_msr;			/* ... and the APIC base MSR */
+	bool sync_regs;			/* registers through kvm_run (priming) */
 	bool ran_vcpu;			/* the last kvm_devices_setup() primed */
 	bool reachable;			/* the case can reach the LAPIC or IOAPIC */
 	bool prime_next;		/* prime before the next case (its rerun) */
@@ -226,7 +228,7 @@ static int set_apic_base(struct kvm_devices *kd)
 }
 
 int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t run_size,
-			  u8 *scratch, u64 scratch_gpa)
+			  u8 *scratch, u64 scratch_gpa, bool sync_regs)
 {
 	size_t off = (size_t)kd->ring_page * PAGE_SIZE;
 	unsigned int i;
@@ -234,6 +236,7 @@ int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t
 
 	kd->vcpu_fd = vcpu_fd;
 	kd->run = run;
+	kd->sync_regs = sync_regs;
 	kd->scratch = scratch;
 	kd->scratch_gpa = scratch_gpa;
 	if (kd->ring_page && off + PAGE_SIZE <= run_size)
@@ -269,13 +272,17 @@ void kvm_devices_vm_gone(struct kvm_devices *kd)
 	kd->vm_fd = kd->vcpu_fd = -1;
 	kd->vm_irqchip = false;
 	kd->reset_needed = false;
+	kd->reset_msr = false;
 }
 
-/* The device state of a fresh vCPU and VM. */
+/*
+ * The device state of a fresh vCPU and VM.  The APIC base MSR only after
+ * a case that may have written MSRs: it costs a vCPU ioctl.
+ */
 static int reset_state(struct kvm_devices *kd)
 {
 	unsigned int i;
-	int r = set_apic_base(kd);
+	int r = kd->reset_msr ? set_apic_base(kd) : 0;
 
 	if (r)
 		return r;
@@ -285,6 +292,7 @@ static int reset_state(struct kvm_devices *kd)
 		if (ioctl(kd->vm_fd, KVM_SET_IRQCHIP, &kd->chip0[i]) < 0)
 			return -errno;
 	kd->reset_needed = false;
+	kd->reset_msr = false;
 	return 0;
 }
 
@@ -554,7 +562,7 @@ static int prime_read_cache(struct kvm_devices *kd)
 		.rsp = kd->scratch_gpa + KD_PRIME_STACK,
 		.rflags = 2,
 	};
-	int r, tries = 0, steps = 0;
+	int r, tries = 0;
 
 	memcpy(kd->scratch, code, sizeof(code));
 	memset(kd->scratch + KD_PRIME_STACK, 0, KD_PRIME_BYTES);
@@ -564,29 +572,36 @@ static int prime_read_cache(struct kvm_devices *kd)
 	sr.cs = seg;
 	sr.cr0 = KD_CR0_PE | KD_CR0_ET;
 	sr.cr3 = sr.cr4 = sr.efer = 0;
-	if (ioctl(kd->vcpu_fd, KVM_SET_SREGS, &sr) < 0 ||
-	    ioctl(kd->vcpu_fd, KVM_SET_REGS, &regs) < 0)
-		return -errno;
 	/*
-	 * Two instructions: a signal may interrupt, nothing loops.  The
+	 * Each vCPU ioctl costs an MSR read in kvm_arch_vcpu_load() that is
+	 * most of its time on this host: the registers go with the KVM_RUN
+	 * (sync regs) where KVM has that.  The vCPU is not halted: a case
+	 * that could halt it left it dirty, and the backend made it runnable
+	 * (restore_extended()).
+	 */
+	if (kd->sync_regs) {
+		kd->run->s.regs.sregs = sr;
+		kd->run->s.regs.regs = regs;
+		kd->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	} else if (ioctl(kd->vcpu_fd, KVM_SET_SREGS, &sr) < 0 ||
+		   ioctl(kd->vcpu_fd, KVM_SET_REGS, &regs) < 0) {
+		return -errno;
+	}
+	/*
+	 * Two instructions: a signal may interrupt, nothing loops.  With the
 	 * backend's single-stepping (KVM_GUESTDBG_SINGLESTEP, still set from
-	 * the last case) stops after the popa with KVM_EXIT_DEBUG: run on.
+	 * the last case) it stops after the popa with KVM_EXIT_DEBUG, which
+	 * is as good as the sentinel.
 	 */
 	kd->ran_vcpu = true;
-	/* a vCPU left halted by a case would block in KVM_RUN with the irqchip */
-	if (ioctl(kd->vcpu_fd, KVM_SET_MP_STATE, &(struct kvm_mp_state){
-		  .mp_state = KVM_MP_STATE_RUNNABLE }) < 0)
-		return -errno;
-	for (;;) {
+	do {
 		r = ioctl(kd->vcpu_fd, KVM_RUN, 0);
 		/* EINTR is the backend's guard timer: the VM goes */
-		if (r < 0 && errno == EAGAIN && ++tries < 3)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (kd->run->exit_reason != KVM_EXIT_DEBUG || ++steps > 1)
-			break;
-	}
+	} while (r < 0 && errno == EAGAIN && ++tries < 3);
+	if (r < 0)
+		return -errno;
+	if (kd->run->exit_reason == KVM_EXIT_DEBUG)
+		return 0;
 	if (kd->run->exit_reason != KVM_EXIT_IO || kd->run->io.port != KD_SENTINEL_PORT)
 		return -EIO;
 	return 0;
@@ -650,14 +665,15 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 	kd->log.ioeventfd_signals = eventfds_drain(kd);
 	if (!kd->vm_irqchip)
 		return;
-	if (!t || t->lost) {
+	if (!t || t->lost || dirty) {
 		kd->reset_needed = true;
+		kd->reset_msr = true;
+	}
+	if (!t || t->lost) {
 		kd->read_unprimed = kd->reachable && !kd->ran_vcpu;
 		return;
 	}
 	/* a write reaches the LAPIC or IOAPIC only with a 'write' event */
-	if (dirty)
-		kd->reset_needed = true;
 	for (i = 0; i < t->nr; i++) {
 		if (!in_device_state(t->ev[i].gpa) &&
 		    !in_device_state(t->ev[i].gpa + t->ev[i].len - 1))

@@ -98,10 +98,11 @@ int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd, bool irqchip);
  * Its vCPU, after KVM_SET_CPUID2, with the vCPU mmap (@run, @run_size
  * bytes): xAPIC at the default base; the fresh LAPIC, IOAPIC and PIC
  * state; the coalesced ring.  @scratch (host) at @scratch_gpa is a RAM
- * page for kvm_devices alone, reachable with paging off.
+ * page for kvm_devices alone, reachable with paging off.  @sync_regs: the
+ * vCPU takes registers through @run (KVM_CAP_SYNC_REGS).
  */
 int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t run_size,
-			  u8 *scratch, u64 scratch_gpa);
+			  u8 *scratch, u64 scratch_gpa, bool sync_regs);
 /* The VM is going: forget its registrations (closes the eventfds). */
 void kvm_devices_vm_gone(struct kvm_devices *kd);
 
