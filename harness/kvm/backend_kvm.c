@@ -219,6 +219,11 @@ static const u32 kb_msr_list[] = {
  */
 #define KB_TIMER_SIGNAL		(SIGRTMAX - 3)
 
+/* State outside the registers a case may change (case_dirties()) */
+#define KB_DIRTY_RUN		BIT(0)	/* the run state: hlt */
+#define KB_DIRTY_FPU		BIT(1)	/* x87, MMX, SSE, AVX: the xsave area */
+#define KB_DIRTY_ALL		0xffu	/* debug registers, XCR0, MSRs, TPR too */
+
 /* The VM classes (vm_class()): bits, so KB_NR_VM_CLASSES classes. */
 #define KB_VM_IRQCHIP		BIT(0)	/* with the in-kernel irqchip */
 #define KB_VM_REGISTRATIONS	BIT(1)	/* ioeventfds and coalesced zones */
@@ -239,11 +244,11 @@ struct kb_vm {
 	struct kvm_devices *dev;	/* in-kernel device frames */
 	/*
 	 * vm_stale: the last case may have left state behind that could not
-	 * be settled (the VM goes).  dirty: the last case may have changed
-	 * state outside the registers.
+	 * be settled (the VM goes).  dirty: what of the state outside the
+	 * registers the last case may have changed (KB_DIRTY_*).
 	 */
 	bool vm_stale;
-	bool dirty;
+	u32 dirty;
 	u32 guest_debug;	/* the vCPU's KVM_SET_GUEST_DEBUG control */
 	u64 step_la;		/* the linear RIP KVM arms its TF step for */
 
@@ -811,7 +816,7 @@ static void vm_destroy(struct kvm_backend *kb)
 	kb->vm.guest_debug = 0;
 	kb->vm.step_la = ~0ULL;
 	kb->vm.vm_stale = false;
-	kb->vm.dirty = false;
+	kb->vm.dirty = 0;
 }
 
 static int set_slot(struct kvm_backend *kb, u32 slot, u64 gpa, u64 size, void *hva, bool ro)
@@ -881,20 +886,26 @@ static int save_msrs(struct kvm_backend *kb)
 }
 
 /*
- * What a case may have changed beyond registers and events: back to fresh.
- * That includes the run state: a hlt with the irqchip leaves the vCPU
- * halted (KVM_MP_STATE_HALTED, single-stepped or stopped by the time
- * limit), and the next KVM_RUN would block until a signal.
+ * What a case may have changed beyond registers and events (kb->vm.dirty):
+ * back to fresh, one vCPU ioctl per part.  That includes the run state: a
+ * hlt with the irqchip leaves the vCPU halted (KVM_MP_STATE_HALTED,
+ * single-stepped or stopped by the time limit), and the next KVM_RUN
+ * would block until a signal.
  */
 static int restore_extended(struct kvm_backend *kb)
 {
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	u32 dirty = kb->vm.dirty;
 
-	if (ioctl(kb->vm.vcpu_fd, KVM_SET_MP_STATE, &mp) < 0)
+	if ((dirty & KB_DIRTY_RUN) && ioctl(kb->vm.vcpu_fd, KVM_SET_MP_STATE, &mp) < 0)
 		return -errno;
-	if (kb->has_xsave ? ioctl(kb->vm.vcpu_fd, KVM_SET_XSAVE, kb->vm.xsave0) < 0 :
-			    ioctl(kb->vm.vcpu_fd, KVM_SET_FPU, &kb->vm.fpu0) < 0)
+	if ((dirty & KB_DIRTY_FPU) &&
+	    (kb->has_xsave ? ioctl(kb->vm.vcpu_fd, KVM_SET_XSAVE, kb->vm.xsave0) < 0 :
+			     ioctl(kb->vm.vcpu_fd, KVM_SET_FPU, &kb->vm.fpu0) < 0))
 		return -errno;
+	kb->vm.dirty = 0;
+	if (dirty != KB_DIRTY_ALL)
+		return 0;
 	if (kb->has_debugregs && ioctl(kb->vm.vcpu_fd, KVM_SET_DEBUGREGS, &kb->vm.debugregs0) < 0)
 		return -errno;
 	if (kb->has_xcrs && ioctl(kb->vm.vcpu_fd, KVM_SET_XCRS, &kb->vm.xcrs0) < 0)
@@ -902,7 +913,6 @@ static int restore_extended(struct kvm_backend *kb)
 	if (kb->vm.msrs0->nmsrs &&
 	    ioctl(kb->vm.vcpu_fd, KVM_SET_MSRS, kb->vm.msrs0) != (int)kb->vm.msrs0->nmsrs)
 		return errno ? -errno : -EIO;
-	kb->vm.dirty = false;
 	return 0;
 }
 
@@ -2218,38 +2228,58 @@ static bool opcode_0f_keeps_state(u8 op)
 	return false;
 }
 
+/* What a two-byte opcode (0f @op) can change that set_state() does not set. */
+static u32 opcode_0f_dirties(u8 op)
+{
+	if (opcode_0f_keeps_state(op))
+		return 0;
+	switch (op) {
+	case 0x0e: case 0x0f:			/* femms, 3DNow! */
+	case 0x10 ... 0x17: case 0x28 ... 0x2f:	/* SSE moves, conversions */
+	case 0x38: case 0x3a:			/* three-byte maps */
+	case 0x50 ... 0x7f:			/* SSE, MMX */
+	case 0xae:				/* fxrstor, ldmxcsr, xrstor, fences */
+	case 0xc2 ... 0xc7:			/* SSE, group 9 (xrstors) */
+	case 0xd0 ... 0xff:			/* SSE, MMX */
+		return KB_DIRTY_FPU;
+	}
+	return KB_DIRTY_ALL;	/* group 7, mov cr/dr, wrmsr, ... */
+}
+
 /*
- * Could the case have changed vCPU state that set_state() does not set
- * (FPU/SSE, debug registers, XCR0, MSRs, the TPR, the run state)?  Only
- * some two-byte opcodes (opcode_0f_keeps_state()), VEX/EVEX/XOP (c4, c5,
- * 62, 8f: also les, lds, bound, pop outside 64-bit mode), x87 opcodes and
- * hlt can, unless the guest ran more than the instruction: then RIP did
- * not end right after it (retired) or on it (exception).  Errs on the side
- * of yes.  A yes costs five vCPU ioctls (restore_extended()) and a device
- * reset.
+ * What of the vCPU state that set_state() does not set could the case
+ * have changed (KB_DIRTY_*)?  Only some two-byte opcodes
+ * (opcode_0f_dirties()), VEX/EVEX/XOP (c4, c5, 62, 8f: also les, lds,
+ * bound, pop outside 64-bit mode; the FPU part), x87 opcodes (the FPU
+ * part) and hlt (the run state) can, unless the guest ran more than the
+ * instruction (all of it): then RIP did not end right after it (retired)
+ * or on it (exception).  Errs on the side of more.  Each part costs a vCPU
+ * ioctl to put back (restore_extended()); KB_DIRTY_ALL also a device reset.
  */
-static bool case_dirties(struct kvm_backend *kb, const struct scenario *s,
-			 const struct run_result *r)
+static u32 case_dirties(struct kvm_backend *kb, const struct scenario *s,
+			const struct run_result *r)
 {
 	u64 rip = scenario_reg(s, SCN_REG_RIP), end = rip + kb->code_len;
 	bool rep;
 	unsigned int i = insn_opcode_offset(s, &rep);
 	u8 op = i < s->insn_len ? s->insn[i] : 0xf4;
+	u32 dirty = 0;
 
-	if (op == 0xc4 || op == 0xc5 || op == 0x62 || op == 0x8f || op == 0xf4 ||
-	    (op >= 0xd8 && op <= 0xdf))
-		return true;
-	if (op == 0x0f && (i + 1 >= s->insn_len || !opcode_0f_keeps_state(s->insn[i + 1])))
-		return true;
+	if (op == 0xc4 || op == 0xc5 || op == 0x62 || op == 0x8f || (op >= 0xd8 && op <= 0xdf))
+		dirty = KB_DIRTY_FPU;
+	else if (op == 0xf4)
+		dirty = KB_DIRTY_RUN;
+	else if (op == 0x0f)
+		dirty = i + 1 < s->insn_len ? opcode_0f_dirties(s->insn[i + 1]) : KB_DIRTY_ALL;
 	if (kb->debug_exit)
-		return false;	/* single-stepped: the guest ran nothing else */
+		return dirty;	/* single-stepped: the guest ran nothing else */
 	if (s->mode != SCN_MODE_LONG64)
 		end = (u32)end;
-	if (r->outcome == OUTCOME_RETIRED)
-		return r->rip != end;
-	if (r->outcome == OUTCOME_EXCEPTION)
-		return r->rip != rip;
-	return true;
+	if (r->outcome == OUTCOME_RETIRED && r->rip == end)
+		return dirty;
+	if (r->outcome == OUTCOME_EXCEPTION && r->rip == rip)
+		return dirty;
+	return KB_DIRTY_ALL;
 }
 
 /* devices: which class of VM runs @s (see the top of the file) */
@@ -2388,9 +2418,10 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
 	/* a case that did not end cleanly may have changed anything: reset all */
-	kb->vm.dirty = case_dirties(kb, s, r) || kb->vm.vm_stale;
+	kb->vm.dirty = kb->vm.vm_stale ? KB_DIRTY_ALL : case_dirties(kb, s, r);
 	/* devices: ring and eventfds into the log; device state to reset? */
-	kvm_devices_collect(kb->vm.dev, kb->traced ? &r->trace : NULL, kb->vm.dirty);
+	kvm_devices_collect(kb->vm.dev, kb->traced ? &r->trace : NULL,
+			    kb->vm.dirty == KB_DIRTY_ALL);
 	/* no exchange left pending: the VM serves the next case too */
 	if (kb->vm.vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb, s))
 		kb->vm.vm_stale = false;
