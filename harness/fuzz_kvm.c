@@ -52,7 +52,10 @@ struct kvm_fuzz {
 	bool traced;
 	unsigned int setup_errors;	/* kvm set-up failures other than -EOPNOTSUPP */
 	struct scenario s;
-	struct run_result model, kernel;
+	/* the case the backend ran before s, and the last one (reports only) */
+	struct scenario prev, last;
+	bool have_prev, have_last;
+	struct run_result model, kernel, fresh;
 	struct violation_list model_vl, kernel_vl;
 };
 
@@ -104,6 +107,36 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/*
+ * The backend serves case after case; a finding that a new backend does
+ * not give again depends on what ran before (state the harness or KVM kept
+ * from one case to the next): say so, with the input that ran before.
+ */
+static void kf_report_fresh(struct kvm_fuzz *f)
+{
+	struct violation_list vl = { 0 };
+	struct kvm_backend *kb;
+	char why[256];
+	int r;
+
+	kb = kvm_backend_create(why, sizeof(why));
+	if (!kb)
+		return;
+	kvm_backend_set_limits(kb, f->env.limits);
+	r = kvm_backend_run(kb, &f->s, &f->fresh);
+	if (!r)
+		fidelity_check(f->env.profile, &f->s, &f->model, &f->fresh, f->traced, &vl);
+	kvm_backend_destroy(kb);
+	if (r || vl.nr) {
+		fprintf(stderr, "==fragfuzz== a new kvm backend gives it again\n");
+		return;
+	}
+	fprintf(stderr, "==fragfuzz== a new kvm backend does not give it: it depends on the "
+		"case before%s\n", f->have_prev ? ":" : "");
+	if (f->have_prev)
+		scenario_format_text(&f->prev, stderr);
+}
+
 /* The scenario, then both sides: the kernel's (with the oracle) and the model's. */
 static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 {
@@ -118,6 +151,7 @@ static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 	report_text(stderr, "input [kvm]", f->env.profile, &f->kernel, &f->kernel_vl);
 	fprintf(stderr, "==fragfuzz== model result:\n");
 	report_text(stderr, "input [model]", f->env.profile, &f->model, &f->model_vl);
+	kf_report_fresh(f);
 	fflush(stderr);
 	/* no tracefs instance is left behind by the abort */
 	kvm_backend_destroy(f->kb);
@@ -140,7 +174,13 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	}
 	fidelity_host_scenario(&f->s);
 	/* the kernel first: what it cannot run is refused before any work */
+	f->prev = f->last;
+	f->have_prev = f->have_last;
 	r = kvm_backend_run(f->kb, &f->s, &f->kernel);
+	if (r != -EOPNOTSUPP) {
+		f->last = f->s;
+		f->have_last = true;
+	}
 	if (r) {
 		if (r != -EOPNOTSUPP && f->setup_errors++ < 5)
 			fprintf(stderr, "fragfuzz_kvm: case not run: %s (%s)\n", strerror(-r),
