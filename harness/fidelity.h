@@ -21,11 +21,20 @@
  * violation in @out per field that differs, each "field: model X, kvm Y"
  * (exits; trace events, only if @traced; outcome; exception vector, error
  * code and CR2; RIP; GPRs; RFLAGS).  Returns the number of differences;
- * 0 without comparing when @model->not_modelled.
+ * 0 without comparing when @model->not_modelled.  Differences of a
+ * recorded host gap (fidelity_host_gap()) are marked known.
  */
 unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *s,
 			    const struct run_result *model, const struct run_result *kvm,
 			    bool traced, struct violation_list *out);
+
+/*
+ * A recorded difference of this host's own handling (kvm_pvm: instructions
+ * it handles outside KVM's emulator, native 64-bit CPL 3 code when the
+ * exits and trace agree, @exits_differ false): the reason, or NULL.
+ * fuzz/known-issues.md has the evidence.
+ */
+const char *fidelity_host_gap(const struct scenario *s, bool exits_differ);
 
 /*
  * Why @model and @kvm are not compared at all, or NULL: the model does not

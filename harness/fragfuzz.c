@@ -140,10 +140,17 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 	if (which == RUN_BOTH && !json) {
 		unsigned int i, n = 0;
 
+		bool known = false;
+
 		printf("fidelity:");
-		for (i = 0; i < vk.nr; i++)
-			if (vk.v[i].kind == V_FIDELITY)
-				printf("%s %s", n++ ? ";" : "", vk.v[i].detail);
+		for (i = 0; i < vk.nr; i++) {
+			if (vk.v[i].kind != V_FIDELITY)
+				continue;
+			printf("%s %s", n++ ? ";" : "", vk.v[i].detail);
+			known = vk.v[i].known;
+		}
+		if (known)
+			printf(" (known: %s)", fidelity_host_gap(s, false));
 		if (fidelity_skip_reason(s, &rm, &rk))
 			printf(" not compared: %s%s%s%s\n", fidelity_skip_reason(s, &rm, &rk),
 			       rm.not_modelled ? " ('" : "", rm.not_modelled ? rm.mnemonic : "",

@@ -443,3 +443,76 @@ __attribute__((constructor)) static void register_fidelity_tests(void)
 	for (i = 0; i < sizeof(harness_cases) / sizeof(harness_cases[0]); i++)
 		test_register(harness_cases[i].name, test_harness_case, &harness_cases[i]);
 }
+
+/*
+ * The recorded host gaps (fidelity_host_gap()): kvm_pvm's own handling of
+ * some instructions, and native 64-bit CPL 3 code unless the exits or the
+ * trace differ.  Everything else is not a host gap.
+ */
+TEST(fidelity_host_gap_rows)
+{
+	static const struct {
+		const char *scenario;
+		bool exits_differ, gap;
+	} rows[] = {
+		{ "mode long64\ninsn cf\n", false, true },		/* iret */
+		{ "mode long64\ninsn 48 cf\n", true, true },		/* iretq */
+		{ "mode prot32\ninsn cf\n", false, false },		/* legacy iret: emulated */
+		{ "mode long64\ninsn 0f c7 f0\n", false, true },	/* rdrand eax */
+		{ "mode prot32\ninsn f3 0f c7 f8\n", false, true },	/* rdseed/rdpid form */
+		{ "mode long64\ninsn 0f c7 0f\n", false, false },	/* cmpxchg8b [rdi] */
+		{ "mode long64\ninsn 0f ae e8\n", false, true },	/* lfence */
+		{ "mode long64\ninsn 0f ae 38\n", false, false },	/* clflush [rax] */
+		{ "mode long64\ninsn f3 0f 1e fa\n", false, true },	/* endbr64 */
+		{ "mode real16\ninsn 0f 19 07\n", false, true },	/* hint NOP on memory */
+		{ "mode real16\ninsn 0f 19 c0\n", false, false },	/* ... on a register */
+		{ "mode prot32\ninsn 0f aa\n", false, true },		/* rsm */
+		{ "mode long64\ncpl 3\ninsn 8b 07\n", false, true },	/* native CPL 3 */
+		{ "mode long64\ncpl 3\ninsn 8b 07\n", true, false },	/* ... exits differ */
+		{ "mode prot32\ncpl 3\ninsn 8b 07\n", false, false },	/* emulated CPL 3 */
+		{ "mode long64\ninsn 8b 07\n", false, false },
+	};
+	struct scenario s;
+	char err[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		const char *why;
+
+		TEST_ASSERT(!scenario_parse_text(&s, rows[i].scenario, err, sizeof(err)),
+			    "row %u: %s", i, err);
+		why = fidelity_host_gap(&s, rows[i].exits_differ);
+		TEST_ASSERT(!why == !rows[i].gap, "row %u (%s): wanted %s, got %s", i,
+			    rows[i].scenario, rows[i].gap ? "a host gap" : "none",
+			    why ? why : "none");
+	}
+}
+
+/* fidelity_check() marks a host gap's differences known, and only those */
+TEST(fidelity_host_gap_is_known)
+{
+	static const char *const texts[] = {
+		"mode long64\ncpl 3\n", "mode long64\n",
+	};
+	const struct kvm_profile *p = kvm_profile_find("6.18.24");
+	struct scenario s;
+	char err[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(texts); i++) {
+		struct violation_list vl = { 0 };
+
+		TEST_ASSERT(!scenario_parse_text(&s, texts[i], err, sizeof(err)), "scenario: %s", err);
+		base_result(&fid_m, &s);
+		base_result(&fid_k, &s);
+		fid_k.rip++;
+		TEST_ASSERT_EQ(fidelity_check(p, &s, &fid_m, &fid_k, true, &vl), 1, "differences");
+		TEST_ASSERT_EQ(vl.v[0].known, i == 0, "known (CPL 3 row)");
+		TEST_ASSERT_EQ(vl.nr_unknown, i == 0 ? 0 : 1, "unknown differences");
+		/* the exits differ too: not put down to native CPL 3 */
+		memset(&vl, 0, sizeof(vl));
+		fid_k.exits[0].gpa ^= 0x1000;
+		fidelity_check(p, &s, &fid_m, &fid_k, true, &vl);
+		TEST_ASSERT_EQ(vl.nr_unknown, vl.nr, "unknown differences when the exits differ");
+	}
+}
