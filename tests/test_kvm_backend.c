@@ -1721,6 +1721,49 @@ static void compare_text(struct kvm_backend *kb, struct model_backend *mb,
 			 (unsigned long long)rk.regs[VCPU_REGS_RAX]);
 }
 
+/* Case @i of a table: its name and scenario text; false past the last. */
+typedef bool (*case_text_fn)(unsigned int i, char *name, size_t nsize, char *text, size_t tsize);
+/* After case @i ran the same on both: "" or what else differs on @kb. */
+typedef void (*case_check_fn)(unsigned int i, struct kvm_backend *kb, char *msg, size_t size);
+
+/*
+ * Every case of @gen on the model and on one kvm backend for each way to
+ * stop (single-stepped, then at the sentinel), the cases following each
+ * other in its VM; "" or the way and the first difference in @msg.
+ */
+static void compare_both_ways(case_text_fn gen, case_check_fn check, char *msg, size_t size)
+{
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	struct model_backend *mb = model_backend_create();
+	char text[512], name[160], diff[512], err[256];
+	struct kvm_backend *kb;
+	unsigned int st, i;
+
+	msg[0] = 0;
+	if (!mb || !p) {
+		snprintf(msg, size, "model backend");
+		model_backend_destroy(mb);
+		return;
+	}
+	for (st = 0; st < 2 && !msg[0]; st++) {
+		kb = kb_create_stopping(st, err, sizeof(err));
+		if (!kb) {
+			snprintf(msg, size, "kvm backend: %s", err);
+			break;
+		}
+		diff[0] = 0;
+		for (i = 0; !diff[0] && gen(i, name, sizeof(name), text, sizeof(text)); i++) {
+			compare_text(kb, mb, p, name, text, diff, sizeof(diff));
+			if (!diff[0] && check)
+				check(i, kb, diff, sizeof(diff));
+		}
+		kvm_backend_destroy(kb);
+		if (diff[0])
+			snprintf(msg, size, "%s: %s", stop_name(st), diff);
+	}
+	model_backend_destroy(mb);
+}
+
 /*
  * The instruction's own "out 0xe6, al" (e6 e6) and "out dx, al" (ee) with
  * DX 0xe6, in every mode, single-stepped and stopped at the sentinel: the
@@ -1783,35 +1826,31 @@ TEST(kvm_backend_own_out_to_the_sentinel_port)
  * two sentinel bytes must fit after it too: a one-byte instruction at
  * 0x601ffd runs, at 0x601ffe it is refused.
  */
-TEST(kvm_backend_code_in_the_second_code_page)
+static bool second_code_page_case(unsigned int i, char *name, size_t nsize, char *text,
+				  size_t tsize)
 {
 	static const char *const cases[] = {
 		"mode prot32\ninsn 8b 07\nreg rip 0x601ff0\nreg rdi 0x40000ffe\n"
 		"map 0x40000000 0x40000000 mmio\nmap 0x40001000 0x40001000 mmio\n",
 		"mode real16\nseg cs 0x601000 0xffff\ninsn 8b 05\nreg rip 0xff0\nreg rdi 0x8fff\n",
 	};
-	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+
+	if (i >= ARRAY_SIZE(cases))
+		return false;
+	snprintf(name, nsize, "%s", i ? "real16" : "prot32");
+	snprintf(text, tsize, "%s", cases[i]);
+	return true;
+}
+
+TEST(kvm_backend_code_in_the_second_code_page)
+{
 	static struct run_result r;
-	struct model_backend *mb;
-	struct kvm_backend *kb;
-	char msg[512] = "", err[256];
-	unsigned int st, i;
+	char msg[512];
 	int ret;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	mb = model_backend_create();
-	TEST_ASSERT(mb && p, "model backend");
-	for (st = 0; st < 2 && !msg[0]; st++) {
-		kb = kb_create_stopping(st, err, sizeof(err));
-		TEST_ASSERT(kb, "kvm backend: %s", err);
-		for (i = 0; i < ARRAY_SIZE(cases) && !msg[0]; i++)
-			compare_text(kb, mb, p, i ? "real16" : "prot32", cases[i], msg, sizeof(msg));
-		kvm_backend_destroy(kb);
-		if (msg[0])
-			snprintf(err, sizeof(err), "%s", stop_name(st));
-	}
-	model_backend_destroy(mb);
-	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+	compare_both_ways(second_code_page_case, NULL, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
 
 	ret = run_text("mode prot32\ninsn ee\nreg rip 0x601ffd\n", &r, NULL, msg, sizeof(msg));
 	TEST_ASSERT(!ret && r.outcome == OUTCOME_RETIRED && r.rip == 0x601ffe,
@@ -1831,87 +1870,84 @@ TEST(kvm_backend_code_in_the_second_code_page)
  * would: the case would end at the time limit).  Coalesced pieces land in
  * the ring and ioeventfd writes signal in real mode and at CPL 3 too.
  */
+static const struct {
+	const char *name, *text;
+	int ring, signals;	/* -1: not checked */
+} every_mode_cases[] = {
+	{ "real16 lapic read", "mode real16\nseg ds 0xfee00000 0xffff\ninsn 8b 05\n"
+	  "reg rdi 0x30\nmap 0xfee00000 0xfee00000 lapic\n", -1, -1 },
+	{ "real16 lapic read crossing a register", "mode real16\n"
+	  "seg ds 0xfee00000 0xffff\ninsn 66 8b 05\nreg rdi 0x32\n"
+	  "map 0xfee00000 0xfee00000 lapic\n", -1, -1 },
+	{ "real16 ioapic read", "mode real16\nseg ds 0xfec00000 0xffff\ninsn 66 8b 05\n"
+	  "reg rdi 0x10\nmap 0xfec00000 0xfec00000 ioapic\n", -1, -1 },
+	{ "real16 coalesced split write", "mode real16\ninsn 66 89 05\nreg rdi 0x5ffe\n"
+	  "reg rax 0x11223344\nmap 0x5000 0x5000 coalesced\nmap 0x6000 0x6000 mmio\n",
+	  1, -1 },
+	{ "real16 ioeventfd write", "mode real16\ninsn 89 05\nreg rdi 0x6000\n"
+	  "reg rax 0x4000\nmap 0x6000 0x6000 ioeventfd ev=0x0:2\n", -1, 1 },
+	{ "real16 #GP", "mode real16\ninsn 8b 06 ff ff\nreg rsp 0x7800\n"
+	  "map 0x7000 0x7000 ram\n", -1, -1 },
+	{ "prot16 ioapic read", "mode prot16\nseg ds 0xfec00000 0xffff\ninsn 66 8b 05\n"
+	  "reg rdi 0x10\nmap 0xfec00000 0xfec00000 ioapic\n", -1, -1 },
+	{ "prot16 lapic write", "mode prot16\nseg ds 0xfee00000 0xffff\ninsn 66 89 05\n"
+	  "reg rdi 0x80\nreg rax 0x20\nmap 0xfee00000 0xfee00000 lapic\n", -1, -1 },
+	{ "prot16 #GP", "mode prot16\ninsn 8b 06 ff ff\nreg rsp 0x7800\n"
+	  "map 0x7000 0x7000 ram\n", -1, -1 },
+	{ "prot16 CPL 3 coalesced split write", "mode prot16\ncpl 3\ninsn 66 89 05\n"
+	  "reg rdi 0x5ffe\nmap 0x5000 0x5000 coalesced\nmap 0x6000 0x6000 mmio\n", 1, -1 },
+	{ "prot16 CPL 3 #GP", "mode prot16\ncpl 3\ninsn 8b 06 ff ff\n"
+	  "map 0x7000 0x7000 ram\n", -1, -1 },
+	{ "prot32 CPL 3 lapic read", "mode prot32\ncpl 3\ninsn 8b 07\nreg rdi 0xfee00030\n"
+	  "map 0xfee00000 0xfee00000 lapic\n", -1, -1 },
+	{ "prot32 CPL 3 ioeventfd split write", "mode prot32\ncpl 3\ninsn 89 07\n"
+	  "reg rdi 0x40000ffe\nmap 0x40000000 0x40000000 mmio\n"
+	  "map 0x40001000 0x40001000 ioeventfd ev=0x0:2\n", -1, 1 },
+	{ "prot32-paging CPL 3 lapic read", "mode prot32-paging\ncpl 3\ninsn 8b 07\n"
+	  "reg rdi 0x40000030\nmap 0x40000000 0xfee00000 lapic user\n", -1, -1 },
+	{ "prot32-paging CPL 3 #PF", "mode prot32-paging\ncpl 3\ninsn 8b 07\n"
+	  "reg rdi 0x40000ffe\nmap 0x40000000 0x1000 mmio user\n"
+	  "map 0x40001000 0x2000 mmio\n", -1, -1 },
+	{ "long64 CPL 3 lapic read", "mode long64\ncpl 3\ninsn 8b 07\n"
+	  "reg rdi 0x40000030\nmap 0x40000000 0xfee00000 lapic user\n", -1, -1 },
+	{ "long64 CPL 3 coalesced split write", "mode long64\ncpl 3\ninsn 48 89 07\n"
+	  "reg rdi 0x40000ffc\nmap 0x40000000 0x5000 coalesced user\n"
+	  "map 0x40001000 0x6000 mmio user\n", 1, -1 },
+	{ "long64 CPL 3 #PF", "mode long64\ncpl 3\ninsn 8b 07\nreg rdi 0x40000ffe\n"
+	  "map 0x40000000 0x1000 mmio user\nmap 0x40001000 0x2000 mmio\n", -1, -1 },
+};
+
+static bool every_mode_case(unsigned int i, char *name, size_t nsize, char *text, size_t tsize)
+{
+	if (i >= ARRAY_SIZE(every_mode_cases))
+		return false;
+	snprintf(name, nsize, "%s", every_mode_cases[i].name);
+	snprintf(text, tsize, "%s", every_mode_cases[i].text);
+	return true;
+}
+
+/* Coalesced pieces in the ring and ioeventfd signals, where the case counts them. */
+static void every_mode_check(unsigned int i, struct kvm_backend *kb, char *msg, size_t size)
+{
+	const struct kvm_devices_log *log = kvm_backend_devices_log(kb);
+	int ring = every_mode_cases[i].ring, signals = every_mode_cases[i].signals;
+
+	if (ring >= 0 && log->nr_ring != (unsigned int)ring)
+		snprintf(msg, size, "%s: %u ring entries, wanted %d",
+			 every_mode_cases[i].name, log->nr_ring, ring);
+	else if (signals >= 0 && log->ioeventfd_signals != (u64)signals)
+		snprintf(msg, size, "%s: %llu ioeventfd signals, wanted %d",
+			 every_mode_cases[i].name, (unsigned long long)log->ioeventfd_signals,
+			 signals);
+}
+
 TEST(kvm_devices_every_mode_and_cpl)
 {
-	static const struct {
-		const char *name, *text;
-		int ring, signals;	/* -1: not checked */
-	} c[] = {
-		{ "real16 lapic read", "mode real16\nseg ds 0xfee00000 0xffff\ninsn 8b 05\n"
-		  "reg rdi 0x30\nmap 0xfee00000 0xfee00000 lapic\n", -1, -1 },
-		{ "real16 lapic read crossing a register", "mode real16\n"
-		  "seg ds 0xfee00000 0xffff\ninsn 66 8b 05\nreg rdi 0x32\n"
-		  "map 0xfee00000 0xfee00000 lapic\n", -1, -1 },
-		{ "real16 ioapic read", "mode real16\nseg ds 0xfec00000 0xffff\ninsn 66 8b 05\n"
-		  "reg rdi 0x10\nmap 0xfec00000 0xfec00000 ioapic\n", -1, -1 },
-		{ "real16 coalesced split write", "mode real16\ninsn 66 89 05\nreg rdi 0x5ffe\n"
-		  "reg rax 0x11223344\nmap 0x5000 0x5000 coalesced\nmap 0x6000 0x6000 mmio\n",
-		  1, -1 },
-		{ "real16 ioeventfd write", "mode real16\ninsn 89 05\nreg rdi 0x6000\n"
-		  "reg rax 0x4000\nmap 0x6000 0x6000 ioeventfd ev=0x0:2\n", -1, 1 },
-		{ "real16 #GP", "mode real16\ninsn 8b 06 ff ff\nreg rsp 0x7800\n"
-		  "map 0x7000 0x7000 ram\n", -1, -1 },
-		{ "prot16 ioapic read", "mode prot16\nseg ds 0xfec00000 0xffff\ninsn 66 8b 05\n"
-		  "reg rdi 0x10\nmap 0xfec00000 0xfec00000 ioapic\n", -1, -1 },
-		{ "prot16 lapic write", "mode prot16\nseg ds 0xfee00000 0xffff\ninsn 66 89 05\n"
-		  "reg rdi 0x80\nreg rax 0x20\nmap 0xfee00000 0xfee00000 lapic\n", -1, -1 },
-		{ "prot16 #GP", "mode prot16\ninsn 8b 06 ff ff\nreg rsp 0x7800\n"
-		  "map 0x7000 0x7000 ram\n", -1, -1 },
-		{ "prot16 CPL 3 coalesced split write", "mode prot16\ncpl 3\ninsn 66 89 05\n"
-		  "reg rdi 0x5ffe\nmap 0x5000 0x5000 coalesced\nmap 0x6000 0x6000 mmio\n", 1, -1 },
-		{ "prot16 CPL 3 #GP", "mode prot16\ncpl 3\ninsn 8b 06 ff ff\n"
-		  "map 0x7000 0x7000 ram\n", -1, -1 },
-		{ "prot32 CPL 3 lapic read", "mode prot32\ncpl 3\ninsn 8b 07\nreg rdi 0xfee00030\n"
-		  "map 0xfee00000 0xfee00000 lapic\n", -1, -1 },
-		{ "prot32 CPL 3 ioeventfd split write", "mode prot32\ncpl 3\ninsn 89 07\n"
-		  "reg rdi 0x40000ffe\nmap 0x40000000 0x40000000 mmio\n"
-		  "map 0x40001000 0x40001000 ioeventfd ev=0x0:2\n", -1, 1 },
-		{ "prot32-paging CPL 3 lapic read", "mode prot32-paging\ncpl 3\ninsn 8b 07\n"
-		  "reg rdi 0x40000030\nmap 0x40000000 0xfee00000 lapic user\n", -1, -1 },
-		{ "prot32-paging CPL 3 #PF", "mode prot32-paging\ncpl 3\ninsn 8b 07\n"
-		  "reg rdi 0x40000ffe\nmap 0x40000000 0x1000 mmio user\n"
-		  "map 0x40001000 0x2000 mmio\n", -1, -1 },
-		{ "long64 CPL 3 lapic read", "mode long64\ncpl 3\ninsn 8b 07\n"
-		  "reg rdi 0x40000030\nmap 0x40000000 0xfee00000 lapic user\n", -1, -1 },
-		{ "long64 CPL 3 coalesced split write", "mode long64\ncpl 3\ninsn 48 89 07\n"
-		  "reg rdi 0x40000ffc\nmap 0x40000000 0x5000 coalesced user\n"
-		  "map 0x40001000 0x6000 mmio user\n", 1, -1 },
-		{ "long64 CPL 3 #PF", "mode long64\ncpl 3\ninsn 8b 07\nreg rdi 0x40000ffe\n"
-		  "map 0x40000000 0x1000 mmio user\nmap 0x40001000 0x2000 mmio\n", -1, -1 },
-	};
-	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
-	const struct kvm_devices_log *log;
-	struct model_backend *mb;
-	struct kvm_backend *kb;
-	char msg[512] = "", err[256] = "";
-	unsigned int st, i;
+	char msg[512];
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	mb = model_backend_create();
-	TEST_ASSERT(mb && p, "model backend");
-	for (st = 0; st < 2 && !msg[0]; st++) {
-		kb = kb_create_stopping(st, err, sizeof(err));
-		TEST_ASSERT(kb, "kvm backend: %s", err);
-		/* one backend: the cases follow each other in the same VM */
-		for (i = 0; i < ARRAY_SIZE(c) && !msg[0]; i++) {
-			compare_text(kb, mb, p, c[i].name, c[i].text, msg, sizeof(msg));
-			log = kvm_backend_devices_log(kb);
-			if (msg[0])
-				break;
-			if (c[i].ring >= 0 && log->nr_ring != (unsigned int)c[i].ring)
-				snprintf(msg, sizeof(msg), "%s: %u ring entries, wanted %d",
-					 c[i].name, log->nr_ring, c[i].ring);
-			else if (c[i].signals >= 0 && log->ioeventfd_signals != (u64)c[i].signals)
-				snprintf(msg, sizeof(msg), "%s: %llu ioeventfd signals, wanted %d",
-					 c[i].name, (unsigned long long)log->ioeventfd_signals,
-					 c[i].signals);
-		}
-		kvm_backend_destroy(kb);
-		if (msg[0])
-			snprintf(err, sizeof(err), "%s", stop_name(st));
-	}
-	model_backend_destroy(mb);
-	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+	compare_both_ways(every_mode_case, every_mode_check, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
 }
 
 /*
@@ -1921,7 +1957,8 @@ TEST(kvm_devices_every_mode_and_cpl)
  * the scenario gave it), all other bits the model's.  Every protected mode,
  * single-stepped and stopped at the sentinel, RAM and MMIO operands.
  */
-TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
+static bool cpl3_rflags_case(unsigned int i, char *name, size_t nsize, char *text,
+			     size_t tsize)
 {
 	static const char *const modes[] = { "prot16", "prot32", "prot32-paging", "long64" };
 	static const struct {
@@ -1932,36 +1969,25 @@ TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
 		{ "8b 07", "map 0x40000000 0x40000000 ram user\n" },	/* a RAM read */
 	};
 	static const char *const flags[] = { "0x2", "0x10002", "0x10ad7" };
-	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
-	char text[512], name[128], msg[512] = "", err[256] = "";
-	struct model_backend *mb;
-	struct kvm_backend *kb;
-	unsigned int st, i, j, k;
+	unsigned int k = i % ARRAY_SIZE(flags), j = i / ARRAY_SIZE(flags) % ARRAY_SIZE(insns);
+
+	i /= ARRAY_SIZE(flags) * ARRAY_SIZE(insns);
+	if (i >= ARRAY_SIZE(modes))
+		return false;
+	snprintf(text, tsize, "mode %s\ncpl 3\ninsn %s\nreg rdi 0x40000010\n"
+		 "reg rax 0x7fffffff\nreg rbx 0x1\nreg rflags %s\n%s",
+		 modes[i], insns[j].insn, flags[k], insns[j].maps);
+	snprintf(name, nsize, "%s CPL 3 %s rflags %s", modes[i], insns[j].insn, flags[k]);
+	return true;
+}
+
+TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
+{
+	char msg[512];
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	mb = model_backend_create();
-	TEST_ASSERT(mb && p, "model backend");
-	for (st = 0; st < 2 && !msg[0]; st++) {
-		kb = kb_create_stopping(st, err, sizeof(err));
-		TEST_ASSERT(kb, "kvm backend: %s", err);
-		for (i = 0; i < ARRAY_SIZE(modes) && !msg[0]; i++)
-			for (j = 0; j < ARRAY_SIZE(insns) && !msg[0]; j++)
-				for (k = 0; k < ARRAY_SIZE(flags) && !msg[0]; k++) {
-					snprintf(text, sizeof(text),
-						 "mode %s\ncpl 3\ninsn %s\nreg rdi 0x40000010\n"
-						 "reg rax 0x7fffffff\nreg rbx 0x1\n"
-						 "reg rflags %s\n%s",
-						 modes[i], insns[j].insn, flags[k], insns[j].maps);
-					snprintf(name, sizeof(name), "%s CPL 3 %s rflags %s",
-						 modes[i], insns[j].insn, flags[k]);
-					compare_text(kb, mb, p, name, text, msg, sizeof(msg));
-				}
-		kvm_backend_destroy(kb);
-		if (msg[0])
-			snprintf(err, sizeof(err), "%s", stop_name(st));
-	}
-	model_backend_destroy(mb);
-	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+	compare_both_ways(cpl3_rflags_case, NULL, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
 }
 
 /*
@@ -1972,7 +1998,7 @@ TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
  * itself), from an MMIO stack, in every mode and CPL, single-stepped and
  * stopped at the sentinel, give the model's outcome, RIP and RFLAGS.
  */
-TEST(kvm_popf_loading_tf_is_compared)
+static bool popf_case(unsigned int i, char *name, size_t nsize, char *text, size_t tsize)
 {
 	static const struct {
 		const char *mode;
@@ -1996,34 +2022,25 @@ TEST(kvm_popf_loading_tf_is_compared)
 		{ "0x102", "02 00 00 00 00 00 00 00" },	/* clears TF: #DB after popf */
 		{ "0x102", "d7 01 00 00 00 00 00 00" },	/* keeps TF: #DB after popf */
 	};
-	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
-	char text[512], name[128], msg[512] = "", err[256] = "";
-	struct model_backend *mb;
-	struct kvm_backend *kb;
-	unsigned int st, i, j;
+	unsigned int j = i % ARRAY_SIZE(f);
+
+	i /= ARRAY_SIZE(f);
+	if (i >= ARRAY_SIZE(m))
+		return false;
+	snprintf(text, tsize, "mode %s\ncpl %u\ninsn 9d\nreg rflags %s\nmmio-data %s\n%s",
+		 m[i].mode, m[i].cpl, f[j].rflags, f[j].popped, m[i].stack);
+	snprintf(name, nsize, "%s CPL %u popf %s from %s", m[i].mode, m[i].cpl, f[j].popped,
+		 f[j].rflags);
+	return true;
+}
+
+TEST(kvm_popf_loading_tf_is_compared)
+{
+	char msg[512];
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	mb = model_backend_create();
-	TEST_ASSERT(mb && p, "model backend");
-	for (st = 0; st < 2 && !msg[0]; st++) {
-		kb = kb_create_stopping(st, err, sizeof(err));
-		TEST_ASSERT(kb, "kvm backend: %s", err);
-		for (i = 0; i < ARRAY_SIZE(m) && !msg[0]; i++)
-			for (j = 0; j < ARRAY_SIZE(f) && !msg[0]; j++) {
-				snprintf(text, sizeof(text),
-					 "mode %s\ncpl %u\ninsn 9d\nreg rflags %s\n"
-					 "mmio-data %s\n%s",
-					 m[i].mode, m[i].cpl, f[j].rflags, f[j].popped, m[i].stack);
-				snprintf(name, sizeof(name), "%s CPL %u popf %s from %s", m[i].mode,
-					 m[i].cpl, f[j].popped, f[j].rflags);
-				compare_text(kb, mb, p, name, text, msg, sizeof(msg));
-			}
-		kvm_backend_destroy(kb);
-		if (msg[0])
-			snprintf(err, sizeof(err), "%s", stop_name(st));
-	}
-	model_backend_destroy(mb);
-	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+	compare_both_ways(popf_case, NULL, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
 }
 
 /*
@@ -2034,7 +2051,7 @@ TEST(kvm_popf_loading_tf_is_compared)
  * gives the model's outcome, error code, RAX and RSP, single-stepped and
  * stopped at the sentinel.
  */
-TEST(kvm_segments_are_the_models)
+static bool segment_case(unsigned int i, char *name, size_t nsize, char *text, size_t tsize)
 {
 	static const struct {
 		const char *mode;
@@ -2071,43 +2088,33 @@ TEST(kvm_segments_are_the_models)
 		{ "8e e8", -1, HARNESS_GDT_ENTRIES * 8 },	/* past the limit */
 		{ "8e e8", -1, 0 },
 	};
-	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
-	char text[512], name[160], msg[512] = "", err[256] = "";
-	struct model_backend *mb;
-	struct kvm_backend *kb;
-	unsigned int st, i, j;
+	unsigned int j = i % ARRAY_SIZE(c);
+	struct harness_segment h = { .selector = (u16)c[j].sel };
+	struct scenario s;
+	char err[256];
+
+	i /= ARRAY_SIZE(c);
+	if (i >= ARRAY_SIZE(m))
+		return false;
+	/* the stack in RAM below the code; a text that does not parse fails in the run */
+	snprintf(text, tsize, "mode %s\ncpl %u\ninsn %s\nreg rsp 0x7800\nmap 0x7000 0x7000 ram%s\n",
+		 m[i].mode, m[i].cpl, c[j].insn, m[i].cpl ? " user" : "");
+	if (c[j].seg >= 0 && !scenario_parse_text(&s, text, err, sizeof(err)))
+		harness_segment(&s, c[j].seg, &h);
+	if (c[j].seg >= 0 || c[j].sel >= 0)
+		snprintf(text + strlen(text), tsize - strlen(text), "reg rax 0x%x\n", h.selector);
+	snprintf(name, nsize, "%s CPL %u %s rax 0x%x", m[i].mode, m[i].cpl, c[j].insn,
+		 h.selector);
+	return true;
+}
+
+TEST(kvm_segments_are_the_models)
+{
+	char msg[512];
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	mb = model_backend_create();
-	TEST_ASSERT(mb && p, "model backend");
-	for (st = 0; st < 2 && !msg[0]; st++) {
-		kb = kb_create_stopping(st, err, sizeof(err));
-		TEST_ASSERT(kb, "kvm backend: %s", err);
-		for (i = 0; i < ARRAY_SIZE(m) && !msg[0]; i++)
-			for (j = 0; j < ARRAY_SIZE(c) && !msg[0]; j++) {
-				struct harness_segment h = { .selector = (u16)c[j].sel };
-				struct scenario s;
-
-				/* the stack in RAM below the code */
-				snprintf(text, sizeof(text), "mode %s\ncpl %u\ninsn %s\n"
-					 "reg rsp 0x7800\nmap 0x7000 0x7000 ram%s\n",
-					 m[i].mode, m[i].cpl, c[j].insn, m[i].cpl ? " user" : "");
-				if (c[j].seg >= 0 &&
-				    !scenario_parse_text(&s, text, msg, sizeof(msg)))
-					harness_segment(&s, c[j].seg, &h);
-				if (c[j].seg >= 0 || c[j].sel >= 0)
-					snprintf(text + strlen(text), sizeof(text) - strlen(text),
-						 "reg rax 0x%x\n", h.selector);
-				snprintf(name, sizeof(name), "%s CPL %u %s rax 0x%x", m[i].mode,
-					 m[i].cpl, c[j].insn, h.selector);
-				compare_text(kb, mb, p, name, text, msg, sizeof(msg));
-			}
-		kvm_backend_destroy(kb);
-		if (msg[0])
-			snprintf(err, sizeof(err), "%s", stop_name(st));
-	}
-	model_backend_destroy(mb);
-	TEST_ASSERT(!msg[0], "%s: %s", err, msg);
+	compare_both_ways(segment_case, NULL, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
 }
 
 /*
