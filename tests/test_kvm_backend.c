@@ -1764,6 +1764,16 @@ static void compare_both_ways(case_text_fn gen, case_check_fn check, char *msg, 
 	model_backend_destroy(mb);
 }
 
+/* A test of compare_both_ways(): skips without /dev/kvm, fails on a difference. */
+static void both_ways_test(struct test_ctx *t, case_text_fn gen, case_check_fn check)
+{
+	char msg[512];
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	compare_both_ways(gen, check, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
+}
+
 /*
  * The instruction's own "out 0xe6, al" (e6 e6) and "out dx, al" (ee) with
  * DX 0xe6, in every mode, single-stepped and stopped at the sentinel: the
@@ -1943,11 +1953,7 @@ static void every_mode_check(unsigned int i, struct kvm_backend *kb, char *msg, 
 
 TEST(kvm_devices_every_mode_and_cpl)
 {
-	char msg[512];
-
-	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	compare_both_ways(every_mode_case, every_mode_check, msg, sizeof(msg));
-	TEST_ASSERT(!msg[0], "%s", msg);
+	both_ways_test(t, every_mode_case, every_mode_check);
 }
 
 /*
@@ -1983,11 +1989,7 @@ static bool cpl3_rflags_case(unsigned int i, char *name, size_t nsize, char *tex
 
 TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
 {
-	char msg[512];
-
-	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	compare_both_ways(cpl3_rflags_case, NULL, msg, sizeof(msg));
-	TEST_ASSERT(!msg[0], "%s", msg);
+	both_ways_test(t, cpl3_rflags_case, NULL);
 }
 
 /*
@@ -2036,11 +2038,7 @@ static bool popf_case(unsigned int i, char *name, size_t nsize, char *text, size
 
 TEST(kvm_popf_loading_tf_is_compared)
 {
-	char msg[512];
-
-	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	compare_both_ways(popf_case, NULL, msg, sizeof(msg));
-	TEST_ASSERT(!msg[0], "%s", msg);
+	both_ways_test(t, popf_case, NULL);
 }
 
 /*
@@ -2110,11 +2108,7 @@ static bool segment_case(unsigned int i, char *name, size_t nsize, char *text, s
 
 TEST(kvm_segments_are_the_models)
 {
-	char msg[512];
-
-	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
-	compare_both_ways(segment_case, NULL, msg, sizeof(msg));
-	TEST_ASSERT(!msg[0], "%s", msg);
+	both_ways_test(t, segment_case, NULL);
 }
 
 /*
