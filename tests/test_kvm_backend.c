@@ -1992,6 +1992,15 @@ TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
 	both_ways_test(t, cpl3_rflags_case, NULL);
 }
 
+/* Every mode, at CPL 0 and, where it has one, at CPL 3. */
+static const struct mode_cpl {
+	const char *mode;
+	unsigned int cpl;
+} every_mode_cpl[] = {
+	{ "real16", 0 }, { "prot16", 0 }, { "prot16", 3 }, { "prot32", 0 }, { "prot32", 3 },
+	{ "prot32-paging", 0 }, { "prot32-paging", 3 }, { "long64", 0 }, { "long64", 3 },
+};
+
 /*
  * popf loads TF, which KVM hides from userspace while it single-steps the
  * guest: such an instruction is stopped at the sentinel instead.  popf
@@ -2003,21 +2012,6 @@ TEST(kvm_cpl3_sentinel_leaves_the_instructions_rflags)
 static bool popf_case(unsigned int i, char *name, size_t nsize, char *text, size_t tsize)
 {
 	static const struct {
-		const char *mode;
-		unsigned int cpl;
-		const char *stack;
-	} m[] = {
-		{ "real16", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
-		{ "prot16", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
-		{ "prot16", 3, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
-		{ "prot32", 0, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
-		{ "prot32", 3, "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n" },
-		{ "prot32-paging", 0, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio\n" },
-		{ "prot32-paging", 3, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio user\n" },
-		{ "long64", 0, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio\n" },
-		{ "long64", 3, "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio user\n" },
-	};
-	static const struct {
 		const char *rflags, *popped;
 	} f[] = {
 		{ "0x2", "03 01 00 00 00 00 00 00" },	/* sets TF */
@@ -2025,13 +2019,22 @@ static bool popf_case(unsigned int i, char *name, size_t nsize, char *text, size
 		{ "0x102", "d7 01 00 00 00 00 00 00" },	/* keeps TF: #DB after popf */
 	};
 	unsigned int j = i % ARRAY_SIZE(f);
+	const struct mode_cpl *m;
 
-	i /= ARRAY_SIZE(f);
-	if (i >= ARRAY_SIZE(m))
+	if (i / ARRAY_SIZE(f) >= ARRAY_SIZE(every_mode_cpl))
 		return false;
-	snprintf(text, tsize, "mode %s\ncpl %u\ninsn 9d\nreg rflags %s\nmmio-data %s\n%s",
-		 m[i].mode, m[i].cpl, f[j].rflags, f[j].popped, m[i].stack);
-	snprintf(name, nsize, "%s CPL %u popf %s from %s", m[i].mode, m[i].cpl, f[j].popped,
+	m = &every_mode_cpl[i / ARRAY_SIZE(f)];
+	snprintf(text, tsize, "mode %s\ncpl %u\ninsn 9d\nreg rflags %s\nmmio-data %s\n",
+		 m->mode, m->cpl, f[j].rflags, f[j].popped);
+	/* the stack: an MMIO page, at 0x40000000 with paging (a user page at CPL 3) */
+	if (!strcmp(m->mode, "prot32-paging") || !strcmp(m->mode, "long64"))
+		snprintf(text + strlen(text), tsize - strlen(text),
+			 "reg rsp 0x40000000\nmap 0x40000000 0x7000 mmio%s\n",
+			 m->cpl ? " user" : "");
+	else
+		snprintf(text + strlen(text), tsize - strlen(text),
+			 "reg rsp 0x7000\nmap 0x7000 0x7000 mmio\n");
+	snprintf(name, nsize, "%s CPL %u popf %s from %s", m->mode, m->cpl, f[j].popped,
 		 f[j].rflags);
 	return true;
 }
@@ -2051,13 +2054,6 @@ TEST(kvm_popf_loading_tf_is_compared)
  */
 static bool segment_case(unsigned int i, char *name, size_t nsize, char *text, size_t tsize)
 {
-	static const struct {
-		const char *mode;
-		unsigned int cpl;
-	} m[] = {
-		{ "real16", 0 }, { "prot16", 0 }, { "prot16", 3 }, { "prot32", 0 }, { "prot32", 3 },
-		{ "prot32-paging", 0 }, { "prot32-paging", 3 }, { "long64", 0 }, { "long64", 3 },
-	};
 	static const struct {
 		const char *insn;
 		int seg;		/* RAX: this register's selector; -1: none */
@@ -2088,21 +2084,21 @@ static bool segment_case(unsigned int i, char *name, size_t nsize, char *text, s
 	};
 	unsigned int j = i % ARRAY_SIZE(c);
 	struct harness_segment h = { .selector = (u16)c[j].sel };
+	const struct mode_cpl *m;
 	struct scenario s;
 	char err[256];
 
-	i /= ARRAY_SIZE(c);
-	if (i >= ARRAY_SIZE(m))
+	if (i / ARRAY_SIZE(c) >= ARRAY_SIZE(every_mode_cpl))
 		return false;
+	m = &every_mode_cpl[i / ARRAY_SIZE(c)];
 	/* the stack in RAM below the code; a text that does not parse fails in the run */
 	snprintf(text, tsize, "mode %s\ncpl %u\ninsn %s\nreg rsp 0x7800\nmap 0x7000 0x7000 ram%s\n",
-		 m[i].mode, m[i].cpl, c[j].insn, m[i].cpl ? " user" : "");
+		 m->mode, m->cpl, c[j].insn, m->cpl ? " user" : "");
 	if (c[j].seg >= 0 && !scenario_parse_text(&s, text, err, sizeof(err)))
 		harness_segment(&s, c[j].seg, &h);
 	if (c[j].seg >= 0 || c[j].sel >= 0)
 		snprintf(text + strlen(text), tsize - strlen(text), "reg rax 0x%x\n", h.selector);
-	snprintf(name, nsize, "%s CPL %u %s rax 0x%x", m[i].mode, m[i].cpl, c[j].insn,
-		 h.selector);
+	snprintf(name, nsize, "%s CPL %u %s rax 0x%x", m->mode, m->cpl, c[j].insn, h.selector);
 	return true;
 }
 
