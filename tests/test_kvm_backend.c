@@ -290,6 +290,34 @@ static void check_exit(const struct run_result *r, unsigned int i, bool write, u
 			 x->write ? 'W' : 'R', (unsigned long long)x->gpa, x->len);
 }
 
+#define ANY_RSP (~0ULL)
+
+/*
+ * Run @text: "" in @msg if it ends in #GP with no exit, on the instruction
+ * at @rip and with RSP @rsp (unless ANY_RSP), else @what and what came.
+ */
+static void expect_gp(const char *what, const char *text, u64 rip, u64 rsp, char *msg,
+		      size_t size)
+{
+	static struct run_result r;
+	char why[256];
+	u64 got_rsp;
+
+	msg[0] = 0;
+	if (run_text(text, &r, NULL, why, sizeof(why))) {
+		snprintf(msg, size, "%s: %s", what, why);
+		return;
+	}
+	got_rsp = r.regs[VCPU_REGS_RSP];
+	if (r.outcome != OUTCOME_EXCEPTION || r.exception.vector != 13 || r.nr_exits ||
+	    r.rip != rip || (rsp != ANY_RSP && got_rsp != rsp))
+		snprintf(msg, size, "%s: wanted #GP with no exit at rip 0x%llx, rsp 0x%llx; "
+			 "got %s vector %u, %u exits, rip 0x%llx, rsp 0x%llx", what,
+			 (unsigned long long)rip, (unsigned long long)rsp,
+			 run_outcome_name(r.outcome), r.exception.vector, r.nr_exits,
+			 (unsigned long long)r.rip, (unsigned long long)got_rsp);
+}
+
 /*
  * prot32-paging, spec E11: a 4-byte read at linear 0xfffffffe wraps to
  * linear 0; the two pieces go to their own frames (0x1ffe and 0x7000) and
@@ -502,26 +530,15 @@ TEST(kvm_backend_prot16_split_access)
 TEST(kvm_backend_16bit_limit_fault)
 {
 	static const char *const modes[] = { "real16", "prot16" };
-	static struct run_result r;
-	char text[256], msg[256];
+	char text[256], msg[512];
 	unsigned int i;
-	int ret;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		snprintf(text, sizeof(text), "mode %s\ninsn 8b 06 ff ff\nreg rsp 0x7800\n"
 			 "map 0x7000 0x7000 ram\n", modes[i]);
-		ret = run_text(text, &r, NULL, msg, sizeof(msg));
-		TEST_ASSERT(!ret, "%s: %s", modes[i], msg);
-		TEST_ASSERT(r.outcome == OUTCOME_EXCEPTION, "%s: outcome %s, wanted an exception",
-			    modes[i], run_outcome_name(r.outcome));
-		TEST_ASSERT(r.exception.vector == 13, "%s: vector %u, wanted 13", modes[i],
-			    r.exception.vector);
-		TEST_ASSERT(r.nr_exits == 0, "%s: %u exits, wanted none", modes[i], r.nr_exits);
-		TEST_ASSERT(r.rip == 0, "%s: ip 0x%llx, wanted 0", modes[i],
-			    (unsigned long long)r.rip);
-		TEST_ASSERT(r.regs[VCPU_REGS_RSP] == 0x7800, "%s: sp 0x%llx, wanted 0x7800",
-			    modes[i], (unsigned long long)r.regs[VCPU_REGS_RSP]);
+		expect_gp(modes[i], text, 0, 0x7800, msg, sizeof(msg));
+		TEST_ASSERT(!msg[0], "%s", msg);
 	}
 }
 
@@ -603,10 +620,8 @@ TEST(kvm_backend_cpl3_split_read_and_user_fault)
 TEST(kvm_backend_undeliverable_fault_names_its_vector)
 {
 	static const char *const modes[] = { "real16", "prot16", "prot32" };
-	static struct run_result r;
-	char text[256], msg[256];
+	char text[256], msg[512];
 	unsigned int i;
-	int ret;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
@@ -614,14 +629,8 @@ TEST(kvm_backend_undeliverable_fault_names_its_vector)
 		snprintf(text, sizeof(text), "mode %s\ninsn %s\nreg rdi 0xfffe\nreg rsp 0x9004\n"
 			 "seg ds 0 0xffff\nmap 0x9000 0x9000 mmio\n", modes[i],
 			 i < 2 ? "66 8b 05" : "8b 07");
-		ret = run_text(text, &r, NULL, msg, sizeof(msg));
-		TEST_ASSERT(!ret, "%s: %s", modes[i], msg);
-		TEST_ASSERT(r.outcome == OUTCOME_EXCEPTION && r.exception.vector == 13,
-			    "%s: %s vector %u, wanted #GP", modes[i], run_outcome_name(r.outcome),
-			    r.exception.vector);
-		TEST_ASSERT(r.nr_exits == 0, "%s: %u exits", modes[i], r.nr_exits);
-		TEST_ASSERT(r.rip == (i < 2 ? 0 : SCN_CODE_GPA), "%s: rip 0x%llx", modes[i],
-			    (unsigned long long)r.rip);
+		expect_gp(modes[i], text, i < 2 ? 0 : SCN_CODE_GPA, ANY_RSP, msg, sizeof(msg));
+		TEST_ASSERT(!msg[0], "%s", msg);
 	}
 }
 
@@ -633,28 +642,19 @@ TEST(kvm_backend_undeliverable_fault_names_its_vector)
 TEST(kvm_backend_cpl3_fault_switches_to_the_tss_stack)
 {
 	static const char *const modes[] = { "prot32", "prot16" };
-	static struct run_result r;
-	char text[256], msg[256];
+	char text[256], what[32], msg[512];
 	unsigned int i;
-	int ret;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		/* a 4-byte read at offset 0xfffe of a 64 KiB DS: #GP(0), no access */
+		snprintf(what, sizeof(what), "%s CPL 3", modes[i]);
 		snprintf(text, sizeof(text), "mode %s\ncpl 3\ninsn %s\nreg rdi 0xfffe\n"
 			 "reg rsp 0x40001004\nseg ds 0 0xffff\nmap 0x40001000 0x40001000 mmio\n",
 			 modes[i], i ? "66 8b 05" : "8b 07");
-		ret = run_text(text, &r, NULL, msg, sizeof(msg));
-		TEST_ASSERT(!ret, "%s: %s", modes[i], msg);
-		TEST_ASSERT(r.outcome == OUTCOME_EXCEPTION && r.exception.vector == 13,
-			    "%s CPL 3: %s vector %u, wanted #GP", modes[i],
-			    run_outcome_name(r.outcome), r.exception.vector);
-		TEST_ASSERT(r.nr_exits == 0, "%s CPL 3: %u exits", modes[i], r.nr_exits);
-		TEST_ASSERT(r.rip == (i ? 0 : SCN_CODE_GPA), "%s CPL 3: faulting eip 0x%llx",
-			    modes[i], (unsigned long long)r.rip);
-		TEST_ASSERT(r.regs[VCPU_REGS_RSP] == 0x40001004, "%s CPL 3: esp 0x%llx, wanted the "
-			    "user's 0x40001004", modes[i],
-			    (unsigned long long)r.regs[VCPU_REGS_RSP]);
+		/* ESP: the user's, not the TSS's */
+		expect_gp(what, text, i ? 0 : SCN_CODE_GPA, 0x40001004, msg, sizeof(msg));
+		TEST_ASSERT(!msg[0], "%s", msg);
 	}
 }
 
