@@ -11,12 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "env.h"
+#include "examples.h"
 #include "scripts.h"
-
-#define V0	0x40000000ULL
-#define V1	(V0 + PAGE_SIZE)
-#define RW	PT_WRITABLE
+#include "test_model.h"
 
 static const char *const example_profiles[] = { "6.18", "6.18.24", "7.1" };
 
@@ -61,27 +58,9 @@ static struct env *long_mode_env(const void *arg, const struct script_insn *insn
 	return e;
 }
 
-static void check_retired(struct test_ctx *t, struct env *e, u64 len)
+EXAMPLE_CHECKS(example_e1_checks)
 {
-	TEST_ASSERT_EQ(e->ioctl_rc, 0, "KVM_RUN result");
-	TEST_ASSERT_EQ(e->exit_reason, KVM_EXIT_HLT, "final exit reason");
-	TEST_ASSERT(!e->vcpu.exception_delivered, "unexpected exception %u",
-		    e->vcpu.delivered.vector);
-	TEST_ASSERT_EQ(e->vcpu.rip, e->vcpu.insn_rip + len, "RIP after the instruction");
-	TEST_ASSERT_EQ(e->vcpu.mmio_needed, 0, "mmio_needed at the end");
-	TEST_ASSERT_EQ(e->vcpu.warnings, 0, "WARNs hit");
-}
-
-EXAMPLE(e1, "E1 4-byte read split across contiguous MMIO pages")
-{
-	struct env *e = long_mode_env(arg, &mov_eax_mem_rdi);
 	unsigned int n = 0;
-
-	env_map(e, V0, 0x1000, RW);
-	env_map(e, V1, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
-	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
-	env_run(e);
 
 	ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x1ffe val 0x0");
 	if (post_series(arg))
@@ -94,19 +73,24 @@ EXAMPLE(e1, "E1 4-byte read split across contiguous MMIO pages")
 	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x44332211, "EAX");
 	TEST_ASSERT_EQ(e->vcpu.stat_mmio_exits, 1, "stat.mmio_exits");
 	check_retired(t, e, 2);
+}
+
+EXAMPLE(e1, "E1 4-byte read split across contiguous MMIO pages")
+{
+	struct env *e = long_mode_env(arg, &mov_eax_mem_rdi);
+
+	env_map(e, V0, 0x1000, RW);
+	env_map(e, V1, 0x2000, RW);
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
+	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
+	env_run(e);
+	example_e1_checks(t, arg, e);
 	env_destroy(e);
 }
 
-EXAMPLE(e2, "E2 split read, non-contiguous GPAs, uneven split")
+EXAMPLE_CHECKS(example_e2_checks)
 {
-	struct env *e = long_mode_env(arg, &mov_eax_mem_rdi);
 	unsigned int n = 0;
-
-	env_map(e, V0, 0x5000, RW);
-	env_map(e, V1, 0x9000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffd;
-	env_read_data(e, (u8[]){ 0xaa, 0xbb, 0xcc, 0xdd }, 4);
-	env_run(e);
 
 	if (post_series(arg)) {
 		ENV_TRACE(e, n++, "mmio unsatisfied-read len 3 gpa 0x5ffd val 0x0");
@@ -122,6 +106,18 @@ EXAMPLE(e2, "E2 split read, non-contiguous GPAs, uneven split")
 	ENV_EXIT(e, 1, 0x9000, 1, false);
 	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0xddccbbaa, "EAX");
 	check_retired(t, e, 2);
+}
+
+EXAMPLE(e2, "E2 split read, non-contiguous GPAs, uneven split")
+{
+	struct env *e = long_mode_env(arg, &mov_eax_mem_rdi);
+
+	env_map(e, V0, 0x5000, RW);
+	env_map(e, V1, 0x9000, RW);
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffd;
+	env_read_data(e, (u8[]){ 0xaa, 0xbb, 0xcc, 0xdd }, 4);
+	env_run(e);
+	example_e2_checks(t, arg, e);
 	env_destroy(e);
 }
 
@@ -130,6 +126,20 @@ static const struct script_insn mov_rax_mem_rdi = {
 	.op_bytes = 8, .ad_bytes = 8, .len = 3,
 	.src = SCRIPT_MEM(8, VCPU_REGS_RDI, 0), .dst = SCRIPT_REG(8, VCPU_REGS_RAX),
 };
+
+EXAMPLE_CHECKS(example_e3a_checks)
+{
+	if (post_series(arg))
+		ENV_TRACE(e, 0, "mmio unsatisfied-read len 6 gpa 0x1ffa val 0x0");
+	else
+		ENV_TRACE(e, 0, "mmio unsatisfied-read len 2 gpa 0x1ffa val 0x0");
+	ENV_TRACE(e, 1, "mmio read len 8 gpa 0x1ffa val 0x8899060504030201");
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
+	ENV_EXIT(e, 0, 0x1ffa, 6, false);
+	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x8899060504030201ULL, "RAX");
+	check_retired(t, e, 3);
+}
 
 EXAMPLE(e3a, "E3a 8-byte read split MMIO then RAM")
 {
@@ -143,18 +153,20 @@ EXAMPLE(e3a, "E3a 8-byte read split MMIO then RAM")
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
 	env_read_data(e, (u8[]){ 1, 2, 3, 4, 5, 6 }, 6);
 	env_run(e);
+	example_e3a_checks(t, arg, e);
+	env_destroy(e);
+}
 
-	if (post_series(arg))
-		ENV_TRACE(e, 0, "mmio unsatisfied-read len 6 gpa 0x1ffa val 0x0");
-	else
-		ENV_TRACE(e, 0, "mmio unsatisfied-read len 2 gpa 0x1ffa val 0x0");
-	ENV_TRACE(e, 1, "mmio read len 8 gpa 0x1ffa val 0x8899060504030201");
+EXAMPLE_CHECKS(example_e3b_checks)
+{
+	/* the completion trace has the full length but the MMIO part's GPA */
+	ENV_TRACE(e, 0, "mmio unsatisfied-read len 2 gpa 0x2000 val 0x0");
+	ENV_TRACE(e, 1, "mmio read len 8 gpa 0x2000 val 0xd2d1a6a5a4a3a2a1");
 	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
 	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffa, 6, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x8899060504030201ULL, "RAX");
+	ENV_EXIT(e, 0, 0x2000, 2, false);
+	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0xd2d1a6a5a4a3a2a1ULL, "RAX");
 	check_retired(t, e, 3);
-	env_destroy(e);
 }
 
 EXAMPLE(e3b, "E3b 8-byte read split RAM then MMIO")
@@ -168,15 +180,7 @@ EXAMPLE(e3b, "E3b 8-byte read split RAM then MMIO")
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
 	env_read_data(e, (u8[]){ 0xd1, 0xd2 }, 2);
 	env_run(e);
-
-	/* the completion trace has the full length but the MMIO part's GPA */
-	ENV_TRACE(e, 0, "mmio unsatisfied-read len 2 gpa 0x2000 val 0x0");
-	ENV_TRACE(e, 1, "mmio read len 8 gpa 0x2000 val 0xd2d1a6a5a4a3a2a1");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x2000, 2, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0xd2d1a6a5a4a3a2a1ULL, "RAX");
-	check_retired(t, e, 3);
+	example_e3b_checks(t, arg, e);
 	env_destroy(e);
 }
 
@@ -186,18 +190,11 @@ static const struct script_insn movdqu_xmm0_mem_rdi = {
 	.src = SCRIPT_MEM(16, VCPU_REGS_RDI, 0), .dst = SCRIPT_XMM(0),
 };
 
-static const u8 sixteen[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
-				0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
+const u8 example_sixteen[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+			 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
 
-EXAMPLE(e4a, "E4a 16-byte SSE load from one MMIO page")
+EXAMPLE_CHECKS(example_e4a_checks)
 {
-	struct env *e = long_mode_env(arg, &movdqu_xmm0_mem_rdi);
-
-	env_map(e, V0, 0x1000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x100;
-	env_read_data(e, sixteen, 16);
-	env_run(e);
-
 	ENV_TRACE(e, 0, "mmio unsatisfied-read len 16 gpa 0x1100 val 0x0");
 	/* frag0.gpa was advanced by completion */
 	ENV_TRACE(e, 1, "mmio read len 16 gpa 0x1108 val 0x1716151413121110");
@@ -205,21 +202,25 @@ EXAMPLE(e4a, "E4a 16-byte SSE load from one MMIO page")
 	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
 	ENV_EXIT(e, 0, 0x1100, 8, false);
 	ENV_EXIT(e, 1, 0x1108, 8, false);
-	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], sixteen, 16), "XMM0 differs from the MMIO data");
+	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], example_sixteen, 16), "XMM0 differs from the MMIO data");
 	check_retired(t, e, 4);
+}
+
+EXAMPLE(e4a, "E4a 16-byte SSE load from one MMIO page")
+{
+	struct env *e = long_mode_env(arg, &movdqu_xmm0_mem_rdi);
+
+	env_map(e, V0, 0x1000, RW);
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x100;
+	env_read_data(e, example_sixteen, 16);
+	env_run(e);
+	example_e4a_checks(t, arg, e);
 	env_destroy(e);
 }
 
-EXAMPLE(e4b, "E4b 16-byte SSE load split 8/8 over two MMIO pages")
+EXAMPLE_CHECKS(example_e4b_checks)
 {
-	struct env *e = long_mode_env(arg, &movdqu_xmm0_mem_rdi);
 	unsigned int n = 0;
-
-	env_map(e, V0, 0x1000, RW);
-	env_map(e, V1, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
-	env_read_data(e, sixteen, 16);
-	env_run(e);
 
 	ENV_TRACE(e, n++, "mmio unsatisfied-read len 8 gpa 0x1ff8 val 0x0");
 	if (post_series(arg))
@@ -229,9 +230,31 @@ EXAMPLE(e4b, "E4b 16-byte SSE load split 8/8 over two MMIO pages")
 	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
 	ENV_EXIT(e, 0, 0x1ff8, 8, false);
 	ENV_EXIT(e, 1, 0x2000, 8, false);
-	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], sixteen, 16), "XMM0 differs from the MMIO data");
+	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], example_sixteen, 16), "XMM0 differs from the MMIO data");
 	check_retired(t, e, 4);
+}
+
+EXAMPLE(e4b, "E4b 16-byte SSE load split 8/8 over two MMIO pages")
+{
+	struct env *e = long_mode_env(arg, &movdqu_xmm0_mem_rdi);
+
+	env_map(e, V0, 0x1000, RW);
+	env_map(e, V1, 0x2000, RW);
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
+	env_read_data(e, example_sixteen, 16);
+	env_run(e);
+	example_e4b_checks(t, arg, e);
 	env_destroy(e);
+}
+
+EXAMPLE_CHECKS(example_e4c_checks)
+{
+	TEST_ASSERT(e->vcpu.exception_delivered, "no exception delivered");
+	TEST_ASSERT_EQ(e->vcpu.delivered.vector, GP_VECTOR, "exception vector");
+	TEST_ASSERT_EQ(e->vcpu.delivered.error_code, 0, "#GP error code");
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 0, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
+	TEST_ASSERT_EQ(e->vcpu.rip, e->vcpu.insn_rip, "RIP after a fault");
 }
 
 EXAMPLE(e4c, "E4 movdqa at a split address raises #GP without MMIO")
@@ -246,14 +269,21 @@ EXAMPLE(e4c, "E4 movdqa at a split address raises #GP without MMIO")
 	env_map(e, V1, 0x2000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
 	env_run(e);
-
-	TEST_ASSERT(e->vcpu.exception_delivered, "no exception delivered");
-	TEST_ASSERT_EQ(e->vcpu.delivered.vector, GP_VECTOR, "exception vector");
-	TEST_ASSERT_EQ(e->vcpu.delivered.error_code, 0, "#GP error code");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 0, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
-	TEST_ASSERT_EQ(e->vcpu.rip, e->vcpu.insn_rip, "RIP after a fault");
+	example_e4c_checks(t, arg, e);
 	env_destroy(e);
+}
+
+EXAMPLE_CHECKS(example_e5_checks)
+{
+	ENV_TRACE(e, 0, "mmio write len 2 gpa 0x1ffe val 0xccdd");
+	ENV_TRACE(e, 1, "mmio write len 2 gpa 0x2000 val 0xaabb");
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
+	ENV_EXIT(e, 0, 0x1ffe, 2, true);
+	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xccdd, "exit 0 data");
+	ENV_EXIT(e, 1, 0x2000, 2, true);
+	TEST_ASSERT_EQ(env_exit_data(e, 1), 0xaabb, "exit 1 data");
+	check_retired(t, e, 2);
 }
 
 EXAMPLE(e5, "E5 4-byte write split across two MMIO pages")
@@ -270,36 +300,13 @@ EXAMPLE(e5, "E5 4-byte write split across two MMIO pages")
 	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
 	env_run(e);
-
-	ENV_TRACE(e, 0, "mmio write len 2 gpa 0x1ffe val 0xccdd");
-	ENV_TRACE(e, 1, "mmio write len 2 gpa 0x2000 val 0xaabb");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffe, 2, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xccdd, "exit 0 data");
-	ENV_EXIT(e, 1, 0x2000, 2, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 1), 0xaabb, "exit 1 data");
-	check_retired(t, e, 2);
+	example_e5_checks(t, arg, e);
 	env_destroy(e);
 }
 
 
-EXAMPLE(e6, "E6 ENTER with a split stack push to MMIO (CVE-2026-31588)")
+EXAMPLE_CHECKS(example_e6_checks)
 {
-	bool fixed = kvm_profile_find(arg)->fragment_write_scratch;
-	struct env *e;
-
-#ifdef FRAGFUZZ_ASAN_BUILD
-	/* the unfixed profile is a real use-after-return: see test_cve.c */
-	TEST_REQUIRE(fixed, "6.18 ENTER split is checked under ASan in a child process");
-#endif
-	e = long_mode_env(arg, &enter_0_0);
-	env_map(e, V0, 0x1000, RW);
-	env_map(e, V1, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RBP] = 0x1122334455667788ULL;
-	e->vcpu.regs[VCPU_REGS_RSP] = V0 + 0x1004;
-	env_run(e);
-
 	ENV_TRACE(e, 0, "mmio write len 4 gpa 0x1ffc val 0x55667788");
 	ENV_TRACE(e, 1, "mmio write len 4 gpa 0x2000 val 0x11223344");
 	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
@@ -308,11 +315,29 @@ EXAMPLE(e6, "E6 ENTER with a split stack push to MMIO (CVE-2026-31588)")
 	TEST_ASSERT_EQ(env_exit_data(e, 0), 0x55667788, "exit 0 data (filled while the local lived)");
 	ENV_EXIT(e, 1, 0x2000, 4, true);
 	/* unfixed: exit 1 is read from em_enter's dead frame, anything goes */
-	if (fixed)
+	if (kvm_profile_find(arg)->fragment_write_scratch)
 		TEST_ASSERT_EQ(env_exit_data(e, 1), 0x11223344, "exit 1 data");
 	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RBP], V0 + 0xffc, "RBP");
 	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSP], V0 + 0xffc, "RSP");
 	check_retired(t, e, 4);
+}
+
+EXAMPLE(e6, "E6 ENTER with a split stack push to MMIO (CVE-2026-31588)")
+{
+	struct env *e;
+
+#ifdef FRAGFUZZ_ASAN_BUILD
+	/* the unfixed profile is a real use-after-return: see test_cve.c */
+	TEST_REQUIRE(kvm_profile_find(arg)->fragment_write_scratch,
+		     "6.18 ENTER split is checked under ASan in a child process");
+#endif
+	e = long_mode_env(arg, &enter_0_0);
+	env_map(e, V0, 0x1000, RW);
+	env_map(e, V1, 0x2000, RW);
+	e->vcpu.regs[VCPU_REGS_RBP] = 0x1122334455667788ULL;
+	e->vcpu.regs[VCPU_REGS_RSP] = V0 + 0x1004;
+	env_run(e);
+	example_e6_checks(t, arg, e);
 	env_destroy(e);
 }
 
@@ -322,16 +347,8 @@ static const struct script_insn movdqu_mem_rdi_xmm0 = {
 	.src = SCRIPT_XMM(0), .dst = SCRIPT_MEM(16, VCPU_REGS_RDI, 0),
 };
 
-EXAMPLE(e7, "E7 16-byte store partly absorbed by an ioeventfd")
+EXAMPLE_CHECKS(example_e7_checks)
 {
-	struct env *e = long_mode_env(arg, &movdqu_mem_rdi_xmm0);
-
-	memcpy(e->vcpu.xmm[0], sixteen, 16);
-	kvm_register_ioeventfd(&e->kvm, 0x3000, 8, false, 0);
-	env_map(e, V0, 0x3000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0;
-	env_run(e);
-
 	ENV_TRACE(e, 0, "mmio write len 16 gpa 0x3000 val 0x1716151413121110");
 	TEST_ASSERT_EQ(e->vcpu.trace.nr, 1, "number of trace events");
 	TEST_ASSERT_EQ(e->kvm.mmio_bus[0].ioeventfd.signals, 1, "ioeventfd signals");
@@ -339,6 +356,18 @@ EXAMPLE(e7, "E7 16-byte store partly absorbed by an ioeventfd")
 	ENV_EXIT(e, 0, 0x3008, 8, true);
 	TEST_ASSERT_EQ(env_exit_data(e, 0), 0x1f1e1d1c1b1a1918ULL, "exit 0 data (high qword)");
 	check_retired(t, e, 4);
+}
+
+EXAMPLE(e7, "E7 16-byte store partly absorbed by an ioeventfd")
+{
+	struct env *e = long_mode_env(arg, &movdqu_mem_rdi_xmm0);
+
+	memcpy(e->vcpu.xmm[0], example_sixteen, 16);
+	kvm_register_ioeventfd(&e->kvm, 0x3000, 8, false, 0);
+	env_map(e, V0, 0x3000, RW);
+	e->vcpu.regs[VCPU_REGS_RDI] = V0;
+	env_run(e);
+	example_e7_checks(t, arg, e);
 	env_destroy(e);
 }
 
@@ -346,7 +375,7 @@ EXAMPLE(e7r, "E7 reverse: ioeventfd on the second chunk is never reached")
 {
 	struct env *e = long_mode_env(arg, &movdqu_mem_rdi_xmm0);
 
-	memcpy(e->vcpu.xmm[0], sixteen, 16);
+	memcpy(e->vcpu.xmm[0], example_sixteen, 16);
 	kvm_register_ioeventfd(&e->kvm, 0x3008, 8, false, 0);
 	env_map(e, V0, 0x3000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0;
@@ -363,14 +392,11 @@ EXAMPLE(e7r, "E7 reverse: ioeventfd on the second chunk is never reached")
 	env_destroy(e);
 }
 
-EXAMPLE(e8, "E8 PUSHA from an MMIO page into RAM drops the first write")
+/* The registers of pusha_setup(), pushed from ESP 0x2008 into RAM page 0x1000. */
+EXAMPLE_CHECKS(example_e8_checks)
 {
-	struct env *e = env_create(arg, ENV_PROT32, false);
-	u8 *ram = env_ram(e, 0x1000, false);
+	const struct kvm_memslot *slot = gfn_to_memslot(&e->kvm, 1);
 	unsigned int i;
-
-	pusha_setup(e);
-	env_run(e);
 
 	ENV_TRACE(e, 0, "mmio write len 4 gpa 0x2004 val 0xa0a0a0a0");
 	ENV_TRACE(e, 1, "mmio write len 4 gpa 0x2000 val 0xc1c1c1c1");
@@ -379,15 +405,46 @@ EXAMPLE(e8, "E8 PUSHA from an MMIO page into RAM drops the first write")
 	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
 	ENV_EXIT(e, 0, 0x2000, 4, true);
 	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xc1c1c1c1, "exit 0 data (ECX)");
+	TEST_ASSERT(slot, "RAM page 0x1000 missing");
 	for (i = 2; i < 8; i++) {
 		u32 v;
 
-		memcpy(&v, ram + 0xffc - 4 * (i - 2), 4);
+		memcpy(&v, slot->hva + 0xffc - 4 * (i - 2), 4);
 		TEST_ASSERT_EQ(v, pusha_regs[i], "register pushed to RAM");
 	}
 	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSP], 0x1fe8, "ESP");
 	check_retired(t, e, 1);
+}
+
+EXAMPLE(e8, "E8 PUSHA from an MMIO page into RAM drops the first write")
+{
+	struct env *e = env_create(arg, ENV_PROT32, false);
+
+	env_ram(e, 0x1000, false);
+	pusha_setup(e);
+	env_run(e);
+	example_e8_checks(t, arg, e);
 	env_destroy(e);
+}
+
+EXAMPLE_CHECKS(example_e9_checks)
+{
+	ENV_TRACE(e, 0, "mmio write len 1 gpa 0x2000 val 0x61");
+	ENV_TRACE(e, 1, "mmio write len 1 gpa 0x2001 val 0x62");
+	ENV_TRACE(e, 2, "mmio write len 1 gpa 0x2002 val 0x63");
+	TEST_ASSERT_EQ(e->vcpu.trace.nr, 3, "number of trace events");
+	TEST_ASSERT_EQ(e->nr_exits, 3, "number of exits");
+	ENV_EXIT(e, 0, 0x2000, 1, true);
+	ENV_EXIT(e, 1, 0x2001, 1, true);
+	ENV_EXIT(e, 2, 0x2002, 1, true);
+	TEST_ASSERT_EQ(env_exit_data(e, 2), 0x63, "exit 2 data");
+	TEST_ASSERT_EQ(e->vcpu.stat_mmio_exits, 3, "stat.mmio_exits");
+	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RCX], 0, "RCX");
+	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSI], V0 + 3, "RSI");
+	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RDI], V1 + 3, "RDI");
+	/* one guest entry per element, then one that retires with RCX == 0 */
+	TEST_ASSERT_EQ(e->vcpu.guest_entries, 4, "guest entries");
+	check_retired(t, e, 2);
 }
 
 EXAMPLE(e9, "E9 rep movsb from RAM to MMIO exits once per element")
@@ -408,23 +465,7 @@ EXAMPLE(e9, "E9 rep movsb from RAM to MMIO exits once per element")
 	e->vcpu.regs[VCPU_REGS_RSI] = V0;
 	e->vcpu.regs[VCPU_REGS_RDI] = V1;
 	env_run(e);
-
-	ENV_TRACE(e, 0, "mmio write len 1 gpa 0x2000 val 0x61");
-	ENV_TRACE(e, 1, "mmio write len 1 gpa 0x2001 val 0x62");
-	ENV_TRACE(e, 2, "mmio write len 1 gpa 0x2002 val 0x63");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 3, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 3, "number of exits");
-	ENV_EXIT(e, 0, 0x2000, 1, true);
-	ENV_EXIT(e, 1, 0x2001, 1, true);
-	ENV_EXIT(e, 2, 0x2002, 1, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 2), 0x63, "exit 2 data");
-	TEST_ASSERT_EQ(e->vcpu.stat_mmio_exits, 3, "stat.mmio_exits");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RCX], 0, "RCX");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSI], V0 + 3, "RSI");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RDI], V1 + 3, "RDI");
-	/* one guest entry per element, then one that retires with RCX == 0 */
-	TEST_ASSERT_EQ(e->vcpu.guest_entries, 4, "guest entries");
-	check_retired(t, e, 2);
+	example_e9_checks(t, arg, e);
 	env_destroy(e);
 }
 
@@ -434,17 +475,9 @@ static const struct script_insn lock_cmpxchg = {
 	.src = SCRIPT_REG(4, VCPU_REGS_RCX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
 };
 
-static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
+void example_e10_checks(struct test_ctx *t, struct env *e, u8 old, bool equal)
 {
-	struct env *e = long_mode_env(arg, &lock_cmpxchg);
 	char line[64];
-
-	env_map(e, V0, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RAX] = 5;
-	e->vcpu.regs[VCPU_REGS_RCX] = 9;
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
-	env_read_data(e, (u8[]){ old, 0, 0, 0 }, 4);
-	env_run(e);
 
 	ENV_TRACE(e, 0, "mmio unsatisfied-read len 4 gpa 0x2010 val 0x0");
 	snprintf(line, sizeof(line), "mmio read len 4 gpa 0x2010 val 0x%x", old);
@@ -460,6 +493,19 @@ static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
 	TEST_ASSERT_EQ(!!(e->vcpu.rflags & X86_EFLAGS_ZF), equal, "ZF");
 	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], equal ? 5 : old, "EAX");
 	check_retired(t, e, 4);
+}
+
+static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
+{
+	struct env *e = long_mode_env(arg, &lock_cmpxchg);
+
+	env_map(e, V0, 0x2000, RW);
+	e->vcpu.regs[VCPU_REGS_RAX] = 5;
+	e->vcpu.regs[VCPU_REGS_RCX] = 9;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
+	env_read_data(e, (u8[]){ old, 0, 0, 0 }, 4);
+	env_run(e);
+	example_e10_checks(t, e, old, equal);
 	env_destroy(e);
 }
 
@@ -473,22 +519,9 @@ EXAMPLE(e10n, "E10 LOCK CMPXCHG on MMIO, not equal")
 	e10_run(t, arg, 7, false);
 }
 
-EXAMPLE(e11, "E11 32-bit linear wrap")
+EXAMPLE_CHECKS(example_e11_checks)
 {
-	static const struct script_insn mov_eax_abs = {
-		.name = "mov eax,[0xfffffffe]", .execute = em_mov, .d = Mov,
-		.op_bytes = 4, .ad_bytes = 4, .len = 5,
-		.src = SCRIPT_MEM(4, SCRIPT_NO_BASE, 0xfffffffe),
-		.dst = SCRIPT_REG(4, VCPU_REGS_RAX),
-	};
-	struct env *e = env_create(arg, ENV_PROT32_PAGING, false);
 	unsigned int n = 0;
-
-	e->insn = mov_eax_abs;
-	env_map(e, 0xfffff000, 0x1000, RW);
-	env_map(e, 0x0, 0x7000, RW);
-	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
-	env_run(e);
 
 	ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x1ffe val 0x0");
 	if (post_series(arg))
@@ -500,5 +533,23 @@ EXAMPLE(e11, "E11 32-bit linear wrap")
 	ENV_EXIT(e, 1, 0x7000, 2, false);
 	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x44332211, "EAX");
 	check_retired(t, e, 5);
+}
+
+EXAMPLE(e11, "E11 32-bit linear wrap")
+{
+	static const struct script_insn mov_eax_abs = {
+		.name = "mov eax,[0xfffffffe]", .execute = em_mov, .d = Mov,
+		.op_bytes = 4, .ad_bytes = 4, .len = 5,
+		.src = SCRIPT_MEM(4, SCRIPT_NO_BASE, 0xfffffffe),
+		.dst = SCRIPT_REG(4, VCPU_REGS_RAX),
+	};
+	struct env *e = env_create(arg, ENV_PROT32_PAGING, false);
+
+	e->insn = mov_eax_abs;
+	env_map(e, 0xfffff000, 0x1000, RW);
+	env_map(e, 0x0, 0x7000, RW);
+	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
+	env_run(e);
+	example_e11_checks(t, arg, e);
 	env_destroy(e);
 }
