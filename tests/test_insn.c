@@ -18,12 +18,11 @@
 
 #include "backend.h"
 #include "decode.h"
-#include "env.h"
+#include "examples.h"
+#include "scripts.h"
+#include "test_model.h"
 
-#define V0	0x40000000ULL
-#define V1	(V0 + PAGE_SIZE)
 #define S	0xa000ULL
-#define RW	PT_WRITABLE
 
 static const char *const insn_profiles[] = { "6.18.24", "7.1" };
 
@@ -507,9 +506,6 @@ static u64 regval(const struct regval *r, enum env_mode mode)
 	}
 }
 
-static const u8 sixteen[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
-				0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
-
 struct insn_env {
 	struct env *e;
 	struct insn_decoder dec;
@@ -534,7 +530,7 @@ static int insn_env_create(struct insn_env *ie, const char *profile, enum env_mo
 	harness_gdt(&ie->e->vcpu.sregs.gdt);
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].selector = 0x1234;
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].base = 0x1000;
-	memcpy(ie->e->vcpu.xmm[0], sixteen, 16);
+	memcpy(ie->e->vcpu.xmm[0], example_sixteen, 16);
 	ie->src.mm[0] = 0x0807060504030201ULL;
 	ie->stack = NULL;
 	if (mode == ENV_LONG64) {
@@ -847,11 +843,6 @@ __attribute__((constructor)) static void register_fetch_cases(void)
 	}								\
 	static void fn(struct test_ctx *t, const void *arg)
 
-static bool post_series(const void *arg)
-{
-	return kvm_profile_find(arg)->unsatisfied_read_per_page;
-}
-
 static struct env *example_env(struct insn_env *ie, const void *arg, enum env_mode mode,
 			       const char *hex)
 {
@@ -861,40 +852,10 @@ static struct env *example_env(struct insn_env *ie, const void *arg, enum env_mo
 	return ie->e;
 }
 
-static void check_retired(struct test_ctx *t, struct env *e, u64 len)
-{
-	TEST_ASSERT_EQ(e->ioctl_rc, 0, "KVM_RUN result");
-	TEST_ASSERT_EQ(e->exit_reason, KVM_EXIT_HLT, "final exit reason");
-	TEST_ASSERT(!e->vcpu.exception_delivered, "unexpected exception %u",
-		    e->vcpu.delivered.vector);
-	TEST_ASSERT_EQ(e->vcpu.rip, e->vcpu.insn_rip + len, "RIP after the instruction");
-	TEST_ASSERT_EQ(e->vcpu.mmio_needed, 0, "mmio_needed at the end");
-	TEST_ASSERT_EQ(e->vcpu.warnings, 0, "WARNs hit");
-}
-
 /*
- * The checks run inside a helper so that a failing TEST_ASSERT (which
- * returns) still lets the caller free the environment.
+ * The checks (examples.h) run inside a helper so that a failing
+ * TEST_ASSERT (which returns) still lets the caller free the environment.
  */
-#define EXAMPLE_BODY(fn) static void fn(struct test_ctx *t, const void *arg, struct env *e)
-
-EXAMPLE_BODY(e1_checks)
-{
-	unsigned int n = 0;
-
-	ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x1ffe val 0x0");
-	if (post_series(arg))
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x2000 val 0x0");
-	ENV_TRACE(e, n++, "mmio read len 4 gpa 0x1ffe val 0x44332211");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffe, 2, false);
-	ENV_EXIT(e, 1, 0x2000, 2, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x44332211, "EAX");
-	TEST_ASSERT_EQ(e->vcpu.stat_mmio_exits, 1, "stat.mmio_exits");
-	check_retired(t, e, 2);
-}
-
 EXAMPLE(ie1, "E1 8b 07 split read")
 {
 	struct insn_env ie;
@@ -903,27 +864,8 @@ EXAMPLE(ie1, "E1 8b 07 split read")
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
 	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
 	env_run(e);
-	e1_checks(t, arg, e);
+	example_e1_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e2_checks)
-{
-	unsigned int n = 0;
-
-	if (post_series(arg)) {
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 3 gpa 0x5ffd val 0x0");
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 1 gpa 0x9000 val 0x0");
-	} else {
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 1 gpa 0x5ffd val 0x0");
-	}
-	ENV_TRACE(e, n++, "mmio read len 4 gpa 0x5ffd val 0xddccbbaa");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x5ffd, 3, false);
-	ENV_EXIT(e, 1, 0x9000, 1, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0xddccbbaa, "EAX");
-	check_retired(t, e, 2);
 }
 
 EXAMPLE(ie2, "E2 8b 07 non-contiguous uneven split")
@@ -936,22 +878,8 @@ EXAMPLE(ie2, "E2 8b 07 non-contiguous uneven split")
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffd;
 	env_read_data(e, (u8[]){ 0xaa, 0xbb, 0xcc, 0xdd }, 4);
 	env_run(e);
-	e2_checks(t, arg, e);
+	example_e2_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e3a_checks)
-{
-	if (post_series(arg))
-		ENV_TRACE(e, 0, "mmio unsatisfied-read len 6 gpa 0x1ffa val 0x0");
-	else
-		ENV_TRACE(e, 0, "mmio unsatisfied-read len 2 gpa 0x1ffa val 0x0");
-	ENV_TRACE(e, 1, "mmio read len 8 gpa 0x1ffa val 0x8899060504030201");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffa, 6, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x8899060504030201ULL, "RAX");
-	check_retired(t, e, 3);
 }
 
 EXAMPLE(ie3a, "E3a 48 8b 07 split MMIO then RAM")
@@ -966,19 +894,8 @@ EXAMPLE(ie3a, "E3a 48 8b 07 split MMIO then RAM")
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
 	env_read_data(e, (u8[]){ 1, 2, 3, 4, 5, 6 }, 6);
 	env_run(e);
-	e3a_checks(t, arg, e);
+	example_e3a_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e3b_checks)
-{
-	ENV_TRACE(e, 0, "mmio unsatisfied-read len 2 gpa 0x2000 val 0x0");
-	ENV_TRACE(e, 1, "mmio read len 8 gpa 0x2000 val 0xd2d1a6a5a4a3a2a1");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x2000, 2, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0xd2d1a6a5a4a3a2a1ULL, "RAX");
-	check_retired(t, e, 3);
 }
 
 EXAMPLE(ie3b, "E3b 48 8b 07 split RAM then MMIO")
@@ -991,20 +908,8 @@ EXAMPLE(ie3b, "E3b 48 8b 07 split RAM then MMIO")
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
 	env_read_data(e, (u8[]){ 0xd1, 0xd2 }, 2);
 	env_run(e);
-	e3b_checks(t, arg, e);
+	example_e3b_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e4a_checks)
-{
-	ENV_TRACE(e, 0, "mmio unsatisfied-read len 16 gpa 0x1100 val 0x0");
-	ENV_TRACE(e, 1, "mmio read len 16 gpa 0x1108 val 0x1716151413121110");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1100, 8, false);
-	ENV_EXIT(e, 1, 0x1108, 8, false);
-	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], sixteen, 16), "XMM0 differs from the MMIO data");
-	check_retired(t, e, 4);
 }
 
 EXAMPLE(ie4a, "E4a f3 0f 6f 07 16-byte load from one page")
@@ -1014,26 +919,10 @@ EXAMPLE(ie4a, "E4a f3 0f 6f 07 16-byte load from one page")
 
 	memset(e->vcpu.xmm[0], 0, 16);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x100;
-	env_read_data(e, sixteen, 16);
+	env_read_data(e, example_sixteen, 16);
 	env_run(e);
-	e4a_checks(t, arg, e);
+	example_e4a_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e4b_checks)
-{
-	unsigned int n = 0;
-
-	ENV_TRACE(e, n++, "mmio unsatisfied-read len 8 gpa 0x1ff8 val 0x0");
-	if (post_series(arg))
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 8 gpa 0x2000 val 0x0");
-	ENV_TRACE(e, n++, "mmio read len 16 gpa 0x1ff8 val 0x1716151413121110");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ff8, 8, false);
-	ENV_EXIT(e, 1, 0x2000, 8, false);
-	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], sixteen, 16), "XMM0 differs from the MMIO data");
-	check_retired(t, e, 4);
 }
 
 EXAMPLE(ie4b, "E4b f3 0f 6f 07 split 8/8")
@@ -1043,20 +932,10 @@ EXAMPLE(ie4b, "E4b f3 0f 6f 07 split 8/8")
 
 	memset(e->vcpu.xmm[0], 0, 16);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
-	env_read_data(e, sixteen, 16);
+	env_read_data(e, example_sixteen, 16);
 	env_run(e);
-	e4b_checks(t, arg, e);
+	example_e4b_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e4c_checks)
-{
-	TEST_ASSERT(e->vcpu.exception_delivered, "no exception delivered");
-	TEST_ASSERT_EQ(e->vcpu.delivered.vector, GP_VECTOR, "exception vector");
-	TEST_ASSERT_EQ(e->vcpu.delivered.error_code, 0, "#GP error code");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 0, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
-	TEST_ASSERT_EQ(e->vcpu.rip, e->vcpu.insn_rip, "RIP after a fault");
 }
 
 EXAMPLE(ie4c, "E4 66 0f 6f 07 movdqa split: #GP without MMIO")
@@ -1066,21 +945,8 @@ EXAMPLE(ie4c, "E4 66 0f 6f 07 movdqa split: #GP without MMIO")
 
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
 	env_run(e);
-	e4c_checks(t, arg, e);
+	example_e4c_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e5_checks)
-{
-	ENV_TRACE(e, 0, "mmio write len 2 gpa 0x1ffe val 0xccdd");
-	ENV_TRACE(e, 1, "mmio write len 2 gpa 0x2000 val 0xaabb");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffe, 2, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xccdd, "exit 0 data");
-	ENV_EXIT(e, 1, 0x2000, 2, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 1), 0xaabb, "exit 1 data");
-	check_retired(t, e, 2);
 }
 
 EXAMPLE(ie5, "E5 89 07 split write")
@@ -1091,24 +957,8 @@ EXAMPLE(ie5, "E5 89 07 split write")
 	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
 	env_run(e);
-	e5_checks(t, arg, e);
+	example_e5_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e6_checks)
-{
-	ENV_TRACE(e, 0, "mmio write len 4 gpa 0x1ffc val 0x55667788");
-	ENV_TRACE(e, 1, "mmio write len 4 gpa 0x2000 val 0x11223344");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffc, 4, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0x55667788, "exit 0 data");
-	ENV_EXIT(e, 1, 0x2000, 4, true);
-	/* both profiles here carry the scratch-field fix */
-	TEST_ASSERT_EQ(env_exit_data(e, 1), 0x11223344, "exit 1 data");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RBP], V0 + 0xffc, "RBP");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSP], V0 + 0xffc, "RSP");
-	check_retired(t, e, 4);
 }
 
 EXAMPLE(ie6, "E6 c8 00 00 00 ENTER split push")
@@ -1119,19 +969,8 @@ EXAMPLE(ie6, "E6 c8 00 00 00 ENTER split push")
 	e->vcpu.regs[VCPU_REGS_RBP] = 0x1122334455667788ULL;
 	e->vcpu.regs[VCPU_REGS_RSP] = V0 + 0x1004;
 	env_run(e);
-	e6_checks(t, arg, e);
+	example_e6_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e7_checks)
-{
-	ENV_TRACE(e, 0, "mmio write len 16 gpa 0x3000 val 0x1716151413121110");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 1, "number of trace events");
-	TEST_ASSERT_EQ(e->kvm.mmio_bus[0].ioeventfd.signals, 1, "ioeventfd signals");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x3008, 8, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0x1f1e1d1c1b1a1918ULL, "exit 0 data (high qword)");
-	check_retired(t, e, 4);
 }
 
 EXAMPLE(ie7, "E7 f3 0f 7f 07 store partly absorbed by an ioeventfd")
@@ -1143,67 +982,22 @@ EXAMPLE(ie7, "E7 f3 0f 7f 07 store partly absorbed by an ioeventfd")
 	env_map(e, V0, 0x3000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0;
 	env_run(e);
-	e7_checks(t, arg, e);
+	example_e7_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e8_checks)
-{
-	static const u32 regs[8] = { 0xa0a0a0a0, 0xc1c1c1c1, 0xd2d2d2d2, 0xb3b3b3b3,
-				     0x2008, 0xb5b5b5b5, 0x5e5e5e5e, 0xd7d7d7d7 };
-	const struct kvm_memslot *slot = gfn_to_memslot(&e->kvm, 1);
-	unsigned int i;
-
-	ENV_TRACE(e, 0, "mmio write len 4 gpa 0x2004 val 0xa0a0a0a0");
-	ENV_TRACE(e, 1, "mmio write len 4 gpa 0x2000 val 0xc1c1c1c1");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x2000, 4, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xc1c1c1c1, "exit 0 data (ECX)");
-	TEST_ASSERT(slot, "RAM page 0x1000 missing");
-	for (i = 2; i < 8; i++) {
-		u32 v;
-
-		memcpy(&v, slot->hva + 0xffc - 4 * (i - 2), 4);
-		TEST_ASSERT_EQ(v, regs[i], "register pushed to RAM");
-	}
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSP], 0x1fe8, "ESP");
-	check_retired(t, e, 1);
 }
 
 EXAMPLE(ie8, "E8 60 PUSHA from MMIO into RAM (32-bit)")
 {
-	static const u32 regs[8] = { 0xa0a0a0a0, 0xc1c1c1c1, 0xd2d2d2d2, 0xb3b3b3b3,
-				     0x2008, 0xb5b5b5b5, 0x5e5e5e5e, 0xd7d7d7d7 };
 	struct insn_env ie;
 	struct env *e = example_env(&ie, arg, ENV_PROT32, "60");
 	unsigned int i;
 
 	env_ram(e, 0x1000, false);
 	for (i = 0; i < 8; i++)
-		e->vcpu.regs[i] = regs[i];
+		e->vcpu.regs[i] = pusha_regs[i];
 	env_run(e);
-	e8_checks(t, arg, e);
+	example_e8_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e9_checks)
-{
-	ENV_TRACE(e, 0, "mmio write len 1 gpa 0x2000 val 0x61");
-	ENV_TRACE(e, 1, "mmio write len 1 gpa 0x2001 val 0x62");
-	ENV_TRACE(e, 2, "mmio write len 1 gpa 0x2002 val 0x63");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 3, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 3, "number of exits");
-	ENV_EXIT(e, 0, 0x2000, 1, true);
-	ENV_EXIT(e, 1, 0x2001, 1, true);
-	ENV_EXIT(e, 2, 0x2002, 1, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 2), 0x63, "exit 2 data");
-	TEST_ASSERT_EQ(e->vcpu.stat_mmio_exits, 3, "stat.mmio_exits");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RCX], 0, "RCX");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSI], V0 + 3, "RSI");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RDI], V1 + 3, "RDI");
-	TEST_ASSERT_EQ(e->vcpu.guest_entries, 4, "guest entries");
-	check_retired(t, e, 2);
 }
 
 EXAMPLE(ie9, "E9 f3 a4 rep movsb RAM to MMIO")
@@ -1217,27 +1011,8 @@ EXAMPLE(ie9, "E9 f3 a4 rep movsb RAM to MMIO")
 	e->vcpu.regs[VCPU_REGS_RSI] = V0;
 	e->vcpu.regs[VCPU_REGS_RDI] = V1;
 	env_run(e);
-	e9_checks(t, arg, e);
+	example_e9_checks(t, arg, e);
 	insn_env_destroy(&ie);
-}
-
-static void e10_checks(struct test_ctx *t, struct env *e, u8 old, bool equal)
-{
-	char line[64];
-
-	ENV_TRACE(e, 0, "mmio unsatisfied-read len 4 gpa 0x2010 val 0x0");
-	snprintf(line, sizeof(line), "mmio read len 4 gpa 0x2010 val 0x%x", old);
-	ENV_TRACE(e, 1, line);
-	snprintf(line, sizeof(line), "mmio write len 4 gpa 0x2010 val 0x%x", equal ? 9 : old);
-	ENV_TRACE(e, 2, line);
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 3, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x2010, 4, false);
-	ENV_EXIT(e, 1, 0x2010, 4, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 1), equal ? 9 : old, "write exit data");
-	TEST_ASSERT_EQ(!!(e->vcpu.rflags & X86_EFLAGS_ZF), equal, "ZF");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], equal ? 5 : old, "EAX");
-	check_retired(t, e, 4);
 }
 
 static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
@@ -1251,7 +1026,7 @@ static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
 	env_read_data(e, (u8[]){ old, 0, 0, 0 }, 4);
 	env_run(e);
-	e10_checks(t, e, old, equal);
+	example_e10_checks(t, e, old, equal);
 	insn_env_destroy(&ie);
 }
 
@@ -1265,22 +1040,6 @@ EXAMPLE(ie10n, "E10 f0 0f b1 0f LOCK CMPXCHG, not equal")
 	e10_run(t, arg, 7, false);
 }
 
-EXAMPLE_BODY(e11_checks)
-{
-	unsigned int n = 0;
-
-	ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x1ffe val 0x0");
-	if (post_series(arg))
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x7000 val 0x0");
-	ENV_TRACE(e, n++, "mmio read len 4 gpa 0x1ffe val 0x44332211");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffe, 2, false);
-	ENV_EXIT(e, 1, 0x7000, 2, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x44332211, "EAX");
-	check_retired(t, e, 5);
-}
-
 EXAMPLE(ie11, "E11 a1 fe ff ff ff 32-bit linear wrap")
 {
 	struct insn_env ie;
@@ -1290,6 +1049,6 @@ EXAMPLE(ie11, "E11 a1 fe ff ff ff 32-bit linear wrap")
 	env_map(e, 0x0, 0x7000, RW);
 	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
 	env_run(e);
-	e11_checks(t, arg, e);
+	example_e11_checks(t, arg, e);
 	insn_env_destroy(&ie);
 }

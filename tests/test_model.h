@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Shared helpers of the model tests (test_model.c, test_devices.c,
- * test_bugs.c): per-profile registration of table rows, the common page
+ * test_bugs.c; the layout and end checks also test_examples.c and
+ * test_insn.c): per-profile registration of table rows, the common page
  * layout and the end-of-instruction checks.
  */
 #ifndef FRAGFUZZ_TEST_MODEL_H
