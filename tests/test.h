@@ -31,6 +31,16 @@ void test_fail(struct test_ctx *t, const char *file, int line, const char *fmt, 
 	}								\
 	static void test_##name(struct test_ctx *t, const void *arg __attribute__((unused)))
 
+/* Register each row of the array @rows as a test named by its .name, run by @fn. */
+#define TEST_ROWS(rows, fn)						\
+	__attribute__((constructor)) static void register_##rows(void)	\
+	{								\
+		unsigned int __i;					\
+									\
+		for (__i = 0; __i < sizeof(rows) / sizeof((rows)[0]); __i++) \
+			test_register((rows)[__i].name, fn, &(rows)[__i]); \
+	}
+
 #define TEST_FAIL(fmt, ...)						\
 	do {								\
 		test_fail(t, __FILE__, __LINE__, fmt, ##__VA_ARGS__);	\

@@ -104,10 +104,4 @@ static void test_cve(struct test_ctx *t, const void *arg)
 	}
 }
 
-__attribute__((constructor)) static void register_cve_tests(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(cve_cases) / sizeof(cve_cases[0]); i++)
-		test_register(cve_cases[i].name, test_cve, &cve_cases[i]);
-}
+TEST_ROWS(cve_cases, test_cve);

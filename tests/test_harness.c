@@ -231,13 +231,7 @@ static void test_tamper(struct test_ctx *t, const void *arg)
 		    violation_name(c->want), vl.nr);
 }
 
-__attribute__((constructor)) static void register_tamper_tests(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(tamper_cases) / sizeof(tamper_cases[0]); i++)
-		test_register(tamper_cases[i].name, test_tamper, &tamper_cases[i]);
-}
+TEST_ROWS(tamper_cases, test_tamper);
 
 /* ---- the fragfuzz command ---- */
 
@@ -304,13 +298,7 @@ static void test_cli(struct test_ctx *t, const void *arg)
 	TEST_ASSERT(strstr(out, c->output), "wanted '%s' in:\n%s", c->output, out);
 }
 
-__attribute__((constructor)) static void register_cli_tests(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(cli_cases) / sizeof(cli_cases[0]); i++)
-		test_register(cli_cases[i].name, test_cli, &cli_cases[i]);
-}
+TEST_ROWS(cli_cases, test_cli);
 
 /*
  * Per-case limits (struct run_limits): a rep string stops after max_passes

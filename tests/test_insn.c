@@ -817,13 +817,7 @@ static void test_fetch_case(struct test_ctx *t, const void *arg)
 	insn_env_destroy(&ie);
 }
 
-__attribute__((constructor)) static void register_fetch_cases(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(fetch_cases); i++)
-		test_register(fetch_cases[i].name, test_fetch_case, &fetch_cases[i]);
-}
+TEST_ROWS(fetch_cases, test_fetch_case);
 
 /* ---- the spec's worked examples E1-E11 from instruction bytes ---- */
 

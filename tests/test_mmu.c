@@ -377,14 +377,7 @@ static void run_walk_case(struct test_ctx *t, const void *arg)
 	TEST_ASSERT_EQ(fault.address, c->gva, "#PF address (CR2) equals gva");
 }
 
-__attribute__((constructor)) static void register_walk_cases(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(walk_cases); i++)
-		test_register(walk_cases[i].name, run_walk_case,
-			      &walk_cases[i]);
-}
+TEST_ROWS(walk_cases, run_walk_case);
 
 /* Walk for the A/D tests, which only look at the return value. */
 static int walk(const struct kvm_paging_state *ps, gva_t gva, u32 access,
