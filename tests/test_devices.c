@@ -302,14 +302,7 @@ static void ioeventfd_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_ioeventfd(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(ioeventfd_rows); i++)
-		register_profiles(ioeventfd_rows[i].title, ioeventfd_run, &ioeventfd_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(ioeventfd_rows, ioeventfd_run);
 
 /* ---- read-only memslots (spec 3.2) ---- */
 

@@ -46,6 +46,17 @@ void register_profiles(const char *title, test_fn fn, const void *row,
 	}								\
 	static void fn(struct test_ctx *t, const struct pcase *c)
 
+/* Register every row of @rows ("title [profile]") for the modern profiles. */
+#define MODEL_ROWS(rows, fn)						\
+	__attribute__((constructor)) static void register_##rows(void)	\
+	{								\
+		unsigned int __i;					\
+									\
+		for (__i = 0; __i < ARRAY_SIZE(rows); __i++)		\
+			register_profiles(rows[__i].title, fn, &rows[__i], \
+					  modern_profiles, NR_MODERN_PROFILES); \
+	}
+
 /* ENV_TRACE with a printf-style expected line */
 #define TRACE_F(e, i, ...)						\
 	do {								\
