@@ -202,7 +202,8 @@ EXAMPLE_CHECKS(example_e4a_checks)
 	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
 	ENV_EXIT(e, 0, 0x1100, 8, false);
 	ENV_EXIT(e, 1, 0x1108, 8, false);
-	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], example_sixteen, 16), "XMM0 differs from the MMIO data");
+	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], example_sixteen, 16),
+		    "XMM0 differs from the MMIO data");
 	check_retired(t, e, 4);
 }
 
@@ -230,7 +231,8 @@ EXAMPLE_CHECKS(example_e4b_checks)
 	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
 	ENV_EXIT(e, 0, 0x1ff8, 8, false);
 	ENV_EXIT(e, 1, 0x2000, 8, false);
-	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], example_sixteen, 16), "XMM0 differs from the MMIO data");
+	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], example_sixteen, 16),
+		    "XMM0 differs from the MMIO data");
 	check_retired(t, e, 4);
 }
 

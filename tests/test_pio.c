@@ -226,12 +226,14 @@ PIO_BODY(insd_split_checks)
 
 PIO_TEST(pio_insd_split64, "f3 6d rep insd across a page, 64-bit")
 {
-	rep_in_case(t, arg, ENV_LONG64, rep_insd, pio_boundary(ENV_LONG64) - 0x10, 64, insd_split_checks);
+	rep_in_case(t, arg, ENV_LONG64, rep_insd, pio_boundary(ENV_LONG64) - 0x10, 64,
+		    insd_split_checks);
 }
 
 PIO_TEST(pio_insd_split32, "f3 6d rep insd across a page, 32-bit")
 {
-	rep_in_case(t, arg, ENV_PROT32, rep_insd, pio_boundary(ENV_PROT32) - 0x10, 64, insd_split_checks);
+	rep_in_case(t, arg, ENV_PROT32, rep_insd, pio_boundary(ENV_PROT32) - 0x10, 64,
+		    insd_split_checks);
 }
 
 /*
