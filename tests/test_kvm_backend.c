@@ -82,6 +82,26 @@ static const char *const exit_cases[] = {
 	"e09-rep-movsb-ram-to-mmio.txt",
 };
 
+/* Run @s on the model into @rm and on @kb into @rk; false with why in @msg. */
+static bool run_both(struct model_backend *mb, struct kvm_backend *kb,
+		     const struct kvm_profile *p, const char *name, const struct scenario *s,
+		     struct run_result *rm, struct run_result *rk, char *msg, size_t size)
+{
+	int r;
+
+	if (model_backend_run(mb, s, p, rm)) {
+		snprintf(msg, size, "%s: model run failed", name);
+		return false;
+	}
+	r = kvm_backend_run(kb, s, rk);
+	if (r) {
+		snprintf(msg, size, "%s: kvm run: %s (%s)", name, strerror(-r),
+			 kvm_backend_why(kb));
+		return false;
+	}
+	return true;
+}
+
 /* Compare one corpus case; "" or what differs in @msg. */
 static void compare_case(struct model_backend *mb, struct kvm_backend *kb,
 			 const struct kvm_profile *p, const char *name, char *msg, size_t size)
@@ -89,23 +109,14 @@ static void compare_case(struct model_backend *mb, struct kvm_backend *kb,
 	static struct run_result rm, rk;
 	struct scenario s;
 	unsigned int i;
-	int r;
 
 	msg[0] = 0;
 	if (!load_corpus(name, &s)) {
 		snprintf(msg, size, "cannot load corpus/%s", name);
 		return;
 	}
-	if (model_backend_run(mb, &s, p, &rm)) {
-		snprintf(msg, size, "%s: model run failed", name);
+	if (!run_both(mb, kb, p, name, &s, &rm, &rk, msg, size))
 		return;
-	}
-	r = kvm_backend_run(kb, &s, &rk);
-	if (r) {
-		snprintf(msg, size, "%s: kvm run: %s (%s)", name, strerror(-r),
-			 kvm_backend_why(kb));
-		return;
-	}
 	if (rk.outcome != OUTCOME_RETIRED || rk.nr_exits != rm.nr_exits) {
 		snprintf(msg, size, "%s: kvm %s with %u exits, model %s with %u", name,
 			 run_outcome_name(rk.outcome), rk.nr_exits,
@@ -1695,20 +1706,11 @@ static void compare_text(struct kvm_backend *kb, struct model_backend *mb,
 	struct violation_list vl;
 	struct scenario s;
 	unsigned int n;
-	int r;
 
 	msg[0] = 0;
-	if (scenario_parse_text(&s, text, msg, size))
+	if (scenario_parse_text(&s, text, msg, size) ||
+	    !run_both(mb, kb, p, name, &s, &rm, &rk, msg, size))
 		return;
-	if (model_backend_run(mb, &s, p, &rm)) {
-		snprintf(msg, size, "%s: model run failed", name);
-		return;
-	}
-	r = kvm_backend_run(kb, &s, &rk);
-	if (r) {
-		snprintf(msg, size, "%s: kvm run: %s (%s)", name, strerror(-r), kvm_backend_why(kb));
-		return;
-	}
 	if (rk.outcome == OUTCOME_BUDGET) {
 		/* a guest that blocks (hlt with the irqchip) ends at the time limit */
 		snprintf(msg, size, "%s: kvm ended at the budget (blocked or ran on)", name);
