@@ -20,6 +20,7 @@
 #include "decode.h"
 #include "examples.h"
 #include "scripts.h"
+#include "test_common.h"
 #include "test_model.h"
 
 #define S	0xa000ULL
@@ -471,23 +472,6 @@ static const struct insn_case insn_cases[] = {
 	{ "paddd xmm,m: failure", L64, "660ffe07", { PR(7, -2) }, 0, NULL, "", OUT_FAIL,
 	  { { 0 } } },
 };
-
-static unsigned int hex_bytes(const char *s, u8 *out, unsigned int max)
-{
-	unsigned int n = 0;
-
-	while (s && s[0] && s[1] && n < max) {
-		char b[3] = { s[0], s[1], 0 };
-
-		if (s[0] == ' ') {
-			s++;
-			continue;
-		}
-		out[n++] = (u8)strtoul(b, NULL, 16);
-		s += 2;
-	}
-	return n;
-}
 
 static u64 boundary(enum env_mode mode)
 {

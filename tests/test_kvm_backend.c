@@ -27,50 +27,13 @@
 #include "kvm/backend_kvm.h"
 #include "oracle.h"
 #include "test.h"
+#include "test_common.h"
 
 static bool kvm_usable(void)
 {
 	char why[128];
 
 	return kvm_backend_available(why, sizeof(why));
-}
-
-/* The source tree: two levels up from build/fragfuzz-tests. */
-static bool top_dir(char *buf, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	unsigned int i;
-
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	for (i = 0; i < 2; i++) {
-		char *slash = strrchr(buf, '/');
-
-		if (!slash)
-			return false;
-		*slash = 0;
-	}
-	return true;
-}
-
-static bool load_corpus(const char *name, struct scenario *s)
-{
-	static char text[1 << 16];
-	char path[PATH_MAX + 64], top[PATH_MAX], err[256];
-	FILE *f;
-	size_t n;
-
-	if (!top_dir(top, sizeof(top)))
-		return false;
-	snprintf(path, sizeof(path), "%s/corpus/%s", top, name);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = 0;
-	return !scenario_parse_text(s, text, err, sizeof(err));
 }
 
 static const char *const exit_cases[] = {
@@ -901,7 +864,7 @@ static bool load_all_corpus(struct corpus_set *cs)
 	DIR *d;
 
 	cs->nr = 0;
-	if (!top_dir(top, sizeof(top)))
+	if (!exe_dir(top, sizeof(top), 2))
 		return false;
 	snprintf(path, sizeof(path), "%s/corpus", top);
 	d = opendir(path);
