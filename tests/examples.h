@@ -28,7 +28,8 @@ EXAMPLE_CHECKS(example_e7_checks);
 EXAMPLE_CHECKS(example_e8_checks);
 EXAMPLE_CHECKS(example_e9_checks);
 EXAMPLE_CHECKS(example_e11_checks);
-/* E10, LOCK CMPXCHG of ECX 9 against EAX 5 with @old in memory */
+/* E10, LOCK CMPXCHG of ECX 9 against EAX 5 with @old in memory at V0 + 0x10 */
+void example_e10_setup(struct env *e, u8 old);
 void example_e10_checks(struct test_ctx *t, struct env *e, u8 old, bool equal);
 
 #endif

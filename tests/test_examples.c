@@ -497,15 +497,20 @@ void example_e10_checks(struct test_ctx *t, struct env *e, u8 old, bool equal)
 	check_retired(t, e, 4);
 }
 
-static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
+void example_e10_setup(struct env *e, u8 old)
 {
-	struct env *e = long_mode_env(arg, &lock_cmpxchg);
-
 	env_map(e, V0, 0x2000, RW);
 	e->vcpu.regs[VCPU_REGS_RAX] = 5;
 	e->vcpu.regs[VCPU_REGS_RCX] = 9;
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
 	env_read_data(e, (u8[]){ old, 0, 0, 0 }, 4);
+}
+
+static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
+{
+	struct env *e = long_mode_env(arg, &lock_cmpxchg);
+
+	example_e10_setup(e, old);
 	env_run(e);
 	example_e10_checks(t, e, old, equal);
 	env_destroy(e);

@@ -998,11 +998,7 @@ static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
 	struct insn_env ie;
 	struct env *e = example_env(&ie, arg, ENV_LONG64, "f00fb10f");
 
-	env_map(e, V0, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RAX] = 5;
-	e->vcpu.regs[VCPU_REGS_RCX] = 9;
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
-	env_read_data(e, (u8[]){ old, 0, 0, 0 }, 4);
+	example_e10_setup(e, old);
 	env_run(e);
 	example_e10_checks(t, e, old, equal);
 	insn_env_destroy(&ie);
