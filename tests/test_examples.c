@@ -17,26 +17,7 @@
 
 static const char *const example_profiles[] = { "6.18", "6.18.24", "7.1" };
 
-static void example_register(const char *title, test_fn fn)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(example_profiles); i++) {
-		char *name;
-
-		if (asprintf(&name, "%s [%s]", title, example_profiles[i]) < 0)
-			abort();
-		test_register(name, fn, example_profiles[i]);
-	}
-}
-
-#define EXAMPLE(fn, title)						\
-	static void fn(struct test_ctx *t, const void *arg);		\
-	__attribute__((constructor)) static void register_##fn(void)	\
-	{								\
-		example_register(title, fn);				\
-	}								\
-	static void fn(struct test_ctx *t, const void *arg)
+#define EXAMPLE(fn, title)	PROFILE_TEST(fn, "", title, example_profiles)
 
 static bool post_series(const void *arg)
 {

@@ -805,21 +805,7 @@ TEST_ROWS(fetch_cases, test_fetch_case);
 
 /* ---- the spec's worked examples E1-E11 from instruction bytes ---- */
 
-#define EXAMPLE(fn, title)						\
-	static void fn(struct test_ctx *t, const void *arg);		\
-	__attribute__((constructor)) static void register_##fn(void)	\
-	{								\
-		unsigned int i;						\
-									\
-		for (i = 0; i < ARRAY_SIZE(insn_profiles); i++) {	\
-			char *name;					\
-									\
-			if (asprintf(&name, "insn %s [%s]", title, insn_profiles[i]) < 0) \
-				abort();				\
-			test_register(name, fn, insn_profiles[i]);	\
-		}							\
-	}								\
-	static void fn(struct test_ctx *t, const void *arg)
+#define EXAMPLE(fn, title)	PROFILE_TEST(fn, "insn ", title, insn_profiles)
 
 static struct env *example_env(struct insn_env *ie, const void *arg, enum env_mode mode,
 			       const char *hex)

@@ -153,21 +153,7 @@ static void check_retired(struct test_ctx *t, const struct pio_env *pe, unsigned
 	TEST_ASSERT_EQ(v->warnings, 0, "WARNs");
 }
 
-#define PIO_TEST(fn, title)						\
-	static void fn(struct test_ctx *t, const void *arg);		\
-	__attribute__((constructor)) static void register_##fn(void)	\
-	{								\
-		unsigned int i;						\
-									\
-		for (i = 0; i < ARRAY_SIZE(pio_profiles); i++) {	\
-			char *name;					\
-									\
-			if (asprintf(&name, "pio %s [%s]", title, pio_profiles[i]) < 0) \
-				abort();				\
-			test_register(name, fn, pio_profiles[i]);	\
-		}							\
-	}								\
-	static void fn(struct test_ctx *t, const void *arg)
+#define PIO_TEST(fn, title)	PROFILE_TEST(fn, "pio ", title, pio_profiles)
 
 #define PIO_BODY(fn) static void fn(struct test_ctx *t, const void *arg, struct pio_env *pe)
 
