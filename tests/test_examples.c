@@ -39,6 +39,16 @@ static struct env *long_mode_env(const void *arg, const struct script_insn *insn
 	return e;
 }
 
+/* Set @e up with @setup, run it, check it with @checks, free it. */
+static void run_example(struct test_ctx *t, const void *arg, struct env *e,
+			example_setup_fn setup, example_checks_fn checks)
+{
+	setup(e);
+	env_run(e);
+	checks(t, arg, e);
+	env_destroy(e);
+}
+
 EXAMPLE_CHECKS(example_e1_checks)
 {
 	unsigned int n = 0;
@@ -56,17 +66,18 @@ EXAMPLE_CHECKS(example_e1_checks)
 	check_retired(t, e, 2);
 }
 
-EXAMPLE(e1, "E1 4-byte read split across contiguous MMIO pages")
+EXAMPLE_SETUP(example_e1_setup)
 {
-	struct env *e = long_mode_env(arg, &mov_eax_mem_rdi);
-
 	env_map(e, V0, 0x1000, RW);
 	env_map(e, V1, 0x2000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
 	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
-	env_run(e);
-	example_e1_checks(t, arg, e);
-	env_destroy(e);
+}
+
+EXAMPLE(e1, "E1 4-byte read split across contiguous MMIO pages")
+{
+	run_example(t, arg, long_mode_env(arg, &mov_eax_mem_rdi), example_e1_setup,
+		    example_e1_checks);
 }
 
 EXAMPLE_CHECKS(example_e2_checks)
@@ -89,17 +100,18 @@ EXAMPLE_CHECKS(example_e2_checks)
 	check_retired(t, e, 2);
 }
 
-EXAMPLE(e2, "E2 split read, non-contiguous GPAs, uneven split")
+EXAMPLE_SETUP(example_e2_setup)
 {
-	struct env *e = long_mode_env(arg, &mov_eax_mem_rdi);
-
 	env_map(e, V0, 0x5000, RW);
 	env_map(e, V1, 0x9000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffd;
 	env_read_data(e, (u8[]){ 0xaa, 0xbb, 0xcc, 0xdd }, 4);
-	env_run(e);
-	example_e2_checks(t, arg, e);
-	env_destroy(e);
+}
+
+EXAMPLE(e2, "E2 split read, non-contiguous GPAs, uneven split")
+{
+	run_example(t, arg, long_mode_env(arg, &mov_eax_mem_rdi), example_e2_setup,
+		    example_e2_checks);
 }
 
 static const struct script_insn mov_rax_mem_rdi = {
@@ -122,9 +134,8 @@ EXAMPLE_CHECKS(example_e3a_checks)
 	check_retired(t, e, 3);
 }
 
-EXAMPLE(e3a, "E3a 8-byte read split MMIO then RAM")
+EXAMPLE_SETUP(example_e3a_setup)
 {
-	struct env *e = long_mode_env(arg, &mov_rax_mem_rdi);
 	u8 *ram = env_ram(e, 0x3000, false);
 
 	ram[0] = 0x99;
@@ -133,9 +144,12 @@ EXAMPLE(e3a, "E3a 8-byte read split MMIO then RAM")
 	env_map(e, V1, 0x3000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
 	env_read_data(e, (u8[]){ 1, 2, 3, 4, 5, 6 }, 6);
-	env_run(e);
-	example_e3a_checks(t, arg, e);
-	env_destroy(e);
+}
+
+EXAMPLE(e3a, "E3a 8-byte read split MMIO then RAM")
+{
+	run_example(t, arg, long_mode_env(arg, &mov_rax_mem_rdi), example_e3a_setup,
+		    example_e3a_checks);
 }
 
 EXAMPLE_CHECKS(example_e3b_checks)
@@ -150,9 +164,8 @@ EXAMPLE_CHECKS(example_e3b_checks)
 	check_retired(t, e, 3);
 }
 
-EXAMPLE(e3b, "E3b 8-byte read split RAM then MMIO")
+EXAMPLE_SETUP(example_e3b_setup)
 {
-	struct env *e = long_mode_env(arg, &mov_rax_mem_rdi);
 	u8 *ram = env_ram(e, 0x1000, false);
 
 	memcpy(ram + 0xffa, (u8[]){ 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6 }, 6);
@@ -160,9 +173,12 @@ EXAMPLE(e3b, "E3b 8-byte read split RAM then MMIO")
 	env_map(e, V1, 0x2000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
 	env_read_data(e, (u8[]){ 0xd1, 0xd2 }, 2);
-	env_run(e);
-	example_e3b_checks(t, arg, e);
-	env_destroy(e);
+}
+
+EXAMPLE(e3b, "E3b 8-byte read split RAM then MMIO")
+{
+	run_example(t, arg, long_mode_env(arg, &mov_rax_mem_rdi), example_e3b_setup,
+		    example_e3b_checks);
 }
 
 static const struct script_insn movdqu_xmm0_mem_rdi = {
@@ -188,16 +204,18 @@ EXAMPLE_CHECKS(example_e4a_checks)
 	check_retired(t, e, 4);
 }
 
-EXAMPLE(e4a, "E4a 16-byte SSE load from one MMIO page")
+EXAMPLE_SETUP(example_e4a_setup)
 {
-	struct env *e = long_mode_env(arg, &movdqu_xmm0_mem_rdi);
-
+	memset(e->vcpu.xmm[0], 0, 16);
 	env_map(e, V0, 0x1000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x100;
 	env_read_data(e, example_sixteen, 16);
-	env_run(e);
-	example_e4a_checks(t, arg, e);
-	env_destroy(e);
+}
+
+EXAMPLE(e4a, "E4a 16-byte SSE load from one MMIO page")
+{
+	run_example(t, arg, long_mode_env(arg, &movdqu_xmm0_mem_rdi), example_e4a_setup,
+		    example_e4a_checks);
 }
 
 EXAMPLE_CHECKS(example_e4b_checks)
@@ -217,17 +235,19 @@ EXAMPLE_CHECKS(example_e4b_checks)
 	check_retired(t, e, 4);
 }
 
-EXAMPLE(e4b, "E4b 16-byte SSE load split 8/8 over two MMIO pages")
+EXAMPLE_SETUP(example_e4b_setup)
 {
-	struct env *e = long_mode_env(arg, &movdqu_xmm0_mem_rdi);
-
+	memset(e->vcpu.xmm[0], 0, 16);
 	env_map(e, V0, 0x1000, RW);
 	env_map(e, V1, 0x2000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
 	env_read_data(e, example_sixteen, 16);
-	env_run(e);
-	example_e4b_checks(t, arg, e);
-	env_destroy(e);
+}
+
+EXAMPLE(e4b, "E4b 16-byte SSE load split 8/8 over two MMIO pages")
+{
+	run_example(t, arg, long_mode_env(arg, &movdqu_xmm0_mem_rdi), example_e4b_setup,
+		    example_e4b_checks);
 }
 
 EXAMPLE_CHECKS(example_e4c_checks)
@@ -240,6 +260,13 @@ EXAMPLE_CHECKS(example_e4c_checks)
 	TEST_ASSERT_EQ(e->vcpu.rip, e->vcpu.insn_rip, "RIP after a fault");
 }
 
+EXAMPLE_SETUP(example_e4c_setup)
+{
+	env_map(e, V0, 0x1000, RW);
+	env_map(e, V1, 0x2000, RW);
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
+}
+
 EXAMPLE(e4c, "E4 movdqa at a split address raises #GP without MMIO")
 {
 	struct script_insn movdqa = movdqu_xmm0_mem_rdi;
@@ -248,12 +275,7 @@ EXAMPLE(e4c, "E4 movdqa at a split address raises #GP without MMIO")
 	movdqa.name = "movdqa xmm0,[rdi]";
 	movdqa.d = Mov | Aligned;
 	e = long_mode_env(arg, &movdqa);
-	env_map(e, V0, 0x1000, RW);
-	env_map(e, V1, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
-	env_run(e);
-	example_e4c_checks(t, arg, e);
-	env_destroy(e);
+	run_example(t, arg, e, example_e4c_setup, example_e4c_checks);
 }
 
 EXAMPLE_CHECKS(example_e5_checks)
@@ -269,6 +291,14 @@ EXAMPLE_CHECKS(example_e5_checks)
 	check_retired(t, e, 2);
 }
 
+EXAMPLE_SETUP(example_e5_setup)
+{
+	env_map(e, V0, 0x1000, RW);
+	env_map(e, V1, 0x2000, RW);
+	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
+	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
+}
+
 EXAMPLE(e5, "E5 4-byte write split across two MMIO pages")
 {
 	static const struct script_insn mov_mem_rdi_eax = {
@@ -276,15 +306,9 @@ EXAMPLE(e5, "E5 4-byte write split across two MMIO pages")
 		.op_bytes = 4, .ad_bytes = 8, .len = 2,
 		.src = SCRIPT_REG(4, VCPU_REGS_RAX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
 	};
-	struct env *e = long_mode_env(arg, &mov_mem_rdi_eax);
 
-	env_map(e, V0, 0x1000, RW);
-	env_map(e, V1, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
-	env_run(e);
-	example_e5_checks(t, arg, e);
-	env_destroy(e);
+	run_example(t, arg, long_mode_env(arg, &mov_mem_rdi_eax), example_e5_setup,
+		    example_e5_checks);
 }
 
 
@@ -305,23 +329,23 @@ EXAMPLE_CHECKS(example_e6_checks)
 	check_retired(t, e, 4);
 }
 
+EXAMPLE_SETUP(example_e6_setup)
+{
+	env_map(e, V0, 0x1000, RW);
+	env_map(e, V1, 0x2000, RW);
+	e->vcpu.regs[VCPU_REGS_RBP] = 0x1122334455667788ULL;
+	e->vcpu.regs[VCPU_REGS_RSP] = V0 + 0x1004;
+}
+
 EXAMPLE(e6, "E6 ENTER with a split stack push to MMIO (CVE-2026-31588)")
 {
-	struct env *e;
-
 #ifdef FRAGFUZZ_ASAN_BUILD
 	/* the unfixed profile is a real use-after-return: see test_cve.c */
 	TEST_REQUIRE(kvm_profile_find(arg)->fragment_write_scratch,
 		     "6.18 ENTER split is checked under ASan in a child process");
 #endif
-	e = long_mode_env(arg, &enter_0_0);
-	env_map(e, V0, 0x1000, RW);
-	env_map(e, V1, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RBP] = 0x1122334455667788ULL;
-	e->vcpu.regs[VCPU_REGS_RSP] = V0 + 0x1004;
-	env_run(e);
-	example_e6_checks(t, arg, e);
-	env_destroy(e);
+	run_example(t, arg, long_mode_env(arg, &enter_0_0), example_e6_setup,
+		    example_e6_checks);
 }
 
 static const struct script_insn movdqu_mem_rdi_xmm0 = {
@@ -341,17 +365,18 @@ EXAMPLE_CHECKS(example_e7_checks)
 	check_retired(t, e, 4);
 }
 
-EXAMPLE(e7, "E7 16-byte store partly absorbed by an ioeventfd")
+EXAMPLE_SETUP(example_e7_setup)
 {
-	struct env *e = long_mode_env(arg, &movdqu_mem_rdi_xmm0);
-
 	memcpy(e->vcpu.xmm[0], example_sixteen, 16);
 	kvm_register_ioeventfd(&e->kvm, 0x3000, 8, false, 0);
 	env_map(e, V0, 0x3000, RW);
 	e->vcpu.regs[VCPU_REGS_RDI] = V0;
-	env_run(e);
-	example_e7_checks(t, arg, e);
-	env_destroy(e);
+}
+
+EXAMPLE(e7, "E7 16-byte store partly absorbed by an ioeventfd")
+{
+	run_example(t, arg, long_mode_env(arg, &movdqu_mem_rdi_xmm0), example_e7_setup,
+		    example_e7_checks);
 }
 
 EXAMPLE(e7r, "E7 reverse: ioeventfd on the second chunk is never reached")
@@ -399,15 +424,21 @@ EXAMPLE_CHECKS(example_e8_checks)
 	check_retired(t, e, 1);
 }
 
+EXAMPLE_SETUP(example_e8_setup)
+{
+	unsigned int i;
+
+	env_ram(e, 0x1000, false);
+	for (i = 0; i < 8; i++)
+		e->vcpu.regs[i] = pusha_regs[i];
+}
+
 EXAMPLE(e8, "E8 PUSHA from an MMIO page into RAM drops the first write")
 {
 	struct env *e = env_create(arg, ENV_PROT32, false);
 
-	env_ram(e, 0x1000, false);
-	pusha_setup(e);
-	env_run(e);
-	example_e8_checks(t, arg, e);
-	env_destroy(e);
+	e->insn = pusha32;
+	run_example(t, arg, e, example_e8_setup, example_e8_checks);
 }
 
 EXAMPLE_CHECKS(example_e9_checks)
@@ -430,15 +461,8 @@ EXAMPLE_CHECKS(example_e9_checks)
 	check_retired(t, e, 2);
 }
 
-EXAMPLE(e9, "E9 rep movsb from RAM to MMIO exits once per element")
+EXAMPLE_SETUP(example_e9_setup)
 {
-	static const struct script_insn rep_movsb = {
-		.name = "rep movsb", .execute = em_mov, .d = Mov | String | TwoMemOp,
-		.rep_prefix = REPE_PREFIX, .op_bytes = 1, .ad_bytes = 8, .len = 2,
-		.src = { .type = OP_MEM, .bytes = 1, .base = VCPU_REGS_RSI, .seg = VCPU_SREG_DS },
-		.dst = { .type = OP_MEM, .bytes = 1, .base = VCPU_REGS_RDI, .seg = VCPU_SREG_ES },
-	};
-	struct env *e = long_mode_env(arg, &rep_movsb);
 	u8 *ram = env_ram(e, 0x1000, false);
 
 	memcpy(ram, "abc", 3);
@@ -447,9 +471,18 @@ EXAMPLE(e9, "E9 rep movsb from RAM to MMIO exits once per element")
 	e->vcpu.regs[VCPU_REGS_RCX] = 3;
 	e->vcpu.regs[VCPU_REGS_RSI] = V0;
 	e->vcpu.regs[VCPU_REGS_RDI] = V1;
-	env_run(e);
-	example_e9_checks(t, arg, e);
-	env_destroy(e);
+}
+
+EXAMPLE(e9, "E9 rep movsb from RAM to MMIO exits once per element")
+{
+	static const struct script_insn rep_movsb = {
+		.name = "rep movsb", .execute = em_mov, .d = Mov | String | TwoMemOp,
+		.rep_prefix = REPE_PREFIX, .op_bytes = 1, .ad_bytes = 8, .len = 2,
+		.src = { .type = OP_MEM, .bytes = 1, .base = VCPU_REGS_RSI, .seg = VCPU_SREG_DS },
+		.dst = { .type = OP_MEM, .bytes = 1, .base = VCPU_REGS_RDI, .seg = VCPU_SREG_ES },
+	};
+
+	run_example(t, arg, long_mode_env(arg, &rep_movsb), example_e9_setup, example_e9_checks);
 }
 
 static const struct script_insn lock_cmpxchg = {
@@ -523,6 +556,13 @@ EXAMPLE_CHECKS(example_e11_checks)
 	check_retired(t, e, 5);
 }
 
+EXAMPLE_SETUP(example_e11_setup)
+{
+	env_map(e, 0xfffff000, 0x1000, RW);
+	env_map(e, 0x0, 0x7000, RW);
+	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
+}
+
 EXAMPLE(e11, "E11 32-bit linear wrap")
 {
 	static const struct script_insn mov_eax_abs = {
@@ -534,10 +574,5 @@ EXAMPLE(e11, "E11 32-bit linear wrap")
 	struct env *e = env_create(arg, ENV_PROT32_PAGING, false);
 
 	e->insn = mov_eax_abs;
-	env_map(e, 0xfffff000, 0x1000, RW);
-	env_map(e, 0x0, 0x7000, RW);
-	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
-	env_run(e);
-	example_e11_checks(t, arg, e);
-	env_destroy(e);
+	run_example(t, arg, e, example_e11_setup, example_e11_checks);
 }

@@ -817,166 +817,80 @@ static struct env *example_env(struct insn_env *ie, const void *arg, enum env_mo
 }
 
 /*
- * The checks (examples.h) run inside a helper so that a failing
- * TEST_ASSERT (which returns) still lets the caller free the environment.
+ * The instruction @hex in @mode with test_examples.c's set-up and checks
+ * (examples.h); the checks run inside a helper so that a failing
+ * TEST_ASSERT (which returns) still lets the environment be freed.
  */
-EXAMPLE(ie1, "E1 8b 07 split read")
+static void run_insn_example(struct test_ctx *t, const void *arg, enum env_mode mode,
+			     const char *hex, example_setup_fn setup, example_checks_fn checks)
 {
 	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "8b07");
+	struct env *e = example_env(&ie, arg, mode, hex);
 
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
-	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
+	setup(e);
 	env_run(e);
-	example_e1_checks(t, arg, e);
+	checks(t, arg, e);
 	insn_env_destroy(&ie);
+}
+
+EXAMPLE(ie1, "E1 8b 07 split read")
+{
+	run_insn_example(t, arg, ENV_LONG64, "8b07", example_e1_setup, example_e1_checks);
 }
 
 EXAMPLE(ie2, "E2 8b 07 non-contiguous uneven split")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "8b07");
-
-	env_map(e, V0, 0x5000, RW);
-	env_map(e, V1, 0x9000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffd;
-	env_read_data(e, (u8[]){ 0xaa, 0xbb, 0xcc, 0xdd }, 4);
-	env_run(e);
-	example_e2_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "8b07", example_e2_setup, example_e2_checks);
 }
 
 EXAMPLE(ie3a, "E3a 48 8b 07 split MMIO then RAM")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "488b07");
-	u8 *ram = env_ram(e, 0x3000, false);
-
-	ram[0] = 0x99;
-	ram[1] = 0x88;
-	env_map(e, V1, 0x3000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
-	env_read_data(e, (u8[]){ 1, 2, 3, 4, 5, 6 }, 6);
-	env_run(e);
-	example_e3a_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "488b07", example_e3a_setup, example_e3a_checks);
 }
 
 EXAMPLE(ie3b, "E3b 48 8b 07 split RAM then MMIO")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "488b07");
-	u8 *ram = env_ram(e, 0x1000, false);
-
-	memcpy(ram + 0xffa, (u8[]){ 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6 }, 6);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
-	env_read_data(e, (u8[]){ 0xd1, 0xd2 }, 2);
-	env_run(e);
-	example_e3b_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "488b07", example_e3b_setup, example_e3b_checks);
 }
 
 EXAMPLE(ie4a, "E4a f3 0f 6f 07 16-byte load from one page")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "f30f6f07");
-
-	memset(e->vcpu.xmm[0], 0, 16);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x100;
-	env_read_data(e, example_sixteen, 16);
-	env_run(e);
-	example_e4a_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "f30f6f07", example_e4a_setup, example_e4a_checks);
 }
 
 EXAMPLE(ie4b, "E4b f3 0f 6f 07 split 8/8")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "f30f6f07");
-
-	memset(e->vcpu.xmm[0], 0, 16);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
-	env_read_data(e, example_sixteen, 16);
-	env_run(e);
-	example_e4b_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "f30f6f07", example_e4b_setup, example_e4b_checks);
 }
 
 EXAMPLE(ie4c, "E4 66 0f 6f 07 movdqa split: #GP without MMIO")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "660f6f07");
-
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
-	env_run(e);
-	example_e4c_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "660f6f07", example_e4c_setup, example_e4c_checks);
 }
 
 EXAMPLE(ie5, "E5 89 07 split write")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "8907");
-
-	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
-	env_run(e);
-	example_e5_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "8907", example_e5_setup, example_e5_checks);
 }
 
 EXAMPLE(ie6, "E6 c8 00 00 00 ENTER split push")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "c8000000");
-
-	e->vcpu.regs[VCPU_REGS_RBP] = 0x1122334455667788ULL;
-	e->vcpu.regs[VCPU_REGS_RSP] = V0 + 0x1004;
-	env_run(e);
-	example_e6_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "c8000000", example_e6_setup, example_e6_checks);
 }
 
 EXAMPLE(ie7, "E7 f3 0f 7f 07 store partly absorbed by an ioeventfd")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "f30f7f07");
-
-	kvm_register_ioeventfd(&e->kvm, 0x3000, 8, false, 0);
-	env_map(e, V0, 0x3000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0;
-	env_run(e);
-	example_e7_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "f30f7f07", example_e7_setup, example_e7_checks);
 }
 
 EXAMPLE(ie8, "E8 60 PUSHA from MMIO into RAM (32-bit)")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_PROT32, "60");
-	unsigned int i;
-
-	env_ram(e, 0x1000, false);
-	for (i = 0; i < 8; i++)
-		e->vcpu.regs[i] = pusha_regs[i];
-	env_run(e);
-	example_e8_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_PROT32, "60", example_e8_setup, example_e8_checks);
 }
 
 EXAMPLE(ie9, "E9 f3 a4 rep movsb RAM to MMIO")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "f3a4");
-	u8 *ram = env_ram(e, 0x1000, false);
-
-	memcpy(ram, "abc", 3);
-	e->vcpu.regs[VCPU_REGS_RCX] = 3;
-	e->vcpu.regs[VCPU_REGS_RSI] = V0;
-	e->vcpu.regs[VCPU_REGS_RDI] = V1;
-	env_run(e);
-	example_e9_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_LONG64, "f3a4", example_e9_setup, example_e9_checks);
 }
 
 static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
@@ -1002,13 +916,6 @@ EXAMPLE(ie10n, "E10 f0 0f b1 0f LOCK CMPXCHG, not equal")
 
 EXAMPLE(ie11, "E11 a1 fe ff ff ff 32-bit linear wrap")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_PROT32_PAGING, "a1feffffff");
-
-	env_map(e, 0xfffff000, 0x1000, RW);
-	env_map(e, 0x0, 0x7000, RW);
-	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
-	env_run(e);
-	example_e11_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_PROT32_PAGING, "a1feffffff", example_e11_setup,
+			 example_e11_checks);
 }
