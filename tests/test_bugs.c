@@ -96,9 +96,6 @@ static const struct script_insn load4_stack = {
 	.op_bytes = 4, .ad_bytes = 8, .len = 2,
 };
 
-static const u8 pattern[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
-				0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f };
-
 static const char *const fixed_profiles[] = { "6.18.24", "7.1" };
 static const char *const unfixed_profiles[] = { "6.2", "6.18" };
 

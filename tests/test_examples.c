@@ -24,12 +24,6 @@ static bool post_series(const void *arg)
 	return kvm_profile_find(arg)->unsatisfied_read_per_page;
 }
 
-static const struct script_insn mov_eax_mem_rdi = {
-	.name = "mov eax,[rdi]", .execute = em_mov, .d = Mov,
-	.op_bytes = 4, .ad_bytes = 8, .len = 2,
-	.src = SCRIPT_MEM(4, VCPU_REGS_RDI, 0), .dst = SCRIPT_REG(4, VCPU_REGS_RAX),
-};
-
 static struct env *long_mode_env(const void *arg, const struct script_insn *insn)
 {
 	struct env *e = env_create(arg, ENV_LONG64, false);
@@ -76,7 +70,7 @@ EXAMPLE_SETUP(example_e1_setup)
 
 EXAMPLE(e1, "E1 4-byte read split across contiguous MMIO pages")
 {
-	run_example(t, arg, long_mode_env(arg, &mov_eax_mem_rdi), example_e1_setup,
+	run_example(t, arg, long_mode_env(arg, &mov_eax_mem), example_e1_setup,
 		    example_e1_checks);
 }
 
@@ -110,7 +104,7 @@ EXAMPLE_SETUP(example_e2_setup)
 
 EXAMPLE(e2, "E2 split read, non-contiguous GPAs, uneven split")
 {
-	run_example(t, arg, long_mode_env(arg, &mov_eax_mem_rdi), example_e2_setup,
+	run_example(t, arg, long_mode_env(arg, &mov_eax_mem), example_e2_setup,
 		    example_e2_checks);
 }
 
@@ -181,12 +175,6 @@ EXAMPLE(e3b, "E3b 8-byte read split RAM then MMIO")
 		    example_e3b_checks);
 }
 
-static const struct script_insn movdqu_xmm0_mem_rdi = {
-	.name = "movdqu xmm0,[rdi]", .execute = em_mov, .d = Mov | Unaligned,
-	.op_bytes = 4, .ad_bytes = 8, .len = 4,
-	.src = SCRIPT_MEM(16, VCPU_REGS_RDI, 0), .dst = SCRIPT_XMM(0),
-};
-
 const u8 example_sixteen[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
 			 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
 
@@ -214,7 +202,7 @@ EXAMPLE_SETUP(example_e4a_setup)
 
 EXAMPLE(e4a, "E4a 16-byte SSE load from one MMIO page")
 {
-	run_example(t, arg, long_mode_env(arg, &movdqu_xmm0_mem_rdi), example_e4a_setup,
+	run_example(t, arg, long_mode_env(arg, &movdqu_load), example_e4a_setup,
 		    example_e4a_checks);
 }
 
@@ -246,7 +234,7 @@ EXAMPLE_SETUP(example_e4b_setup)
 
 EXAMPLE(e4b, "E4b 16-byte SSE load split 8/8 over two MMIO pages")
 {
-	run_example(t, arg, long_mode_env(arg, &movdqu_xmm0_mem_rdi), example_e4b_setup,
+	run_example(t, arg, long_mode_env(arg, &movdqu_load), example_e4b_setup,
 		    example_e4b_checks);
 }
 
@@ -269,7 +257,7 @@ EXAMPLE_SETUP(example_e4c_setup)
 
 EXAMPLE(e4c, "E4 movdqa at a split address raises #GP without MMIO")
 {
-	struct script_insn movdqa = movdqu_xmm0_mem_rdi;
+	struct script_insn movdqa = movdqu_load;
 	struct env *e;
 
 	movdqa.name = "movdqa xmm0,[rdi]";
@@ -348,12 +336,6 @@ EXAMPLE(e6, "E6 ENTER with a split stack push to MMIO (CVE-2026-31588)")
 		    example_e6_checks);
 }
 
-static const struct script_insn movdqu_mem_rdi_xmm0 = {
-	.name = "movdqu [rdi],xmm0", .execute = em_mov, .d = Mov | Unaligned,
-	.op_bytes = 4, .ad_bytes = 8, .len = 4,
-	.src = SCRIPT_XMM(0), .dst = SCRIPT_MEM(16, VCPU_REGS_RDI, 0),
-};
-
 EXAMPLE_CHECKS(example_e7_checks)
 {
 	ENV_TRACE(e, 0, "mmio write len 16 gpa 0x3000 val 0x1716151413121110");
@@ -375,13 +357,13 @@ EXAMPLE_SETUP(example_e7_setup)
 
 EXAMPLE(e7, "E7 16-byte store partly absorbed by an ioeventfd")
 {
-	run_example(t, arg, long_mode_env(arg, &movdqu_mem_rdi_xmm0), example_e7_setup,
+	run_example(t, arg, long_mode_env(arg, &movdqu_store), example_e7_setup,
 		    example_e7_checks);
 }
 
 EXAMPLE(e7r, "E7 reverse: ioeventfd on the second chunk is never reached")
 {
-	struct env *e = long_mode_env(arg, &movdqu_mem_rdi_xmm0);
+	struct env *e = long_mode_env(arg, &movdqu_store);
 
 	memcpy(e->vcpu.xmm[0], example_sixteen, 16);
 	kvm_register_ioeventfd(&e->kvm, 0x3008, 8, false, 0);
@@ -484,12 +466,6 @@ EXAMPLE(e9, "E9 rep movsb from RAM to MMIO exits once per element")
 
 	run_example(t, arg, long_mode_env(arg, &rep_movsb), example_e9_setup, example_e9_checks);
 }
-
-static const struct script_insn lock_cmpxchg = {
-	.name = "lock cmpxchg [rdi],ecx", .execute = em_cmpxchg, .d = SrcWrite | Lock,
-	.lock_prefix = true, .op_bytes = 4, .ad_bytes = 8, .len = 4,
-	.src = SCRIPT_REG(4, VCPU_REGS_RCX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
-};
 
 void example_e10_checks(struct test_ctx *t, struct env *e, u8 old, bool equal)
 {

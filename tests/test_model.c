@@ -118,6 +118,24 @@ const struct script_insn mov_mem_eax = {
 	.src = SCRIPT_REG(4, VCPU_REGS_RAX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
 };
 
+const struct script_insn movdqu_load = {
+	.name = "movdqu xmm0,[rdi]", .execute = em_mov, .d = Mov | Unaligned,
+	.op_bytes = 4, .ad_bytes = 8, .len = 4,
+	.src = SCRIPT_MEM(16, VCPU_REGS_RDI, 0), .dst = SCRIPT_XMM(0),
+};
+
+const struct script_insn movdqu_store = {
+	.name = "movdqu [rdi],xmm0", .execute = em_mov, .d = Mov | Unaligned,
+	.op_bytes = 4, .ad_bytes = 8, .len = 4,
+	.src = SCRIPT_XMM(0), .dst = SCRIPT_MEM(16, VCPU_REGS_RDI, 0),
+};
+
+const struct script_insn lock_cmpxchg = {
+	.name = "lock cmpxchg [rdi],ecx", .execute = em_cmpxchg, .d = SrcWrite | Lock,
+	.lock_prefix = true, .op_bytes = 4, .ad_bytes = 8, .len = 4,
+	.src = SCRIPT_REG(4, VCPU_REGS_RCX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
+};
+
 static const struct script_insn add_mem_ecx = {
 	.name = "add [rdi],ecx", .execute = em_add,
 	.op_bytes = 4, .ad_bytes = 8, .len = 2,
@@ -136,8 +154,8 @@ static const struct script_insn cmp_mem_ecx = {
 	.src = SCRIPT_REG(4, VCPU_REGS_RCX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
 };
 
-static const u8 pattern[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
-				0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f };
+const u8 pattern[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+			 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f };
 
 /* =====================================================================
  * 1. Split computation (spec 2.2 step 3, 5.1): both pages MMIO,
@@ -786,12 +804,6 @@ MODEL_CASE(lock_add_ram, "lock add on RAM: atomic path, memory updated, no trace
 	check_retired(t, e, 3);
 	env_destroy(e);
 }
-
-static const struct script_insn lock_cmpxchg = {
-	.name = "lock cmpxchg [rdi],ecx", .execute = em_cmpxchg, .d = SrcWrite | Lock,
-	.lock_prefix = true, .op_bytes = 4, .ad_bytes = 8, .len = 4,
-	.src = SCRIPT_REG(4, VCPU_REGS_RCX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
-};
 
 MODEL_CASE(lock_cmpxchg_ram, "lock cmpxchg on RAM: equal stores, unequal loads EAX, no MMIO",
 	   all_profiles)

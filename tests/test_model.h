@@ -78,5 +78,10 @@ u64 le_bytes(const u8 *p, unsigned int n);
 
 extern const struct script_insn mov_eax_mem;	/* mov eax,[rdi] */
 extern const struct script_insn mov_mem_eax;	/* mov [rdi],eax */
+extern const struct script_insn movdqu_load;	/* movdqu xmm0,[rdi] */
+extern const struct script_insn movdqu_store;	/* movdqu [rdi],xmm0 */
+extern const struct script_insn lock_cmpxchg;	/* lock cmpxchg [rdi],ecx */
+/* Bytes 0x40..0x4f: MMIO read data and XMM0 contents. */
+extern const u8 pattern[16];
 
 #endif
