@@ -4,6 +4,7 @@
  * argv[1]) and prints a TAP-like log with a closing summary line.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,20 @@ void test_register(const char *name, test_fn fn, const void *arg)
 			abort();
 	}
 	cases[nr_cases++] = (struct test_case){ name, fn, arg };
+}
+
+void test_register_profiles(const char *prefix, const char *title, test_fn fn,
+			    const char *const *profiles, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		char *name;
+
+		if (asprintf(&name, "%s%s [%s]", prefix, title, profiles[i]) < 0)
+			abort();
+		test_register(name, fn, profiles[i]);
+	}
 }
 
 void test_fail(struct test_ctx *t, const char *file, int line, const char *fmt, ...)

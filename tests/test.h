@@ -20,6 +20,9 @@ struct test_ctx {
 typedef void (*test_fn)(struct test_ctx *t, const void *arg);
 
 void test_register(const char *name, test_fn fn, const void *arg);
+/* Register "@prefix@title [profile]" for each of @profiles, the profile its argument. */
+void test_register_profiles(const char *prefix, const char *title, test_fn fn,
+			    const char *const *profiles, unsigned int n);
 void test_fail(struct test_ctx *t, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -30,6 +33,26 @@ void test_fail(struct test_ctx *t, const char *file, int line, const char *fmt, 
 		test_register(#name, test_##name, NULL);		\
 	}								\
 	static void test_##name(struct test_ctx *t, const void *arg __attribute__((unused)))
+
+/* A test run once for each profile name of the array @profiles (its arg). */
+#define PROFILE_TEST(name, prefix, title, profiles)			\
+	static void name(struct test_ctx *t, const void *arg);		\
+	__attribute__((constructor)) static void register_##name(void)	\
+	{								\
+		test_register_profiles(prefix, title, name, profiles,	\
+				       sizeof(profiles) / sizeof((profiles)[0])); \
+	}								\
+	static void name(struct test_ctx *t, const void *arg)
+
+/* Register each row of the array @rows as a test named by its .name, run by @fn. */
+#define TEST_ROWS(rows, fn)						\
+	__attribute__((constructor)) static void register_##rows(void)	\
+	{								\
+		unsigned int __i;					\
+									\
+		for (__i = 0; __i < sizeof(rows) / sizeof((rows)[0]); __i++) \
+			test_register((rows)[__i].name, fn, &(rows)[__i]); \
+	}
 
 #define TEST_FAIL(fmt, ...)						\
 	do {								\

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "test_common.h"
 
 struct cve_case {
 	const char *name;
@@ -38,16 +39,12 @@ static const struct cve_case cve_cases[] = {
 
 static bool cve_repro_path(char *buf, size_t size)
 {
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	char *slash;
+	size_t n;
 
-	if (n <= 0)
+	if (!exe_dir(buf, size, 1))
 		return false;
-	buf[n] = 0;
-	slash = strrchr(buf, '/');
-	if (!slash)
-		return false;
-	snprintf(slash, size - (slash - buf), "/asan/cve-repro");
+	n = strlen(buf);
+	snprintf(buf + n, size - n, "/asan/cve-repro");
 	return access(buf, X_OK) == 0;
 }
 
@@ -104,10 +101,4 @@ static void test_cve(struct test_ctx *t, const void *arg)
 	}
 }
 
-__attribute__((constructor)) static void register_cve_tests(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(cve_cases) / sizeof(cve_cases[0]); i++)
-		test_register(cve_cases[i].name, test_cve, &cve_cases[i]);
-}
+TEST_ROWS(cve_cases, test_cve);

@@ -9,6 +9,7 @@
 
 #include "decode.h"
 #include "test.h"
+#include "test_common.h"
 
 #define M64	X86EMUL_MODE_PROT64
 #define M32	X86EMUL_MODE_PROT32
@@ -24,23 +25,6 @@ struct decode_case {
 	u32 fixups;			/* must be set */
 	const char *name;		/* family, NULL: don't care */
 };
-
-static unsigned int parse_hex(const char *s, u8 *out)
-{
-	unsigned int n = 0;
-
-	while (s[0] && s[1] && n < INSN_MAX_LEN) {
-		char b[3] = { s[0], s[1], 0 };
-
-		if (s[0] == ' ') {
-			s++;
-			continue;
-		}
-		out[n++] = (u8)strtoul(b, NULL, 16);
-		s += 2;
-	}
-	return n;
-}
 
 static const struct decode_case decode_cases[] = {
 	/* plain moves and prefixes */
@@ -142,7 +126,7 @@ TEST(decode_table_cases)
 		const struct decode_case *c = &decode_cases[i];
 		struct insn_decoded d;
 		u8 b[INSN_MAX_LEN];
-		unsigned int n = parse_hex(c->hex, b);
+		unsigned int n = hex_bytes(c->hex, b, INSN_MAX_LEN);
 		bool ok;
 
 		insn_decode(&dec, c->mode, b, n, &d);
@@ -179,7 +163,7 @@ TEST(decode_fixups_are_real)
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		struct insn_decoded d;
 		u8 b[INSN_MAX_LEN];
-		unsigned int n = parse_hex(sizes[i].hex, b);
+		unsigned int n = hex_bytes(sizes[i].hex, b, INSN_MAX_LEN);
 
 		insn_decode(&dec, sizes[i].mode, b, n, &d);
 		if (!d.cs_len || d.cs_mem_bytes == d.mem_bytes) {

@@ -10,21 +10,6 @@
 
 #include "test_model.h"
 
-static const u8 pattern[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
-				0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f };
-
-static const struct script_insn movdqu_load = {
-	.name = "movdqu xmm0,[rdi]", .execute = em_mov, .d = Mov | Unaligned,
-	.op_bytes = 4, .ad_bytes = 8, .len = 4,
-	.src = SCRIPT_MEM(16, VCPU_REGS_RDI, 0), .dst = SCRIPT_XMM(0),
-};
-
-static const struct script_insn movdqu_store = {
-	.name = "movdqu [rdi],xmm0", .execute = em_mov, .d = Mov | Unaligned,
-	.op_bytes = 4, .ad_bytes = 8, .len = 4,
-	.src = SCRIPT_XMM(0), .dst = SCRIPT_MEM(16, VCPU_REGS_RDI, 0),
-};
-
 static const struct script_insn mov_mem_ax = {
 	.name = "mov [rdi],ax", .execute = em_mov, .d = Mov,
 	.op_bytes = 2, .ad_bytes = 8, .len = 3,
@@ -302,14 +287,7 @@ static void ioeventfd_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_ioeventfd(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(ioeventfd_rows); i++)
-		register_profiles(ioeventfd_rows[i].title, ioeventfd_run, &ioeventfd_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(ioeventfd_rows, ioeventfd_run);
 
 /* ---- read-only memslots (spec 3.2) ---- */
 

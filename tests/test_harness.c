@@ -15,41 +15,9 @@
 #include "backend.h"
 #include "oracle.h"
 #include "test.h"
+#include "test_common.h"
 
 /* The repository's top directory, from build/fragfuzz-tests. */
-static bool top_dir(char *buf, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	char *slash;
-	int i;
-
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	for (i = 0; i < 2; i++) {
-		slash = strrchr(buf, '/');
-		if (!slash)
-			return false;
-		*slash = 0;
-	}
-	return true;
-}
-
-static bool load_text(const char *path, struct scenario *s)
-{
-	static char text[1 << 16];
-	char err[256];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (!f)
-		return false;
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = 0;
-	return !scenario_parse_text(s, text, err, sizeof(err));
-}
-
 struct harness_run {
 	struct scenario s;
 	struct run_result r;
@@ -60,14 +28,12 @@ static bool run_file(const char *name, const char *kernel, struct harness_run *h
 {
 	const struct kvm_profile *p = kvm_profile_find(kernel);
 	struct model_backend *mb = model_backend_create();
-	char path[PATH_MAX + 64], top[PATH_MAX];
 	bool ok;
 
-	if (!mb || !top_dir(top, sizeof(top)))
+	if (!mb)
 		return false;
-	snprintf(path, sizeof(path), "%s/corpus/%s", top, name);
 	memset(hr, 0, sizeof(*hr));
-	ok = load_text(path, &hr->s) && !model_backend_run(mb, &hr->s, p, &hr->r);
+	ok = load_corpus(name, &hr->s) && !model_backend_run(mb, &hr->s, p, &hr->r);
 	if (ok)
 		oracle_check(&hr->s, p, &hr->r, &hr->r.accesses, &hr->vl);
 	model_backend_destroy(mb);
@@ -101,7 +67,7 @@ __attribute__((constructor)) static void register_corpus_tests(void)
 	struct dirent **list;
 	int n, i;
 
-	if (!top_dir(top, sizeof(top)))
+	if (!exe_dir(top, sizeof(top), 2))
 		return;
 	snprintf(dir, sizeof(dir), "%s/corpus", top);
 	n = scandir(dir, &list, NULL, alphasort);
@@ -231,13 +197,7 @@ static void test_tamper(struct test_ctx *t, const void *arg)
 		    violation_name(c->want), vl.nr);
 }
 
-__attribute__((constructor)) static void register_tamper_tests(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(tamper_cases) / sizeof(tamper_cases[0]); i++)
-		test_register(tamper_cases[i].name, test_tamper, &tamper_cases[i]);
-}
+TEST_ROWS(tamper_cases, test_tamper);
 
 /* ---- the fragfuzz command ---- */
 
@@ -248,7 +208,7 @@ static int run_cli(const char *args, char *out, size_t size)
 	size_t n;
 	int status;
 
-	if (!top_dir(top, sizeof(top)))
+	if (!exe_dir(top, sizeof(top), 2))
 		return -1;
 	snprintf(cmd, sizeof(cmd), "cd %s && { build/fragfuzz %s\n} 2>&1", top, args);
 	p = popen(cmd, "r");
@@ -304,13 +264,7 @@ static void test_cli(struct test_ctx *t, const void *arg)
 	TEST_ASSERT(strstr(out, c->output), "wanted '%s' in:\n%s", c->output, out);
 }
 
-__attribute__((constructor)) static void register_cli_tests(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < sizeof(cli_cases) / sizeof(cli_cases[0]); i++)
-		test_register(cli_cases[i].name, test_cli, &cli_cases[i]);
-}
+TEST_ROWS(cli_cases, test_cli);
 
 /*
  * Per-case limits (struct run_limits): a rep string stops after max_passes

@@ -18,12 +18,12 @@
 
 #include "backend.h"
 #include "decode.h"
-#include "env.h"
+#include "examples.h"
+#include "scripts.h"
+#include "test_common.h"
+#include "test_model.h"
 
-#define V0	0x40000000ULL
-#define V1	(V0 + PAGE_SIZE)
 #define S	0xa000ULL
-#define RW	PT_WRITABLE
 
 static const char *const insn_profiles[] = { "6.18.24", "7.1" };
 
@@ -473,23 +473,6 @@ static const struct insn_case insn_cases[] = {
 	  { { 0 } } },
 };
 
-static unsigned int hex_bytes(const char *s, u8 *out, unsigned int max)
-{
-	unsigned int n = 0;
-
-	while (s && s[0] && s[1] && n < max) {
-		char b[3] = { s[0], s[1], 0 };
-
-		if (s[0] == ' ') {
-			s++;
-			continue;
-		}
-		out[n++] = (u8)strtoul(b, NULL, 16);
-		s += 2;
-	}
-	return n;
-}
-
 static u64 boundary(enum env_mode mode)
 {
 	return mode == ENV_LONG64 ? V1 : 0x2000;
@@ -506,9 +489,6 @@ static u64 regval(const struct regval *r, enum env_mode mode)
 		return (u64)r->val;
 	}
 }
-
-static const u8 sixteen[16] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
-				0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f };
 
 struct insn_env {
 	struct env *e;
@@ -534,7 +514,7 @@ static int insn_env_create(struct insn_env *ie, const char *profile, enum env_mo
 	harness_gdt(&ie->e->vcpu.sregs.gdt);
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].selector = 0x1234;
 	ie->e->vcpu.sregs.seg[VCPU_SREG_FS].base = 0x1000;
-	memcpy(ie->e->vcpu.xmm[0], sixteen, 16);
+	memcpy(ie->e->vcpu.xmm[0], example_sixteen, 16);
 	ie->src.mm[0] = 0x0807060504030201ULL;
 	ie->stack = NULL;
 	if (mode == ENV_LONG64) {
@@ -821,36 +801,11 @@ static void test_fetch_case(struct test_ctx *t, const void *arg)
 	insn_env_destroy(&ie);
 }
 
-__attribute__((constructor)) static void register_fetch_cases(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(fetch_cases); i++)
-		test_register(fetch_cases[i].name, test_fetch_case, &fetch_cases[i]);
-}
+TEST_ROWS(fetch_cases, test_fetch_case);
 
 /* ---- the spec's worked examples E1-E11 from instruction bytes ---- */
 
-#define EXAMPLE(fn, title)						\
-	static void fn(struct test_ctx *t, const void *arg);		\
-	__attribute__((constructor)) static void register_##fn(void)	\
-	{								\
-		unsigned int i;						\
-									\
-		for (i = 0; i < ARRAY_SIZE(insn_profiles); i++) {	\
-			char *name;					\
-									\
-			if (asprintf(&name, "insn %s [%s]", title, insn_profiles[i]) < 0) \
-				abort();				\
-			test_register(name, fn, insn_profiles[i]);	\
-		}							\
-	}								\
-	static void fn(struct test_ctx *t, const void *arg)
-
-static bool post_series(const void *arg)
-{
-	return kvm_profile_find(arg)->unsatisfied_read_per_page;
-}
+#define EXAMPLE(fn, title)	PROFILE_TEST(fn, "insn ", title, insn_profiles)
 
 static struct env *example_env(struct insn_env *ie, const void *arg, enum env_mode mode,
 			       const char *hex)
@@ -861,383 +816,81 @@ static struct env *example_env(struct insn_env *ie, const void *arg, enum env_mo
 	return ie->e;
 }
 
-static void check_retired(struct test_ctx *t, struct env *e, u64 len)
-{
-	TEST_ASSERT_EQ(e->ioctl_rc, 0, "KVM_RUN result");
-	TEST_ASSERT_EQ(e->exit_reason, KVM_EXIT_HLT, "final exit reason");
-	TEST_ASSERT(!e->vcpu.exception_delivered, "unexpected exception %u",
-		    e->vcpu.delivered.vector);
-	TEST_ASSERT_EQ(e->vcpu.rip, e->vcpu.insn_rip + len, "RIP after the instruction");
-	TEST_ASSERT_EQ(e->vcpu.mmio_needed, 0, "mmio_needed at the end");
-	TEST_ASSERT_EQ(e->vcpu.warnings, 0, "WARNs hit");
-}
-
 /*
- * The checks run inside a helper so that a failing TEST_ASSERT (which
- * returns) still lets the caller free the environment.
+ * The instruction @hex in @mode with test_examples.c's set-up and checks
+ * (examples.h); the checks run inside a helper so that a failing
+ * TEST_ASSERT (which returns) still lets the environment be freed.
  */
-#define EXAMPLE_BODY(fn) static void fn(struct test_ctx *t, const void *arg, struct env *e)
-
-EXAMPLE_BODY(e1_checks)
+static void run_insn_example(struct test_ctx *t, const void *arg, enum env_mode mode,
+			     const char *hex, example_setup_fn setup, example_checks_fn checks)
 {
-	unsigned int n = 0;
+	struct insn_env ie;
+	struct env *e = example_env(&ie, arg, mode, hex);
 
-	ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x1ffe val 0x0");
-	if (post_series(arg))
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x2000 val 0x0");
-	ENV_TRACE(e, n++, "mmio read len 4 gpa 0x1ffe val 0x44332211");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffe, 2, false);
-	ENV_EXIT(e, 1, 0x2000, 2, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x44332211, "EAX");
-	TEST_ASSERT_EQ(e->vcpu.stat_mmio_exits, 1, "stat.mmio_exits");
-	check_retired(t, e, 2);
+	setup(e);
+	env_run(e);
+	checks(t, arg, e);
+	insn_env_destroy(&ie);
 }
 
 EXAMPLE(ie1, "E1 8b 07 split read")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "8b07");
-
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
-	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
-	env_run(e);
-	e1_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e2_checks)
-{
-	unsigned int n = 0;
-
-	if (post_series(arg)) {
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 3 gpa 0x5ffd val 0x0");
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 1 gpa 0x9000 val 0x0");
-	} else {
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 1 gpa 0x5ffd val 0x0");
-	}
-	ENV_TRACE(e, n++, "mmio read len 4 gpa 0x5ffd val 0xddccbbaa");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x5ffd, 3, false);
-	ENV_EXIT(e, 1, 0x9000, 1, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0xddccbbaa, "EAX");
-	check_retired(t, e, 2);
+	run_insn_example(t, arg, ENV_LONG64, "8b07", example_e1_setup, example_e1_checks);
 }
 
 EXAMPLE(ie2, "E2 8b 07 non-contiguous uneven split")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "8b07");
-
-	env_map(e, V0, 0x5000, RW);
-	env_map(e, V1, 0x9000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffd;
-	env_read_data(e, (u8[]){ 0xaa, 0xbb, 0xcc, 0xdd }, 4);
-	env_run(e);
-	e2_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e3a_checks)
-{
-	if (post_series(arg))
-		ENV_TRACE(e, 0, "mmio unsatisfied-read len 6 gpa 0x1ffa val 0x0");
-	else
-		ENV_TRACE(e, 0, "mmio unsatisfied-read len 2 gpa 0x1ffa val 0x0");
-	ENV_TRACE(e, 1, "mmio read len 8 gpa 0x1ffa val 0x8899060504030201");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffa, 6, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x8899060504030201ULL, "RAX");
-	check_retired(t, e, 3);
+	run_insn_example(t, arg, ENV_LONG64, "8b07", example_e2_setup, example_e2_checks);
 }
 
 EXAMPLE(ie3a, "E3a 48 8b 07 split MMIO then RAM")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "488b07");
-	u8 *ram = env_ram(e, 0x3000, false);
-
-	ram[0] = 0x99;
-	ram[1] = 0x88;
-	env_map(e, V1, 0x3000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
-	env_read_data(e, (u8[]){ 1, 2, 3, 4, 5, 6 }, 6);
-	env_run(e);
-	e3a_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e3b_checks)
-{
-	ENV_TRACE(e, 0, "mmio unsatisfied-read len 2 gpa 0x2000 val 0x0");
-	ENV_TRACE(e, 1, "mmio read len 8 gpa 0x2000 val 0xd2d1a6a5a4a3a2a1");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x2000, 2, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0xd2d1a6a5a4a3a2a1ULL, "RAX");
-	check_retired(t, e, 3);
+	run_insn_example(t, arg, ENV_LONG64, "488b07", example_e3a_setup, example_e3a_checks);
 }
 
 EXAMPLE(ie3b, "E3b 48 8b 07 split RAM then MMIO")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "488b07");
-	u8 *ram = env_ram(e, 0x1000, false);
-
-	memcpy(ram + 0xffa, (u8[]){ 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6 }, 6);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffa;
-	env_read_data(e, (u8[]){ 0xd1, 0xd2 }, 2);
-	env_run(e);
-	e3b_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e4a_checks)
-{
-	ENV_TRACE(e, 0, "mmio unsatisfied-read len 16 gpa 0x1100 val 0x0");
-	ENV_TRACE(e, 1, "mmio read len 16 gpa 0x1108 val 0x1716151413121110");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1100, 8, false);
-	ENV_EXIT(e, 1, 0x1108, 8, false);
-	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], sixteen, 16), "XMM0 differs from the MMIO data");
-	check_retired(t, e, 4);
+	run_insn_example(t, arg, ENV_LONG64, "488b07", example_e3b_setup, example_e3b_checks);
 }
 
 EXAMPLE(ie4a, "E4a f3 0f 6f 07 16-byte load from one page")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "f30f6f07");
-
-	memset(e->vcpu.xmm[0], 0, 16);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x100;
-	env_read_data(e, sixteen, 16);
-	env_run(e);
-	e4a_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e4b_checks)
-{
-	unsigned int n = 0;
-
-	ENV_TRACE(e, n++, "mmio unsatisfied-read len 8 gpa 0x1ff8 val 0x0");
-	if (post_series(arg))
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 8 gpa 0x2000 val 0x0");
-	ENV_TRACE(e, n++, "mmio read len 16 gpa 0x1ff8 val 0x1716151413121110");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ff8, 8, false);
-	ENV_EXIT(e, 1, 0x2000, 8, false);
-	TEST_ASSERT(!memcmp(e->vcpu.xmm[0], sixteen, 16), "XMM0 differs from the MMIO data");
-	check_retired(t, e, 4);
+	run_insn_example(t, arg, ENV_LONG64, "f30f6f07", example_e4a_setup, example_e4a_checks);
 }
 
 EXAMPLE(ie4b, "E4b f3 0f 6f 07 split 8/8")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "f30f6f07");
-
-	memset(e->vcpu.xmm[0], 0, 16);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
-	env_read_data(e, sixteen, 16);
-	env_run(e);
-	e4b_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e4c_checks)
-{
-	TEST_ASSERT(e->vcpu.exception_delivered, "no exception delivered");
-	TEST_ASSERT_EQ(e->vcpu.delivered.vector, GP_VECTOR, "exception vector");
-	TEST_ASSERT_EQ(e->vcpu.delivered.error_code, 0, "#GP error code");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 0, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 0, "number of exits");
-	TEST_ASSERT_EQ(e->vcpu.rip, e->vcpu.insn_rip, "RIP after a fault");
+	run_insn_example(t, arg, ENV_LONG64, "f30f6f07", example_e4b_setup, example_e4b_checks);
 }
 
 EXAMPLE(ie4c, "E4 66 0f 6f 07 movdqa split: #GP without MMIO")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "660f6f07");
-
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xff8;
-	env_run(e);
-	e4c_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e5_checks)
-{
-	ENV_TRACE(e, 0, "mmio write len 2 gpa 0x1ffe val 0xccdd");
-	ENV_TRACE(e, 1, "mmio write len 2 gpa 0x2000 val 0xaabb");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffe, 2, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xccdd, "exit 0 data");
-	ENV_EXIT(e, 1, 0x2000, 2, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 1), 0xaabb, "exit 1 data");
-	check_retired(t, e, 2);
+	run_insn_example(t, arg, ENV_LONG64, "660f6f07", example_e4c_setup, example_e4c_checks);
 }
 
 EXAMPLE(ie5, "E5 89 07 split write")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "8907");
-
-	e->vcpu.regs[VCPU_REGS_RAX] = 0xaabbccdd;
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xffe;
-	env_run(e);
-	e5_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e6_checks)
-{
-	ENV_TRACE(e, 0, "mmio write len 4 gpa 0x1ffc val 0x55667788");
-	ENV_TRACE(e, 1, "mmio write len 4 gpa 0x2000 val 0x11223344");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffc, 4, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0x55667788, "exit 0 data");
-	ENV_EXIT(e, 1, 0x2000, 4, true);
-	/* both profiles here carry the scratch-field fix */
-	TEST_ASSERT_EQ(env_exit_data(e, 1), 0x11223344, "exit 1 data");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RBP], V0 + 0xffc, "RBP");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSP], V0 + 0xffc, "RSP");
-	check_retired(t, e, 4);
+	run_insn_example(t, arg, ENV_LONG64, "8907", example_e5_setup, example_e5_checks);
 }
 
 EXAMPLE(ie6, "E6 c8 00 00 00 ENTER split push")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "c8000000");
-
-	e->vcpu.regs[VCPU_REGS_RBP] = 0x1122334455667788ULL;
-	e->vcpu.regs[VCPU_REGS_RSP] = V0 + 0x1004;
-	env_run(e);
-	e6_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e7_checks)
-{
-	ENV_TRACE(e, 0, "mmio write len 16 gpa 0x3000 val 0x1716151413121110");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 1, "number of trace events");
-	TEST_ASSERT_EQ(e->kvm.mmio_bus[0].ioeventfd.signals, 1, "ioeventfd signals");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x3008, 8, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0x1f1e1d1c1b1a1918ULL, "exit 0 data (high qword)");
-	check_retired(t, e, 4);
+	run_insn_example(t, arg, ENV_LONG64, "c8000000", example_e6_setup, example_e6_checks);
 }
 
 EXAMPLE(ie7, "E7 f3 0f 7f 07 store partly absorbed by an ioeventfd")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "f30f7f07");
-
-	kvm_register_ioeventfd(&e->kvm, 0x3000, 8, false, 0);
-	env_map(e, V0, 0x3000, RW);
-	e->vcpu.regs[VCPU_REGS_RDI] = V0;
-	env_run(e);
-	e7_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e8_checks)
-{
-	static const u32 regs[8] = { 0xa0a0a0a0, 0xc1c1c1c1, 0xd2d2d2d2, 0xb3b3b3b3,
-				     0x2008, 0xb5b5b5b5, 0x5e5e5e5e, 0xd7d7d7d7 };
-	const struct kvm_memslot *slot = gfn_to_memslot(&e->kvm, 1);
-	unsigned int i;
-
-	ENV_TRACE(e, 0, "mmio write len 4 gpa 0x2004 val 0xa0a0a0a0");
-	ENV_TRACE(e, 1, "mmio write len 4 gpa 0x2000 val 0xc1c1c1c1");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 2, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 1, "number of exits");
-	ENV_EXIT(e, 0, 0x2000, 4, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 0), 0xc1c1c1c1, "exit 0 data (ECX)");
-	TEST_ASSERT(slot, "RAM page 0x1000 missing");
-	for (i = 2; i < 8; i++) {
-		u32 v;
-
-		memcpy(&v, slot->hva + 0xffc - 4 * (i - 2), 4);
-		TEST_ASSERT_EQ(v, regs[i], "register pushed to RAM");
-	}
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSP], 0x1fe8, "ESP");
-	check_retired(t, e, 1);
+	run_insn_example(t, arg, ENV_LONG64, "f30f7f07", example_e7_setup, example_e7_checks);
 }
 
 EXAMPLE(ie8, "E8 60 PUSHA from MMIO into RAM (32-bit)")
 {
-	static const u32 regs[8] = { 0xa0a0a0a0, 0xc1c1c1c1, 0xd2d2d2d2, 0xb3b3b3b3,
-				     0x2008, 0xb5b5b5b5, 0x5e5e5e5e, 0xd7d7d7d7 };
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_PROT32, "60");
-	unsigned int i;
-
-	env_ram(e, 0x1000, false);
-	for (i = 0; i < 8; i++)
-		e->vcpu.regs[i] = regs[i];
-	env_run(e);
-	e8_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-EXAMPLE_BODY(e9_checks)
-{
-	ENV_TRACE(e, 0, "mmio write len 1 gpa 0x2000 val 0x61");
-	ENV_TRACE(e, 1, "mmio write len 1 gpa 0x2001 val 0x62");
-	ENV_TRACE(e, 2, "mmio write len 1 gpa 0x2002 val 0x63");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 3, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 3, "number of exits");
-	ENV_EXIT(e, 0, 0x2000, 1, true);
-	ENV_EXIT(e, 1, 0x2001, 1, true);
-	ENV_EXIT(e, 2, 0x2002, 1, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 2), 0x63, "exit 2 data");
-	TEST_ASSERT_EQ(e->vcpu.stat_mmio_exits, 3, "stat.mmio_exits");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RCX], 0, "RCX");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RSI], V0 + 3, "RSI");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RDI], V1 + 3, "RDI");
-	TEST_ASSERT_EQ(e->vcpu.guest_entries, 4, "guest entries");
-	check_retired(t, e, 2);
+	run_insn_example(t, arg, ENV_PROT32, "60", example_e8_setup, example_e8_checks);
 }
 
 EXAMPLE(ie9, "E9 f3 a4 rep movsb RAM to MMIO")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_LONG64, "f3a4");
-	u8 *ram = env_ram(e, 0x1000, false);
-
-	memcpy(ram, "abc", 3);
-	e->vcpu.regs[VCPU_REGS_RCX] = 3;
-	e->vcpu.regs[VCPU_REGS_RSI] = V0;
-	e->vcpu.regs[VCPU_REGS_RDI] = V1;
-	env_run(e);
-	e9_checks(t, arg, e);
-	insn_env_destroy(&ie);
-}
-
-static void e10_checks(struct test_ctx *t, struct env *e, u8 old, bool equal)
-{
-	char line[64];
-
-	ENV_TRACE(e, 0, "mmio unsatisfied-read len 4 gpa 0x2010 val 0x0");
-	snprintf(line, sizeof(line), "mmio read len 4 gpa 0x2010 val 0x%x", old);
-	ENV_TRACE(e, 1, line);
-	snprintf(line, sizeof(line), "mmio write len 4 gpa 0x2010 val 0x%x", equal ? 9 : old);
-	ENV_TRACE(e, 2, line);
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, 3, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x2010, 4, false);
-	ENV_EXIT(e, 1, 0x2010, 4, true);
-	TEST_ASSERT_EQ(env_exit_data(e, 1), equal ? 9 : old, "write exit data");
-	TEST_ASSERT_EQ(!!(e->vcpu.rflags & X86_EFLAGS_ZF), equal, "ZF");
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], equal ? 5 : old, "EAX");
-	check_retired(t, e, 4);
+	run_insn_example(t, arg, ENV_LONG64, "f3a4", example_e9_setup, example_e9_checks);
 }
 
 static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
@@ -1245,13 +898,9 @@ static void e10_run(struct test_ctx *t, const void *arg, u8 old, bool equal)
 	struct insn_env ie;
 	struct env *e = example_env(&ie, arg, ENV_LONG64, "f00fb10f");
 
-	env_map(e, V0, 0x2000, RW);
-	e->vcpu.regs[VCPU_REGS_RAX] = 5;
-	e->vcpu.regs[VCPU_REGS_RCX] = 9;
-	e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0x10;
-	env_read_data(e, (u8[]){ old, 0, 0, 0 }, 4);
+	example_e10_setup(e, old);
 	env_run(e);
-	e10_checks(t, e, old, equal);
+	example_e10_checks(t, e, old, equal);
 	insn_env_destroy(&ie);
 }
 
@@ -1265,31 +914,8 @@ EXAMPLE(ie10n, "E10 f0 0f b1 0f LOCK CMPXCHG, not equal")
 	e10_run(t, arg, 7, false);
 }
 
-EXAMPLE_BODY(e11_checks)
-{
-	unsigned int n = 0;
-
-	ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x1ffe val 0x0");
-	if (post_series(arg))
-		ENV_TRACE(e, n++, "mmio unsatisfied-read len 2 gpa 0x7000 val 0x0");
-	ENV_TRACE(e, n++, "mmio read len 4 gpa 0x1ffe val 0x44332211");
-	TEST_ASSERT_EQ(e->vcpu.trace.nr, n, "number of trace events");
-	TEST_ASSERT_EQ(e->nr_exits, 2, "number of exits");
-	ENV_EXIT(e, 0, 0x1ffe, 2, false);
-	ENV_EXIT(e, 1, 0x7000, 2, false);
-	TEST_ASSERT_EQ(e->vcpu.regs[VCPU_REGS_RAX], 0x44332211, "EAX");
-	check_retired(t, e, 5);
-}
-
 EXAMPLE(ie11, "E11 a1 fe ff ff ff 32-bit linear wrap")
 {
-	struct insn_env ie;
-	struct env *e = example_env(&ie, arg, ENV_PROT32_PAGING, "a1feffffff");
-
-	env_map(e, 0xfffff000, 0x1000, RW);
-	env_map(e, 0x0, 0x7000, RW);
-	env_read_data(e, (u8[]){ 0x11, 0x22, 0x33, 0x44 }, 4);
-	env_run(e);
-	e11_checks(t, arg, e);
-	insn_env_destroy(&ie);
+	run_insn_example(t, arg, ENV_PROT32_PAGING, "a1feffffff", example_e11_setup,
+			 example_e11_checks);
 }

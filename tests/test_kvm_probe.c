@@ -12,21 +12,7 @@
 #include "backend.h"
 #include "kvm/backend_kvm.h"
 #include "test.h"
-
-static bool build_dir(char *buf, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	char *slash;
-
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
-	slash = strrchr(buf, '/');
-	if (!slash)
-		return false;
-	*slash = 0;
-	return true;
-}
+#include "test_common.h"
 
 TEST(kvm_popa_mmio_stack_exits_match_the_model)
 {
@@ -41,7 +27,7 @@ TEST(kvm_popa_mmio_stack_exits_match_the_model)
 	FILE *p;
 
 	TEST_REQUIRE(kvm_backend_available(NULL, 0), "/dev/kvm not available");
-	TEST_ASSERT(build_dir(dir, sizeof(dir)), "cannot find the build directory");
+	TEST_ASSERT(exe_dir(dir, sizeof(dir), 1), "cannot find the build directory");
 	snprintf(cmd, sizeof(cmd), "%s/kvm-probe --esp 0x40001004 61 2>&1", dir);
 
 	TEST_ASSERT(!scenario_parse_text(&s, text, err, sizeof(err)), "scenario: %s", err);

@@ -377,14 +377,7 @@ static void run_walk_case(struct test_ctx *t, const void *arg)
 	TEST_ASSERT_EQ(fault.address, c->gva, "#PF address (CR2) equals gva");
 }
 
-__attribute__((constructor)) static void register_walk_cases(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(walk_cases); i++)
-		test_register(walk_cases[i].name, run_walk_case,
-			      &walk_cases[i]);
-}
+TEST_ROWS(walk_cases, run_walk_case);
 
 /* Walk for the A/D tests, which only look at the return value. */
 static int walk(const struct kvm_paging_state *ps, gva_t gva, u32 access,
@@ -395,57 +388,76 @@ static int walk(const struct kvm_paging_state *ps, gva_t gva, u32 access,
 	return kvm_mmu_gva_to_gpa(&mmu_kvm, ps, gva, access, gpa, &fault);
 }
 
-/* A/D bits after a supervisor write to a 4 KiB page in long mode. */
-TEST(mmu_long_write_sets_accessed_and_dirty)
+/* A paging entry's wanted value after a walk. */
+struct entry_want {
+	gpa_t addr;
+	unsigned int size;
+	u64 val;
+	const char *what;
+};
+
+static void check_entries(struct test_ctx *t, const struct entry_want *w, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		TEST_ASSERT_EQ(get_entry(w[i].addr, w[i].size), w[i].val, w[i].what);
+}
+
+/* In a fresh @mode layout, a walk of @gva for @access that succeeds, then @w. */
+static void walk_and_check(struct test_ctx *t, enum walk_mode mode, gva_t gva, u32 access,
+			   const struct entry_want *w, unsigned int n)
 {
 	struct kvm_paging_state ps;
 	gpa_t gpa;
 
-	TEST_ASSERT_EQ(mmu_setup(MODE_LONG, &ps), 0, "memslot setup");
-	TEST_ASSERT_EQ(walk(&ps, 0x1008, PFERR_WRITE_MASK, &gpa), 0,
-		       "write walk");
-	TEST_ASSERT_EQ(get_entry(PTE64(LM_PML4, 0), 8),
-		       LM_PDPT | PWU | PT_ACCESSED, "PML4E gets A only");
-	TEST_ASSERT_EQ(get_entry(PTE64(LM_PDPT, 0), 8),
-		       PD64 | PWU | PT_ACCESSED, "PDPTE gets A only");
-	TEST_ASSERT_EQ(get_entry(PTE64(PD64, 0), 8),
-		       PT64 | PWU | PT_ACCESSED, "PDE gets A only");
-	TEST_ASSERT_EQ(get_entry(PTE64(PT64, 1), 8),
-		       0x10000 | PWU | PT_ACCESSED | PT_DIRTY,
-		       "PTE gets A and D");
-	TEST_ASSERT_EQ(get_entry(PTE64(PT64, 2), 8), 0x11000 | PWU,
-		       "untouched neighbour PTE");
+	TEST_ASSERT_EQ(mmu_setup(mode, &ps), 0, "memslot setup");
+	TEST_ASSERT_EQ(walk(&ps, gva, access, &gpa), 0,
+		       access & PFERR_WRITE_MASK ? "write walk" : "read walk");
+	check_entries(t, w, n);
+}
+
+/* A/D bits after a supervisor write to a 4 KiB page in long mode. */
+TEST(mmu_long_write_sets_accessed_and_dirty)
+{
+	static const struct entry_want w[] = {
+		{ PTE64(LM_PML4, 0), 8, LM_PDPT | PWU | PT_ACCESSED, "PML4E gets A only" },
+		{ PTE64(LM_PDPT, 0), 8, PD64 | PWU | PT_ACCESSED, "PDPTE gets A only" },
+		{ PTE64(PD64, 0), 8, PT64 | PWU | PT_ACCESSED, "PDE gets A only" },
+		{ PTE64(PT64, 1), 8, 0x10000 | PWU | PT_ACCESSED | PT_DIRTY, "PTE gets A and D" },
+		{ PTE64(PT64, 2), 8, 0x11000 | PWU, "untouched neighbour PTE" },
+	};
+
+	walk_and_check(t, MODE_LONG, 0x1008, PFERR_WRITE_MASK, w, ARRAY_SIZE(w));
 }
 
 TEST(mmu_long_read_sets_accessed_not_dirty)
 {
-	struct kvm_paging_state ps;
-	gpa_t gpa;
+	static const struct entry_want w[] = {
+		{ PTE64(PT64, 1), 8, 0x10000 | PWU | PT_ACCESSED, "PTE after read: A, no D" },
+	};
 
-	TEST_ASSERT_EQ(mmu_setup(MODE_LONG, &ps), 0, "memslot setup");
-	TEST_ASSERT_EQ(walk(&ps, 0x1008, 0, &gpa), 0, "read walk");
-	TEST_ASSERT_EQ(get_entry(PTE64(PT64, 1), 8),
-		       0x10000 | PWU | PT_ACCESSED, "PTE after read: A, no D");
+	walk_and_check(t, MODE_LONG, 0x1008, 0, w, ARRAY_SIZE(w));
 }
 
 TEST(mmu_long_2m_write_dirties_pde_leaf)
 {
-	struct kvm_paging_state ps;
-	gpa_t gpa;
+	static const struct entry_want w[] = {
+		{ PTE64(LM_PDPT, 0), 8, PD64 | PWU | PT_ACCESSED, "PDPTE gets A only" },
+		{ PTE64(PD64, 1), 8, 0x600000 | PS | PWU | PT_ACCESSED | PT_DIRTY,
+		  "2 MiB PDE leaf gets A and D" },
+	};
 
-	TEST_ASSERT_EQ(mmu_setup(MODE_LONG, &ps), 0, "memslot setup");
-	TEST_ASSERT_EQ(walk(&ps, 0x200000, PFERR_WRITE_MASK, &gpa), 0,
-		       "write walk");
-	TEST_ASSERT_EQ(get_entry(PTE64(LM_PDPT, 0), 8),
-		       PD64 | PWU | PT_ACCESSED, "PDPTE gets A only");
-	TEST_ASSERT_EQ(get_entry(PTE64(PD64, 1), 8),
-		       0x600000 | PS | PWU | PT_ACCESSED | PT_DIRTY,
-		       "2 MiB PDE leaf gets A and D");
+	walk_and_check(t, MODE_LONG, 0x200000, PFERR_WRITE_MASK, w, ARRAY_SIZE(w));
 }
 
 /* The WP=0 supervisor write to a read-only page is still a write. */
 TEST(mmu_long_wp0_write_ro_sets_dirty)
 {
+	static const struct entry_want w[] = {
+		{ PTE64(PT64, 1), 8, 0x10000 | P | U | PT_ACCESSED | PT_DIRTY,
+		  "read-only PTE gets A and D" },
+	};
 	struct kvm_paging_state ps;
 	gpa_t gpa;
 
@@ -454,13 +466,15 @@ TEST(mmu_long_wp0_write_ro_sets_dirty)
 	put_entry(PTE64(PT64, 1), 0x10000 | P | U, 8);
 	TEST_ASSERT_EQ(walk(&ps, 0x1000, PFERR_WRITE_MASK, &gpa), 0,
 		       "write walk");
-	TEST_ASSERT_EQ(get_entry(PTE64(PT64, 1), 8),
-		       0x10000 | P | U | PT_ACCESSED | PT_DIRTY,
-		       "read-only PTE gets A and D");
+	check_entries(t, w, ARRAY_SIZE(w));
 }
 
 TEST(mmu_failed_walk_leaves_ad_clear)
 {
+	static const struct entry_want w[] = {
+		{ PTE64(LM_PML4, 0), 8, LM_PDPT | PWU, "PML4E unchanged after fault" },
+		{ PTE64(PT64, 1), 8, 0x10000 | P | W, "PTE unchanged after fault" },
+	};
 	struct kvm_paging_state ps;
 	gpa_t gpa;
 
@@ -468,48 +482,32 @@ TEST(mmu_failed_walk_leaves_ad_clear)
 	put_entry(PTE64(PT64, 1), 0x10000 | P | W, 8);
 	TEST_ASSERT_EQ(walk(&ps, 0x1000, PFERR_USER_MASK, &gpa), -EFAULT,
 		       "user walk faults");
-	TEST_ASSERT_EQ(get_entry(PTE64(LM_PML4, 0), 8), LM_PDPT | PWU,
-		       "PML4E unchanged after fault");
-	TEST_ASSERT_EQ(get_entry(PTE64(PT64, 1), 8), 0x10000 | P | W,
-		       "PTE unchanged after fault");
+	check_entries(t, w, ARRAY_SIZE(w));
 }
 
 /* 4-byte entries: setting A/D must not spill into the next entry. */
 TEST(mmu_32_write_sets_ad_in_4_byte_entries)
 {
-	struct kvm_paging_state ps;
-	gpa_t gpa;
+	static const struct entry_want w[] = {
+		{ PTE32(L32_PD, 0), 4, L32_PT | PWU | PT_ACCESSED, "PDE gets A only" },
+		{ PTE32(L32_PT, 1), 4, 0x10000 | PWU | PT_ACCESSED | PT_DIRTY, "PTE gets A and D" },
+		{ PTE32(L32_PD, 1), 4, 0x800000 | PS | PWU, "next PDE untouched" },
+		{ PTE32(L32_PT, 2), 4, 0, "next PTE untouched" },
+	};
 
-	TEST_ASSERT_EQ(mmu_setup(MODE_32, &ps), 0, "memslot setup");
-	TEST_ASSERT_EQ(walk(&ps, 0x1000, PFERR_WRITE_MASK, &gpa), 0,
-		       "write walk");
-	TEST_ASSERT_EQ(get_entry(PTE32(L32_PD, 0), 4),
-		       L32_PT | PWU | PT_ACCESSED, "PDE gets A only");
-	TEST_ASSERT_EQ(get_entry(PTE32(L32_PT, 1), 4),
-		       0x10000 | PWU | PT_ACCESSED | PT_DIRTY,
-		       "PTE gets A and D");
-	TEST_ASSERT_EQ(get_entry(PTE32(L32_PD, 1), 4), 0x800000 | PS | PWU,
-		       "next PDE untouched");
-	TEST_ASSERT_EQ(get_entry(PTE32(L32_PT, 2), 4), 0,
-		       "next PTE untouched");
+	walk_and_check(t, MODE_32, 0x1000, PFERR_WRITE_MASK, w, ARRAY_SIZE(w));
 }
 
 /* PAE PDPTEs have no Accessed bit: only PDE and PTE are updated. */
 TEST(mmu_pae_pdpte_not_updated)
 {
-	struct kvm_paging_state ps;
-	gpa_t gpa;
+	static const struct entry_want w[] = {
+		{ PTE64(PAE_PDPT, 0), 8, PD64 | P, "PDPTE unchanged" },
+		{ PTE64(PD64, 0), 8, PT64 | PWU | PT_ACCESSED, "PDE gets A" },
+		{ PTE64(PT64, 1), 8, 0x10000 | PWU | PT_ACCESSED | PT_DIRTY, "PTE gets A and D" },
+	};
 
-	TEST_ASSERT_EQ(mmu_setup(MODE_PAE, &ps), 0, "memslot setup");
-	TEST_ASSERT_EQ(walk(&ps, 0x1000, PFERR_WRITE_MASK, &gpa), 0,
-		       "write walk");
-	TEST_ASSERT_EQ(get_entry(PTE64(PAE_PDPT, 0), 8), PD64 | P,
-		       "PDPTE unchanged");
-	TEST_ASSERT_EQ(get_entry(PTE64(PD64, 0), 8), PT64 | PWU | PT_ACCESSED,
-		       "PDE gets A");
-	TEST_ASSERT_EQ(get_entry(PTE64(PT64, 1), 8),
-		       0x10000 | PWU | PT_ACCESSED | PT_DIRTY,
-		       "PTE gets A and D");
+	walk_and_check(t, MODE_PAE, 0x1000, PFERR_WRITE_MASK, w, ARRAY_SIZE(w));
 }
 
 /* Tables in a read-only slot: the walk succeeds, A/D are simply lost. */

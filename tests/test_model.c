@@ -118,6 +118,24 @@ const struct script_insn mov_mem_eax = {
 	.src = SCRIPT_REG(4, VCPU_REGS_RAX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
 };
 
+const struct script_insn movdqu_load = {
+	.name = "movdqu xmm0,[rdi]", .execute = em_mov, .d = Mov | Unaligned,
+	.op_bytes = 4, .ad_bytes = 8, .len = 4,
+	.src = SCRIPT_MEM(16, VCPU_REGS_RDI, 0), .dst = SCRIPT_XMM(0),
+};
+
+const struct script_insn movdqu_store = {
+	.name = "movdqu [rdi],xmm0", .execute = em_mov, .d = Mov | Unaligned,
+	.op_bytes = 4, .ad_bytes = 8, .len = 4,
+	.src = SCRIPT_XMM(0), .dst = SCRIPT_MEM(16, VCPU_REGS_RDI, 0),
+};
+
+const struct script_insn lock_cmpxchg = {
+	.name = "lock cmpxchg [rdi],ecx", .execute = em_cmpxchg, .d = SrcWrite | Lock,
+	.lock_prefix = true, .op_bytes = 4, .ad_bytes = 8, .len = 4,
+	.src = SCRIPT_REG(4, VCPU_REGS_RCX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
+};
+
 static const struct script_insn add_mem_ecx = {
 	.name = "add [rdi],ecx", .execute = em_add,
 	.op_bytes = 4, .ad_bytes = 8, .len = 2,
@@ -136,8 +154,8 @@ static const struct script_insn cmp_mem_ecx = {
 	.src = SCRIPT_REG(4, VCPU_REGS_RCX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
 };
 
-static const u8 pattern[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
-				0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f };
+const u8 pattern[16] = { 0x40, 0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47,
+			 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f };
 
 /* =====================================================================
  * 1. Split computation (spec 2.2 step 3, 5.1): both pages MMIO,
@@ -256,14 +274,7 @@ static void split_row_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_split_rows(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(split_rows); i++)
-		register_profiles(split_rows[i].title, split_row_run, &split_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(split_rows, split_row_run);
 
 /*
  * Sweep: every size 1..16 at every offset 0xff0..0xfff.  The expectation is
@@ -460,14 +471,7 @@ static void wrap_fault_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_wrap_fault(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(wrap_fault_rows); i++)
-		register_profiles(wrap_fault_rows[i].title, wrap_fault_run, &wrap_fault_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(wrap_fault_rows, wrap_fault_run);
 
 /* =====================================================================
  * 3. Chunking of long fragments (spec 5.1, 4 note (c)).
@@ -801,12 +805,6 @@ MODEL_CASE(lock_add_ram, "lock add on RAM: atomic path, memory updated, no trace
 	env_destroy(e);
 }
 
-static const struct script_insn lock_cmpxchg = {
-	.name = "lock cmpxchg [rdi],ecx", .execute = em_cmpxchg, .d = SrcWrite | Lock,
-	.lock_prefix = true, .op_bytes = 4, .ad_bytes = 8, .len = 4,
-	.src = SCRIPT_REG(4, VCPU_REGS_RCX), .dst = SCRIPT_MEM(4, VCPU_REGS_RDI, 0),
-};
-
 MODEL_CASE(lock_cmpxchg_ram, "lock cmpxchg on RAM: equal stores, unequal loads EAX, no MMIO",
 	   all_profiles)
 {
@@ -971,14 +969,7 @@ static void splitlock_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_splitlock(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(splitlock_rows); i++)
-		register_profiles(splitlock_rows[i].title, splitlock_run, &splitlock_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(splitlock_rows, splitlock_run);
 
 MODEL_CASE(lock_add_apic, "lock add on the APIC page: fall-back write, in-kernel LAPIC handles it",
 	   all_profiles)
@@ -1095,14 +1086,7 @@ static void perm_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_perm(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(perm_rows); i++)
-		register_profiles(perm_rows[i].title, perm_run, &perm_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(perm_rows, perm_run);
 
 /* =====================================================================
  * 8. Partial side effects when the second page faults (spec 2.4).
@@ -1300,14 +1284,7 @@ static void tdp_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_tdp(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(tdp_rows); i++)
-		register_profiles(tdp_rows[i].title, tdp_run, &tdp_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(tdp_rows, tdp_run);
 
 MODEL_CASE(tdp_shortcut_ram_gpa, "tdp: faulting GPA in RAM is read from RAM, no exit",
 	   modern_profiles)
@@ -1406,14 +1383,7 @@ static void hazard_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_hazard(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(hazard_rows); i++)
-		register_profiles(hazard_rows[i].title, hazard_run, &hazard_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(hazard_rows, hazard_run);
 
 /* =====================================================================
  * 10. The APIC page rule and the MMIO info cache (spec 3.1).
@@ -1524,14 +1494,7 @@ static void cache_run(struct test_ctx *t, const void *arg)
 	env_destroy(e);
 }
 
-__attribute__((constructor)) static void register_cache(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(cache_rows); i++)
-		register_profiles(cache_rows[i].title, cache_run, &cache_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(cache_rows, cache_run);
 
 /*
  * Userspace that reads the registers at every exit, as the kvm backend
@@ -1607,14 +1570,7 @@ static void sync_entry(struct test_ctx *t, const void *arg)
 	sync_run(t, arg);
 }
 
-__attribute__((constructor)) static void register_sync(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(sync_rows); i++)
-		register_profiles(sync_rows[i].title, sync_entry, &sync_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(sync_rows, sync_entry);
 
 /*
  * Host behaviour of 6.18.44/kvm_pvm the model follows, one scenario each
@@ -1711,14 +1667,7 @@ static void host_entry(struct test_ctx *t, const void *arg)
 			       "register after the run");
 }
 
-__attribute__((constructor)) static void register_host(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(host_rows); i++)
-		register_profiles(host_rows[i].title, host_entry, &host_rows[i],
-				  modern_profiles, NR_MODERN_PROFILES);
-}
+MODEL_ROWS(host_rows, host_entry);
 
 /*
  * The harness GDT and segment registers (backend.h), as the model backend

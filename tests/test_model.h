@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Shared helpers of the model tests (test_model.c, test_devices.c,
- * test_bugs.c): per-profile registration of table rows, the common page
+ * test_bugs.c; the layout and end checks also test_examples.c and
+ * test_insn.c): per-profile registration of table rows, the common page
  * layout and the end-of-instruction checks.
  */
 #ifndef FRAGFUZZ_TEST_MODEL_H
@@ -45,6 +46,17 @@ void register_profiles(const char *title, test_fn fn, const void *row,
 	}								\
 	static void fn(struct test_ctx *t, const struct pcase *c)
 
+/* Register every row of @rows ("title [profile]") for the modern profiles. */
+#define MODEL_ROWS(rows, fn)						\
+	__attribute__((constructor)) static void register_##rows(void)	\
+	{								\
+		unsigned int __i;					\
+									\
+		for (__i = 0; __i < ARRAY_SIZE(rows); __i++)		\
+			register_profiles(rows[__i].title, fn, &rows[__i], \
+					  modern_profiles, NR_MODERN_PROFILES); \
+	}
+
 /* ENV_TRACE with a printf-style expected line */
 #define TRACE_F(e, i, ...)						\
 	do {								\
@@ -66,5 +78,10 @@ u64 le_bytes(const u8 *p, unsigned int n);
 
 extern const struct script_insn mov_eax_mem;	/* mov eax,[rdi] */
 extern const struct script_insn mov_mem_eax;	/* mov [rdi],eax */
+extern const struct script_insn movdqu_load;	/* movdqu xmm0,[rdi] */
+extern const struct script_insn movdqu_store;	/* movdqu [rdi],xmm0 */
+extern const struct script_insn lock_cmpxchg;	/* lock cmpxchg [rdi],ecx */
+/* Bytes 0x40..0x4f: MMIO read data and XMM0 contents. */
+extern const u8 pattern[16];
 
 #endif

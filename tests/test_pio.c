@@ -153,23 +153,29 @@ static void check_retired(struct test_ctx *t, const struct pio_env *pe, unsigned
 	TEST_ASSERT_EQ(v->warnings, 0, "WARNs");
 }
 
-#define PIO_TEST(fn, title)						\
-	static void fn(struct test_ctx *t, const void *arg);		\
-	__attribute__((constructor)) static void register_##fn(void)	\
-	{								\
-		unsigned int i;						\
-									\
-		for (i = 0; i < ARRAY_SIZE(pio_profiles); i++) {	\
-			char *name;					\
-									\
-			if (asprintf(&name, "pio %s [%s]", title, pio_profiles[i]) < 0) \
-				abort();				\
-			test_register(name, fn, pio_profiles[i]);	\
-		}							\
-	}								\
-	static void fn(struct test_ctx *t, const void *arg)
+#define PIO_TEST(fn, title)	PROFILE_TEST(fn, "pio ", title, pio_profiles)
 
 #define PIO_BODY(fn) static void fn(struct test_ctx *t, const void *arg, struct pio_env *pe)
+
+typedef void (*pio_checks_fn)(struct test_ctx *t, const void *arg, struct pio_env *pe);
+
+static const u8 rep_insb[] = { 0xf3, 0x6c }, rep_insd[] = { 0xf3, 0x6d };
+
+/*
+ * Run the two-byte @insn in @mode with RDI @rdi and RCX @rcx, then
+ * @checks, which may fail and return before the environment is freed.
+ */
+static void rep_in_case(struct test_ctx *t, const void *arg, enum env_mode mode,
+			const u8 *insn, u64 rdi, u64 rcx, pio_checks_fn checks)
+{
+	struct pio_env *pe = pio_env_create(arg, mode, insn, 2);
+
+	pe->e->vcpu.regs[VCPU_REGS_RDI] = rdi;
+	pe->e->vcpu.regs[VCPU_REGS_RCX] = rcx;
+	pio_run(pe);
+	checks(t, arg, pe);
+	pio_env_destroy(pe);
+}
 
 /*
  * rep insd, RDI at page offset 0xff0, RCX = 64: in_page = 16 (bytes, taken
@@ -204,25 +210,16 @@ PIO_BODY(insd_split_checks)
 	check_retired(t, pe, 2);
 }
 
-static void insd_split_run(struct test_ctx *t, const void *arg, enum env_mode mode)
-{
-	struct pio_env *pe = pio_env_create(arg, mode, (const u8[]){ 0xf3, 0x6d }, 2);
-
-	pe->e->vcpu.regs[VCPU_REGS_RDI] = pio_boundary(mode) - 0x10;
-	pe->e->vcpu.regs[VCPU_REGS_RCX] = 64;
-	pio_run(pe);
-	insd_split_checks(t, arg, pe);
-	pio_env_destroy(pe);
-}
-
 PIO_TEST(pio_insd_split64, "f3 6d rep insd across a page, 64-bit")
 {
-	insd_split_run(t, arg, ENV_LONG64);
+	rep_in_case(t, arg, ENV_LONG64, rep_insd, pio_boundary(ENV_LONG64) - 0x10, 64,
+		    insd_split_checks);
 }
 
 PIO_TEST(pio_insd_split32, "f3 6d rep insd across a page, 32-bit")
 {
-	insd_split_run(t, arg, ENV_PROT32);
+	rep_in_case(t, arg, ENV_PROT32, rep_insd, pio_boundary(ENV_PROT32) - 0x10, 64,
+		    insd_split_checks);
 }
 
 /*
@@ -242,25 +239,14 @@ PIO_BODY(insb_checks)
 	check_retired(t, pe, 2);
 }
 
-static void insb_run(struct test_ctx *t, const void *arg, enum env_mode mode)
-{
-	struct pio_env *pe = pio_env_create(arg, mode, (const u8[]){ 0xf3, 0x6c }, 2);
-
-	pe->e->vcpu.regs[VCPU_REGS_RDI] = pio_boundary(mode) - 5;
-	pe->e->vcpu.regs[VCPU_REGS_RCX] = 20;
-	pio_run(pe);
-	insb_checks(t, arg, pe);
-	pio_env_destroy(pe);
-}
-
 PIO_TEST(pio_insb64, "f3 6c rep insb up to and across a page, 64-bit")
 {
-	insb_run(t, arg, ENV_LONG64);
+	rep_in_case(t, arg, ENV_LONG64, rep_insb, pio_boundary(ENV_LONG64) - 5, 20, insb_checks);
 }
 
 PIO_TEST(pio_insb16, "f3 6c rep insb up to and across a page, real mode")
 {
-	insb_run(t, arg, ENV_REAL16);
+	rep_in_case(t, arg, ENV_REAL16, rep_insb, pio_boundary(ENV_REAL16) - 5, 20, insb_checks);
 }
 
 /*
@@ -284,13 +270,7 @@ PIO_BODY(insd_1k_checks)
 
 PIO_TEST(pio_insd_1k, "f3 6d rep insd 1 KiB batch, two 512-byte fragments")
 {
-	struct pio_env *pe = pio_env_create(arg, ENV_LONG64, (const u8[]){ 0xf3, 0x6d }, 2);
-
-	pe->e->vcpu.regs[VCPU_REGS_RDI] = V0 + 0xe00;
-	pe->e->vcpu.regs[VCPU_REGS_RCX] = 300;
-	pio_run(pe);
-	insd_1k_checks(t, arg, pe);
-	pio_env_destroy(pe);
+	rep_in_case(t, arg, ENV_LONG64, rep_insd, V0 + 0xe00, 300, insd_1k_checks);
 }
 
 /*
