@@ -8,6 +8,8 @@
  *  - the model does not emulate the instruction at all
  *    (run_result.not_modelled: a known gap of the model, listed in
  *    emulator/INSTRUCTIONS.md; the fuzz targets skip such inputs);
+ *  - kvm_pvm handles the instruction outside KVM's emulator (rdrand,
+ *    fences, iret in long mode...: host_handled());
  *  - the instruction touches memory the kvm backend keeps for itself where
  *    the scenario's layout has nothing, a harness limit: the kernel sees
  *    harness RAM there, the model the layout's hole.  That is any GPA in
@@ -240,11 +242,82 @@ static bool touches_harness(const struct scenario *s, const struct run_result *m
 	return false;
 }
 
+/* The offset of the opcode in s->insn: past legacy prefixes and REX. */
+static unsigned int opcode_offset(const struct scenario *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->insn_len; i++) {
+		u8 b = s->insn[i];
+
+		if (b != 0x66 && b != 0x67 && b != 0xf0 && b != 0xf2 && b != 0xf3 &&
+		    b != 0x2e && b != 0x36 && b != 0x3e && b != 0x26 && b != 0x64 && b != 0x65 &&
+		    !(s->mode == SCN_MODE_LONG64 && (b & 0xf0) == 0x40))
+			break;
+	}
+	return i;
+}
+
+/*
+ * Instructions kvm_pvm handles its own way (fuzz/known-issues.md,
+ * "Host-specific decoding on kvm_pvm" and "kvm_pvm handles some
+ * instructions outside KVM's emulator"), which the model, being KVM's
+ * emulator, does not copy: the reason, or NULL.  Some retire without the
+ * single-step trap, so the guest runs on into whatever follows: neither a
+ * comparison nor the oracle applies (fidelity_skip_reason()).
+ */
+static const char *host_handled(const struct scenario *s)
+{
+	unsigned int i = opcode_offset(s);
+	u8 op = i < s->insn_len ? s->insn[i] : 0, op2 = 0, modrm = 0;
+
+	if (i + 1 < s->insn_len)
+		op2 = s->insn[i + 1];
+	if (i + 2 < s->insn_len)
+		modrm = s->insn[i + 2];
+	/* prot32-paging runs in compatibility mode on kvm_pvm (backend_kvm.h) */
+	if (op == 0xcf && (s->mode == SCN_MODE_LONG64 || s->mode == SCN_MODE_PROT32_PAGING))
+		return "iret in long mode: kvm_pvm handles it outside KVM's emulator";
+	if (op == 0x0f) {
+		bool has_modrm = i + 2 < s->insn_len;
+
+		/* rdrand, rdseed: 0f c7 /6, /7, register forms */
+		if (op2 == 0xc7 && has_modrm && (modrm >> 6) == 3 && ((modrm >> 3) & 7) >= 6)
+			return "rdrand/rdseed: kvm_pvm retires them outside KVM's emulator";
+		/* lfence, mfence, sfence */
+		if (op2 == 0xae && has_modrm && (modrm == 0xe8 || modrm == 0xf0 || modrm == 0xf8))
+			return "a fence: kvm_pvm retires it outside KVM's emulator";
+		/* endbr64/endbr32 */
+		if (op2 == 0x1e && has_modrm && (modrm == 0xfa || modrm == 0xfb))
+			return "endbr: kvm_pvm retires it outside KVM's emulator";
+		/* the reserved hint NOPs with a memory operand */
+		if ((op2 == 0x19 || op2 == 0x1c || op2 == 0x1d) && has_modrm && (modrm >> 6) != 3)
+			return "hint NOP 0f 19/1c/1d on memory: the kernel differs by mode, not modelled";
+		/* rsm outside SMM: the kernel raises an exception, the model fails */
+		if (op2 == 0xaa)
+			return "rsm outside SMM: not modelled";
+	}
+	return NULL;
+}
+
+const char *fidelity_host_gap(const struct scenario *s, bool exits_differ)
+{
+	const char *why = host_handled(s);
+
+	if (!why && s->mode == SCN_MODE_LONG64 && s->cpl == 3 && !exits_differ)
+		why = "native 64-bit CPL 3 code on kvm_pvm runs on the host CPU until it faults";
+	return why;
+}
+
 const char *fidelity_skip_reason(const struct scenario *s, const struct run_result *m,
 				 const struct run_result *k)
 {
+	const char *why = host_handled(s);
+
 	if (m->not_modelled)
 		return "the model does not emulate the instruction (KVM does)";
+	if (why)
+		return why;
 	if (touches_harness(s, m))
 		return "the instruction touches the kvm backend's own pages (code, tables)";
 	/* the kvm backend reads the delivered frame back from RAM */
@@ -313,66 +386,6 @@ static unsigned int limit_prefix_check(const struct kvm_profile *p, const struct
 	}
 	return traced ? count_check(p, "trace events", m->trace.nr, k->trace.nr, m_cut, k_cut,
 				    out) : 0;
-}
-
-/* The offset of the opcode in s->insn: past legacy prefixes and REX. */
-static unsigned int opcode_offset(const struct scenario *s)
-{
-	unsigned int i;
-
-	for (i = 0; i < s->insn_len; i++) {
-		u8 b = s->insn[i];
-
-		if (b != 0x66 && b != 0x67 && b != 0xf0 && b != 0xf2 && b != 0xf3 &&
-		    b != 0x2e && b != 0x36 && b != 0x3e && b != 0x26 && b != 0x64 && b != 0x65 &&
-		    !(s->mode == SCN_MODE_LONG64 && (b & 0xf0) == 0x40))
-			break;
-	}
-	return i;
-}
-
-/*
- * Differences recorded as kvm_pvm's own handling (fuzz/known-issues.md,
- * "Host-specific decoding on kvm_pvm" and "kvm_pvm handles some
- * instructions outside KVM's emulator"), which the model, being KVM's
- * emulator, does not copy: the reason, or NULL.  They are reported as
- * known, so the fuzz targets go on past them (FRAGFUZZ_REPORT_KNOWN shows
- * them).  @exits_differ: the exits or trace events differ, which is never
- * put down to native CPL 3 execution.
- */
-const char *fidelity_host_gap(const struct scenario *s, bool exits_differ)
-{
-	unsigned int i = opcode_offset(s);
-	u8 op = i < s->insn_len ? s->insn[i] : 0, op2 = 0, modrm = 0;
-
-	if (i + 1 < s->insn_len)
-		op2 = s->insn[i + 1];
-	if (i + 2 < s->insn_len)
-		modrm = s->insn[i + 2];
-	if (op == 0xcf && s->mode == SCN_MODE_LONG64)
-		return "iret in long mode: kvm_pvm handles it outside KVM's emulator";
-	if (op == 0x0f) {
-		bool has_modrm = i + 2 < s->insn_len;
-
-		/* rdrand, rdseed: 0f c7 /6, /7, register forms */
-		if (op2 == 0xc7 && has_modrm && (modrm >> 6) == 3 && ((modrm >> 3) & 7) >= 6)
-			return "rdrand/rdseed: kvm_pvm retires them outside KVM's emulator";
-		/* lfence, mfence, sfence */
-		if (op2 == 0xae && has_modrm && (modrm == 0xe8 || modrm == 0xf0 || modrm == 0xf8))
-			return "a fence: kvm_pvm retires it outside KVM's emulator";
-		/* endbr64/endbr32 */
-		if (op2 == 0x1e && has_modrm && (modrm == 0xfa || modrm == 0xfb))
-			return "endbr: kvm_pvm retires it outside KVM's emulator";
-		/* the reserved hint NOPs with a memory operand */
-		if ((op2 == 0x19 || op2 == 0x1c || op2 == 0x1d) && has_modrm && (modrm >> 6) != 3)
-			return "hint NOP 0f 19/1c/1d on memory: the kernel differs by mode, not modelled";
-		/* rsm outside SMM: the kernel raises an exception, the model fails */
-		if (op2 == 0xaa)
-			return "rsm outside SMM: not modelled";
-	}
-	if (s->mode == SCN_MODE_LONG64 && s->cpl == 3 && !exits_differ)
-		return "native 64-bit CPL 3 code on kvm_pvm runs on the host CPU until it faults";
-	return NULL;
 }
 
 static void fmt_error_code(char *buf, size_t size, const struct x86_exception *e)

@@ -29,18 +29,20 @@ unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *
 			    bool traced, struct violation_list *out);
 
 /*
- * A recorded difference of this host's own handling (kvm_pvm: instructions
- * it handles outside KVM's emulator, native 64-bit CPL 3 code when the
- * exits and trace agree, @exits_differ false): the reason, or NULL.
- * fuzz/known-issues.md has the evidence.
+ * A recorded difference of this host's own handling: the reason, or NULL.
+ * Instructions kvm_pvm handles outside KVM's emulator (not compared at
+ * all: fidelity_skip_reason() gives the same reason), and native 64-bit
+ * CPL 3 code when the exits and trace agree (@exits_differ false; its
+ * differences are marked known).  fuzz/known-issues.md has the evidence.
  */
 const char *fidelity_host_gap(const struct scenario *s, bool exits_differ);
 
 /*
  * Why @model and @kvm are not compared at all, or NULL: the model does not
- * emulate the instruction (run_result.not_modelled), or the instruction
- * touches memory the kvm backend keeps for itself where the layout has
- * nothing (see fidelity.c).
+ * emulate the instruction (run_result.not_modelled), kvm_pvm handles it
+ * outside KVM's emulator (fidelity_host_gap()), or the instruction touches
+ * memory the kvm backend keeps for itself where the layout has nothing
+ * (see fidelity.c).
  */
 const char *fidelity_skip_reason(const struct scenario *s, const struct run_result *model,
 				 const struct run_result *kvm);

@@ -458,6 +458,7 @@ TEST(fidelity_host_gap_rows)
 		{ "mode long64\ninsn cf\n", false, true },		/* iret */
 		{ "mode long64\ninsn 48 cf\n", true, true },		/* iretq */
 		{ "mode prot32\ninsn cf\n", false, false },		/* legacy iret: emulated */
+		{ "mode prot32-paging\ncpl 3\ninsn 66 cf\n", false, true },	/* compatibility mode */
 		{ "mode long64\ninsn 0f c7 f0\n", false, true },	/* rdrand eax */
 		{ "mode prot32\ninsn f3 0f c7 f8\n", false, true },	/* rdseed/rdpid form */
 		{ "mode long64\ninsn 0f c7 0f\n", false, false },	/* cmpxchg8b [rdi] */
