@@ -43,6 +43,7 @@ enum kvm_fuzz_mmu { KF_MMU_SHADOW, KF_MMU_TDP, KF_MMU_SCENARIO };
 
 #define KF_MAX_PASSES	4096
 #define KF_MAX_NS	5000000		/* the kernel's time per input: 5 ms */
+#define KF_MAX_NOTES	5		/* order-dependent findings printed */
 
 struct kvm_fuzz {
 	struct model_backend *mb;
@@ -51,6 +52,7 @@ struct kvm_fuzz {
 	enum kvm_fuzz_mmu mmu;
 	bool traced;
 	unsigned int setup_errors;	/* kvm set-up failures other than -EOPNOTSUPP */
+	unsigned int order_dependent;	/* findings a new backend did not give */
 	struct scenario s;
 	/* the case the backend ran before s, and the last one (reports only) */
 	struct scenario prev, last;
@@ -108,33 +110,59 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /*
- * The backend serves case after case; a finding that a new backend does
- * not give again depends on what ran before (state the harness or KVM kept
- * from one case to the next): say so, with the input that ran before.
+ * The oracle on the kernel's result @k, with the model's list of emulator
+ * calls (a model cut short by its limits has not got them all), and the
+ * comparison with the model.
  */
-static void kf_report_fresh(struct kvm_fuzz *f)
+static void kf_judge(struct kvm_fuzz *f, const struct run_result *k, struct violation_list *vl)
+{
+	if (f->model.outcome != OUTCOME_BUDGET ||
+	    (k->outcome == OUTCOME_BUDGET && k->nr_exits <= f->model.nr_exits &&
+	     k->trace.nr <= f->model.trace.nr))
+		oracle_check(&f->s, f->env.profile, k, &f->model.accesses, vl);
+	fidelity_check(f->env.profile, &f->s, &f->model, k, f->traced, vl);
+}
+
+/*
+ * The backend serves case after case.  Does a new backend give the finding
+ * too?  If not, it depends on what ran before (state the harness or KVM
+ * kept from one case to the next), and is noted, not stopped on.
+ */
+static bool kf_fresh_gives_it(struct kvm_fuzz *f, const struct violation *v)
 {
 	struct violation_list vl = { 0 };
 	struct kvm_backend *kb;
 	char why[256];
+	unsigned int i;
 	int r;
 
 	kb = kvm_backend_create(why, sizeof(why));
 	if (!kb)
-		return;
+		return true;
 	kvm_backend_set_limits(kb, f->env.limits);
 	r = kvm_backend_run(kb, &f->s, &f->fresh);
 	if (!r)
-		fidelity_check(f->env.profile, &f->s, &f->model, &f->fresh, f->traced, &vl);
+		kf_judge(f, &f->fresh, &vl);
 	kvm_backend_destroy(kb);
-	if (r || vl.nr) {
-		fprintf(stderr, "==fragfuzz== a new kvm backend gives it again\n");
+	for (i = 0; i < vl.nr; i++)
+		if (vl.v[i].kind == v->kind && vl.v[i].known == v->known)
+			return true;
+	return r != 0;
+}
+
+/* The first few order-dependent findings, with the case that ran before. */
+static void kf_note_order_dependent(struct kvm_fuzz *f, const struct violation *v)
+{
+	if (++f->order_dependent > KF_MAX_NOTES)
 		return;
-	}
-	fprintf(stderr, "==fragfuzz== a new kvm backend does not give it: it depends on the "
-		"case before%s\n", f->have_prev ? ":" : "");
-	if (f->have_prev)
+	fprintf(stderr, "==fragfuzz== order-dependent %s (a new kvm backend does not give it, "
+		"not stopped on): %s\n", violation_name(v->kind), v->detail);
+	scenario_format_text(&f->s, stderr);
+	if (f->have_prev) {
+		fprintf(stderr, "==fragfuzz== the case before it:\n");
 		scenario_format_text(&f->prev, stderr);
+	}
+	fflush(stderr);
 }
 
 /* The scenario, then both sides: the kernel's (with the oracle) and the model's. */
@@ -151,7 +179,6 @@ static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 	report_text(stderr, "input [kvm]", f->env.profile, &f->kernel, &f->kernel_vl);
 	fprintf(stderr, "==fragfuzz== model result:\n");
 	report_text(stderr, "input [model]", f->env.profile, &f->model, &f->model_vl);
-	kf_report_fresh(f);
 	fflush(stderr);
 	/* no tracefs instance is left behind by the abort */
 	kvm_backend_destroy(f->kb);
@@ -199,19 +226,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	memset(&f->kernel_vl, 0, sizeof(f->kernel_vl));
 	memset(&f->model_vl, 0, sizeof(f->model_vl));
-	/*
-	 * The oracle judges the kernel with the model's list of emulator
-	 * calls; a model cut short by its limits has not got them all.
-	 */
-	if (f->model.outcome != OUTCOME_BUDGET ||
-	    (f->kernel.outcome == OUTCOME_BUDGET && f->kernel.nr_exits <= f->model.nr_exits &&
-	     f->kernel.trace.nr <= f->model.trace.nr))
-		oracle_check(&f->s, f->env.profile, &f->kernel, &f->model.accesses, &f->kernel_vl);
-	fidelity_check(f->env.profile, &f->s, &f->model, &f->kernel, f->traced, &f->kernel_vl);
+	kf_judge(f, &f->kernel, &f->kernel_vl);
 	for (i = 0; i < f->kernel_vl.nr; i++) {
 		const struct violation *v = &f->kernel_vl.v[i];
 
 		if ((!v->known || f->env.report_known) && !f->env.ignore[v->kind]) {
+			if (!kf_fresh_gives_it(f, v)) {
+				kf_note_order_dependent(f, v);
+				return 0;
+			}
 			/* the model's own verdict, for the report only */
 			oracle_check(&f->s, f->env.profile, &f->model, &f->model.accesses,
 				     &f->model_vl);
