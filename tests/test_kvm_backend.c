@@ -2259,3 +2259,46 @@ TEST(kvm_backend_extended_state_is_put_back)
 	}
 	kvm_backend_destroy(kb);
 }
+
+/*
+ * A real-mode ret that returns to itself (the MMIO stack holds its own IP
+ * six times) is one model pass a step, not a REP string's 1024: under the
+ * fuzz target's limits the kernel must step it as often as the model runs
+ * it, and read the same MMIO bytes (with six steps at most it stopped
+ * early and the oracle saw other data at the seventh pop).
+ */
+TEST(kvm_backend_ret_to_itself_steps_like_the_model)
+{
+	static const char *const text =
+		"mode real16\ninsn c3\nreg rax 0xe003\nmap 0xa000 0xa000 ram\n"
+		"mmio-data 00 00 00 00 00 00 00 00 00 00 00 00 08 00\n";
+	const struct run_limits lim = { .max_exits = 64, .max_passes = 4096, .max_ns = 50000000 };
+	const struct kvm_profile *p = kvm_profile_find(KVM_BACKEND_HOST_PROFILE);
+	static struct run_result rm, rk;
+	struct violation_list vl = { 0 };
+	struct model_backend *mb;
+	struct kvm_backend *kb;
+	struct scenario s;
+	char err[256];
+	int r;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(!scenario_parse_text(&s, text, err, sizeof(err)), "scenario: %s", err);
+	fidelity_host_scenario(&s);
+	mb = model_backend_create();
+	TEST_ASSERT(mb, "no model backend");
+	model_backend_set_limits(mb, lim);
+	TEST_ASSERT(!model_backend_run(mb, &s, p, &rm), "model run");
+	model_backend_destroy(mb);
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	kvm_backend_set_limits(kb, lim);
+	r = kvm_backend_run(kb, &s, &rk);
+	TEST_ASSERT(!r, "kvm run: %s (%s)", strerror(-r), kvm_backend_why(kb));
+	fidelity_check(p, &s, &rm, &rk, kvm_backend_traced(kb), &vl);
+	oracle_check(&s, p, &rk, &rm.accesses, &vl);
+	kvm_backend_destroy(kb);
+	TEST_ASSERT_EQ(rk.nr_exits, rm.nr_exits, "kernel exits = model exits");
+	TEST_ASSERT(!vl.nr_unknown, "wanted no difference and no violation, got %u: %s",
+		    vl.nr_unknown, vl.nr ? vl.v[0].detail : "");
+}

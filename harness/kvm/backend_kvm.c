@@ -1801,13 +1801,16 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 	u64 la = code_linear(s), at;
 	bool write;
 	/*
-	 * Steps that end on the instruction again, each after up to 1024
-	 * iterations of a REP string: enough for the model's pass budget
-	 * (one pass an iteration) and two more, then the case is cut short
-	 * as the model's is.  More steps only cost KVM_RUNs.
+	 * Steps that end on the instruction again.  For a REP string each
+	 * comes after up to 1024 iterations: enough for the model's pass
+	 * budget (one pass an iteration) and two more, then the case is cut
+	 * short as the model's is (more steps only cost KVM_RUNs).  Any other
+	 * instruction that ends on itself (a ret or jump to itself) is one
+	 * model pass a step: the model's entry budget.
 	 */
-	unsigned int max_steps = min_t(unsigned int, KB_MAX_STEPS,
-				       kb->limits.max_passes / KB_ITERATIONS_PER_STEP + 2);
+	unsigned int max_steps = !insn_has_rep(s) ? KB_MAX_STEPS :
+		min_t(unsigned int, KB_MAX_STEPS,
+		      kb->limits.max_passes / KB_ITERATIONS_PER_STEP + 2);
 
 	kb->vm.vm_stale = true;
 	kb->on_sentinel = false;
