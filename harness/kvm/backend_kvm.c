@@ -302,7 +302,8 @@ struct kvm_backend {
 	struct kb_vm vm;
 	unsigned int vm_slot;
 	struct kb_vm idle[KB_NR_VM_SLOTS];
-	int rerun_slot;		/* >= 0: the case runs again in this VM */
+	bool rerun_prime;	/* the case runs again, primed (kvm_devices_run_again()) */
+	bool rerun_unpark;	/* ... in the same VM, without parked registrations */
 
 	/*
 	 * Single-stepping: KVM has KVM_CAP_SET_GUEST_DEBUG (and
@@ -2344,8 +2345,8 @@ static unsigned int vm_pick(struct kvm_backend *kb, const struct scenario *s,
 	unsigned int cls = vm_class(s, maps, nr), first = cls * KB_REGS_VMS, i, pick;
 	u64 now;
 
-	if (kb->rerun_slot >= 0)
-		return (unsigned int)kb->rerun_slot;
+	if (kb->rerun_unpark)
+		return kb->vm_slot;
 	if (!(cls & KB_VM_REGISTRATIONS))
 		return first;
 	for (i = first; i < first + KB_REGS_VMS; i++) {
@@ -2408,7 +2409,8 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
-		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr, kb->traced);	/* devices: */
+		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr, kb->traced,	/* devices: */
+					kb->rerun_prime, kb->rerun_unpark);
 	kb->vm.last_used = now_ns();
 	if (!ret && kvm_devices_registered(kb->vm.dev))
 		kb->vm.hot_until = kb->vm.last_used + KB_REGS_HOT_NS;
@@ -2456,15 +2458,18 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (gettid() != kb->timer_tid)
 		timer_setup(kb);
 	timer_arm(kb, KB_GUARD_NS);
-	kb->rerun_slot = -1;
+	kb->rerun_prime = kb->rerun_unpark = false;
 	ret = run_case(kb, s, r);
 	/*
 	 * devices: a parked registration took a write, or an unprimed read:
-	 * again in the same VM, which drops what was hit, primes, and so on
-	 * until a run takes nothing (each run drops at least one
-	 * registration or primes, so a few runs do).
+	 * again, until a run takes nothing.  The VM that was hit drops what
+	 * took the write before it serves a case again, which makes KVM wait
+	 * if that VM registered something a moment ago: vm_pick() may take a
+	 * cold VM instead, whose own parked registrations may take the write
+	 * in turn (and go).  From the third run on, the VM it ran in drops
+	 * every parked registration, so the runs end.
 	 */
-	for (tries = 0; !ret && kvm_devices_run_again(kb->vm.dev); tries++) {
+	for (tries = 0; !ret && kvm_devices_run_again(kb->vm.dev, &kb->rerun_prime); tries++) {
 		if (tries == KB_MAX_RERUNS) {
 			run_result_reset(r);
 			snprintf(kb->why, sizeof(kb->why),
@@ -2472,7 +2477,7 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 			ret = -EAGAIN;
 			break;
 		}
-		kb->rerun_slot = (int)kb->vm_slot;
+		kb->rerun_unpark = tries >= 1;
 		timer_arm(kb, KB_GUARD_NS);
 		ret = run_case(kb, s, r);
 	}

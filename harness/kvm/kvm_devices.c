@@ -63,7 +63,6 @@ struct kvm_devices {
 	bool sync_regs;			/* registers through kvm_run (priming) */
 	bool ran_vcpu;			/* the last kvm_devices_setup() primed */
 	bool reachable;			/* the case can reach the LAPIC or IOAPIC */
-	bool prime_next;		/* prime before the next case (its rerun) */
 	bool read_unprimed;		/* the case read them, not primed: again */
 	struct kvm_lapic_state lapic0;
 	struct kvm_irqchip chip0[KD_NR_CHIPS];
@@ -608,9 +607,10 @@ static int prime_read_cache(struct kvm_devices *kd)
 }
 
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
-		      const struct scn_map *maps, unsigned int nr, bool traced)
+		      const struct scn_map *maps, unsigned int nr, bool traced, bool prime,
+		      bool unpark)
 {
-	int r = drop_unwanted(kd, maps, nr, false);
+	int r = drop_unwanted(kd, maps, nr, unpark);
 
 	kd->ran_vcpu = false;
 	kd->registered = false;
@@ -631,9 +631,8 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 	 * (kvm_devices_collect()).
 	 */
 	kd->reachable = kd->vm_irqchip && kd->scratch && reaches_devices(s, maps, nr);
-	if (!r && kd->reachable && (kd->prime_next || !traced || maps_devices(maps, nr)))
+	if (!r && kd->reachable && (prime || !traced || maps_devices(maps, nr)))
 		r = prime_read_cache(kd);
-	kd->prime_next = false;
 	if (r)
 		return r;
 	eventfds_drain(kd);
@@ -714,9 +713,9 @@ bool kvm_devices_registered(const struct kvm_devices *kd)
 	return kd->registered;
 }
 
-bool kvm_devices_run_again(struct kvm_devices *kd)
+bool kvm_devices_run_again(const struct kvm_devices *kd, bool *prime)
 {
-	kd->prime_next = kd->read_unprimed;
+	*prime = kd->read_unprimed;
 	return kd->parked_hit || kd->read_unprimed;
 }
 

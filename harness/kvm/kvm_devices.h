@@ -109,10 +109,13 @@ void kvm_devices_vm_gone(struct kvm_devices *kd);
 /*
  * Before the case runs, before its registers are set (this may run the
  * vCPU): registrations, device state, read cache, empty ring and log.
- * @traced: the backend reads the case's kvm_mmio events.
+ * @traced: the backend reads the case's kvm_mmio events; @prime: prime the
+ * read cache whatever the case (kvm_devices_run_again()); @unpark: drop
+ * every parked registration.
  */
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
-		      const struct scn_map *maps, unsigned int nr, bool traced);
+		      const struct scn_map *maps, unsigned int nr, bool traced, bool prime,
+		      bool unpark);
 /*
  * Would kvm_devices_setup() for @maps unregister anything (a parked
  * registration hit, or on one of @maps' frames, or no room)?  Did the last
@@ -138,11 +141,11 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 
 /*
  * After kvm_devices_collect(): is the case to be run again?  A parked
- * registration took one of its writes (the next kvm_devices_setup() drops
- * it), or it read the LAPIC or IOAPIC with the read cache not primed (the
- * next kvm_devices_setup() primes).
+ * registration took one of its writes (this VM's next kvm_devices_setup()
+ * drops it), or it read the LAPIC or IOAPIC with the read cache not primed
+ * (*@prime: the run again is to prime, in whichever VM).
  */
-bool kvm_devices_run_again(struct kvm_devices *kd);
+bool kvm_devices_run_again(const struct kvm_devices *kd, bool *prime);
 
 const struct kvm_devices_log *kvm_devices_log(const struct kvm_devices *kd);
 
