@@ -1212,7 +1212,8 @@ static int code_length(struct kvm_backend *kb, const struct scenario *s)
 		len = d.len ? d.len : d.cs_len;
 		break;
 	default:
-		len = d.cs_len;
+		/* too few bytes for KVM's length (d.len), whatever Capstone's */
+		len = d.status == INSN_UNDECODABLE && d.len ? d.len : d.cs_len;
 		break;
 	}
 	if (!len || len > s->insn_len) {
