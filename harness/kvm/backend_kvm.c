@@ -1918,7 +1918,13 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 		 * and would run on into the next instruction before the step
 		 * exit.  Finish it here.
 		 */
-		if (write && kb->case_singlestep) {
+		/*
+		 * The same with the scenario's own TF (not single-stepped):
+		 * KVM loses that #DB after a write exit (singlestep-lost), and
+		 * the guest would run on at a call's target.
+		 */
+		if (write && (kb->case_singlestep ||
+			      (scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF))) {
 			u64 rip = la;
 
 			if (exit_linear_rip(kb, &rip)) {
