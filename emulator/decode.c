@@ -76,6 +76,7 @@ enum opkind {
 #define R_UD_REG	BIT(16)	/* register form decodes, then #UD (far pointer) */
 #define R_UD		BIT(17)	/* #UD, no operand access: KVM D(Undefined), or the host (ud2) */
 #define R_NO16		BIT(18)	/* No16: a 66 prefix still gives 4-byte operands */
+#define R_NOT16		BIT(19)	/* no entry in real mode and 16-bit protected mode */
 
 enum { PFX_ANY, PFX_NONE, PFX_66, PFX_F3, PFX_F2 };
 
@@ -315,8 +316,12 @@ static const struct insn_row kvm_table[] = {
 	/* ---- two-byte opcodes (0f xx) ---- */
 	NM(1, 0x00, 2, -1, R_MODRM, "group 6/7 (descriptor tables: std path)"),
 	NM(1, 0x05, 5, -1, 0, "syscall/clts/sysret/invd/wbinvd"),
-	/* N in KVM's table, yet #UD on 6.18.44/kvm_pvm (ud0 0f ff, ud1 0f b9 fail) */
-	I2(0x0b, O_NONE, O_NONE, O_NONE, R_UD, 0, NULL, "ud2"),
+	/*
+	 * N in KVM's table, yet #UD on 6.18.44/kvm_pvm in 32- and 64-bit code
+	 * (ud0 0f ff, ud1 0f b9 fail); real16 and prot16 code goes through
+	 * KVM's emulator, which has no entry: emulation failure there
+	 */
+	I2(0x0b, O_NONE, O_NONE, O_NONE, R_UD | R_NOT16, 0, NULL, "ud2"),
 	P2(1, 0x10, PFX_NONE, O_V, O_W, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movups xmm,m"),
 	P2(1, 0x10, PFX_66, O_V, O_W, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movupd xmm,m"),
 	P2(1, 0x11, PFX_NONE, O_W, O_V, O_NONE, R_SSE, Mov | Unaligned, em_mov, "movups m,xmm"),
@@ -638,8 +643,10 @@ done:
 
 static const struct insn_row *find_row(const struct insn_decoder *dec,
 				       const struct insn_decoded *d, unsigned int map,
-				       u8 op, bool have_modrm, u8 modrm, bool mode64)
+				       u8 op, bool have_modrm, u8 modrm, enum x86emul_mode mode)
 {
+	bool mode64 = is_mode64(mode);
+	bool mode16 = mode == X86EMUL_MODE_REAL || mode == X86EMUL_MODE_PROT16;
 	u8 simd = d->op_prefix ? PFX_66 : d->rep_prefix == 0xf3 ? PFX_F3 :
 		  d->rep_prefix == 0xf2 ? PFX_F2 : PFX_NONE;
 	unsigned int i, nr = dec->nr_cand[map][op];
@@ -663,6 +670,8 @@ static const struct insn_row *find_row(const struct insn_decoder *dec,
 		if ((r->flags & R_MEMONLY) && have_modrm && (modrm >> 6) == 3)
 			continue;
 		if ((r->flags & R_ONLY64) && !mode64)
+			continue;
+		if ((r->flags & R_NOT16) && mode16)
 			continue;
 		return r;
 	}
@@ -910,7 +919,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 							      : INSN_UNDECODABLE;
 		return d->status;
 	}
-	row = find_row(dec, d, map, op, have_modrm, modrm, mode64);
+	row = find_row(dec, d, map, op, have_modrm, modrm, mode);
 
 	/* Capstone must accept it: with LOCK removed, KVM decodes a stray LOCK */
 	cs = cs_decode(dec, csm, bytes, n);
@@ -926,11 +935,18 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 				j++;
 				continue;
 			}
+			/*
+			 * a REX byte a later legacy prefix cancelled stays
+			 * out: without the LOCK it could end up next to the
+			 * opcode and count (43 f0 8e 0b is [rbx], not [r11])
+			 */
+			if (mode64 && i + 1 < ps.pos && (bytes[i] & 0xf0) == 0x40)
+				continue;
 			tmp[k++] = bytes[i];
 		}
 		cs = cs_decode(dec, csm, tmp, k);
 		if (cs->ok) {
-			d->cs_len = (u8)(cs->size + ps.nr_lock);
+			d->cs_len = (u8)(cs->size + (n - k));
 			d->cs_id = cs->id;
 			d->fixups |= INSN_FIX_CS_REJECTS;
 		}
@@ -996,6 +1012,8 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 		unsigned int sd = imm_size(d, row->dst);
 
 		if (end + s1 + s2 + sd > n) {
+			/* too few bytes: d->len says how many KVM would fetch */
+			d->len = (u8)min_t(unsigned int, end + s1 + s2 + sd, INSN_MAX_LEN);
 			d->status = INSN_UNDECODABLE;
 			return d->status;
 		}
@@ -1031,6 +1049,18 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 	if (row->src == O_MOFFS || row->dst == O_MOFFS)
 		d->mem_seg = d->seg_override >= 0 ? (u8)d->seg_override : VCPU_SREG_DS;
 
+	/*
+	 * x86_emulate_insn() raises the LOCK #UD before it runs a handler, so
+	 * a handler that would fail (iret, enter below) is #UD with a LOCK on
+	 * a row without Lock (lock enter: #UD on 6.18.44)
+	 */
+	if (d->lock_prefix && !(row->d & Lock) &&
+	    ((row->execute == em_iret && mode != X86EMUL_MODE_REAL) ||
+	     (row->execute == em_enter && (d->imm2 & 31)))) {
+		d->status = INSN_EXCEPTION;
+		d->exc_vector = UD_VECTOR;
+		return d->status;
+	}
 	/* IRET outside real mode: em_iret fails before any access */
 	if (row->execute == em_iret && mode != X86EMUL_MODE_REAL) {
 		d->status = INSN_NOT_EMULATED;
@@ -1364,6 +1394,7 @@ static int insn_decode_cb(struct x86_emulate_ctxt *ctxt, void *priv)
 		ctxt->not_modelled = src->last.status == INSN_NOT_MODELLED;
 		return r;
 	case INSN_EXCEPTION:
+		ctxt->insn_len = src->last.len;	/* 0 unless the whole length is known */
 		return decode_exception(ctxt, src->last.exc_vector);
 	default:
 		ctxt->not_modelled = src->last.status == INSN_NOT_MODELLED;

@@ -643,6 +643,7 @@ static void init_emulate_ctxt(struct kvm_vcpu *vcpu)
 	ctxt->have_exception = false;
 	ctxt->exception.vector = 0xff;
 	ctxt->not_modelled = false;
+	ctxt->insn_len = 0;
 	init_decode_cache(ctxt);
 	vcpu->emulate_regs_need_sync_from_vcpu = false;
 }
@@ -735,6 +736,16 @@ int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulati
 				      (u32)ctxt->_eip - (u32)ctxt->eip))
 			r = EMULATION_FAILED;
 		if (r != EMULATION_OK) {
+			/*
+			 * x86_decode_insn() has fetched every byte before
+			 * x86_emulate_insn() raises LOCK, No64 or SSE/MMX-state
+			 * exceptions: a fetch past the CS limit is #GP(0) first
+			 * (prot16 66 0f 10 34 with CS limit 0, OSFXSR clear:
+			 * #GP(0) on 6.18.44, not #UD).  insn_len: 0 where the
+			 * decode stopped before the length was known.
+			 */
+			if (ctxt->have_exception && ctxt->insn_len)
+				insn_fetch_faults(ctxt, ctxt->insn_len);
 			if (ctxt->have_exception) {
 				inject_emulated_exception(vcpu);
 				return 1;

@@ -16,7 +16,10 @@
  *    the reserved region (SCN_RESERVED_START..END), and with paging the
  *    pages of RIP and RIP + 4 KiB (the kvm backend's code pages) and, in
  *    long mode, the identity-mapped reserved region, where the layout maps
- *    nothing.  Judged from the model's access list.
+ *    nothing.  Judged from the model's access list, and from its final RIP
+ *    (a branch into those pages other than the code pages);
+ *  - with the irqchip on, the instruction reads a port of the kernel's PIC
+ *    (reads_pic_port()).
  *
  * Compared, always:
  *  - the KVM_EXIT_MMIO sequence (GPA, length, direction, first 8 data
@@ -309,6 +312,66 @@ const char *fidelity_host_gap(const struct scenario *s, bool exits_differ)
 	return why;
 }
 
+/*
+ * A read (in, ins) that may touch a port of the kernel's i8259 PIC
+ * (0x20-0x21, 0xa0-0xa1, ELCR 0x4d0-0x4d1), present with the irqchip:
+ * the kernel answers it without an exit from the PIC's state (IMR 0x00 at
+ * reset: `e4 21` read 0x00 on 6.18.44), the model has no PIC and answers
+ * as its port device answers every port, (u8)(port + k).  The PIC's
+ * state is not the model's to track (a write to it stays in the VM), so
+ * such reads are not compared.  Writes are: neither side exits for them.
+ */
+static bool reads_pic_port(const struct scenario *s)
+{
+	static const u16 pic_ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 };
+	unsigned int i = opcode_offset(s), size, j;
+	u8 op = i < s->insn_len ? s->insn[i] : 0;
+	u32 port;
+
+	if (s->ctl & SCN_CTL_NO_IRQCHIP)
+		return false;
+	if (op == 0xe4 || op == 0xe5) {
+		if (i + 1 >= s->insn_len)
+			return false;
+		port = s->insn[i + 1];
+	} else if (op == 0xec || op == 0xed || op == 0x6c || op == 0x6d) {
+		port = (u16)scenario_reg(s, VCPU_REGS_RDX);
+	} else {
+		return false;
+	}
+	size = (op & 1) ? 4 : 1;	/* 2 or 4: either may reach the port */
+	for (j = 0; j < ARRAY_SIZE(pic_ports); j++)
+		if (pic_ports[j] >= port && pic_ports[j] < port + size)
+			return true;
+	return false;
+}
+
+/*
+ * The model retired at a linear RIP in the kvm backend's own pages, other
+ * than its two code pages (a taken branch there): the kvm backend's guest
+ * stops there too, and where that is the exception stubs it takes the
+ * stop for the delivery of the stub's vector (prot32 `e9 03 41 00 00`
+ * jumps to 0x604108, stub 16: "exception vector 16").
+ */
+static bool retired_into_harness(const struct scenario *s, const struct run_result *m)
+{
+	struct scn_map maps[SCN_MAX_MAPS];
+	unsigned int nr;
+	bool long64 = s->mode == SCN_MODE_LONG64;
+	u64 rip = scenario_reg(s, SCN_REG_RIP), code, la;
+
+	if (m->outcome != OUTCOME_RETIRED)
+		return false;
+	code = long64 ? rip : (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)rip);
+	la = long64 ? m->rip : (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)m->rip);
+	code &= PAGE_MASK;
+	la &= PAGE_MASK;
+	if (la == code || la == code + PAGE_SIZE)
+		return false;
+	nr = scenario_maps(s, maps);
+	return harness_page(s, maps, nr, la, code);
+}
+
 const char *fidelity_skip_reason(const struct scenario *s, const struct run_result *m,
 				 const struct run_result *k)
 {
@@ -323,6 +386,10 @@ const char *fidelity_skip_reason(const struct scenario *s, const struct run_resu
 	/* the kvm backend reads the delivered frame back from RAM */
 	if (frame_slots(s, m) < 0)
 		return "the exception frame goes to the kvm backend's own pages";
+	if (retired_into_harness(s, m))
+		return "the instruction branches into the kvm backend's own pages";
+	if (reads_pic_port(s))
+		return "a read of the kernel's PIC ports (irqchip on), which the model does not have";
 	return NULL;
 }
 

@@ -257,6 +257,17 @@ static const struct insn_case insn_cases[] = {
 	  NULL, "", OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002) } },
 	{ "ud2: #UD (not in KVM's table; kvm_pvm delivers #UD)", P32, "0f0b", { { 0 } }, 0,
 	  NULL, "", OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002) } },
+	/* real16/prot16 code goes through KVM's emulator, which has no ud2 (6.18.44) */
+	{ "ud2 in real mode: not in KVM's table, emulation failure", R16, "0f0b", { { 0 } }, 0,
+	  NULL, "", OUT_FAIL, { { 0 } } },
+	/* the LOCK #UD comes before em_enter gives up on the level (6.18.44) */
+	{ "lock enter with a nesting level: #UD, not emulation failure", P32, "f0c8c8c808",
+	  { { 0 } }, 0, NULL, "", OUT_EXC(UD_VECTOR), { { 0 } } },
+	{ "enter with a nesting level: emulation failure", P32, "c8c8c808", { { 0 } }, 0,
+	  NULL, "", OUT_FAIL, { { 0 } } },
+	/* a REX before a LOCK is cancelled: [rbx], and mov cs is #UD (6.18.44) */
+	{ "REX, lock, mov cs,m16: the REX is cancelled, #UD", L64, "43f08e0b", { { 0 } }, 0,
+	  NULL, "", OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "xbegin (c7 /7): group 11's Undefined, #UD", L64, "c7f880000000", { { 0 } }, 0,
 	  NULL, "", OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002) } },
 	{ "xabort (c6 /7): #UD", P32, "c6f801", { { 0 } }, 0, NULL, "", OUT_EXC(UD_VECTOR),
@@ -802,6 +813,84 @@ static void test_fetch_case(struct test_ctx *t, const void *arg)
 }
 
 TEST_ROWS(fetch_cases, test_fetch_case);
+
+/*
+ * KVM fetches the whole instruction (x86_decode_insn) before it raises the
+ * SSE-state #UD or a LOCK #UD (x86_emulate_insn): with the last byte past
+ * the CS limit that is #GP(0) (6.18.44: prot16 66 0f 10 34, CS limit 0,
+ * CR4.OSFXSR clear).  @hex at EIP 0x3ff0, CS limit 0x3ff1.
+ */
+struct fetch_order_case {
+	const char *name;
+	const char *hex;
+	u32 cs_limit;
+	u8 vector;
+};
+
+static const struct fetch_order_case fetch_order_cases[] = {
+	{ "fetch before the SSE #UD: last byte past the CS limit, #GP(0)", "0f1007", 0x3ff1,
+	  GP_VECTOR },
+	{ "fetch before the SSE #UD: all bytes within the CS limit, #UD", "0f1007", 0x3ff2,
+	  UD_VECTOR },
+	{ "fetch before the LOCK #UD: last byte past the CS limit, #GP(0)", "f08b07", 0x3ff1,
+	  GP_VECTOR },
+	{ "fetch before the LOCK #UD: all bytes within the CS limit, #UD", "f08b07", 0x3ff2,
+	  UD_VECTOR },
+};
+
+static void test_fetch_order_case(struct test_ctx *t, const void *arg)
+{
+	const struct fetch_order_case *c = arg;
+	struct insn_env ie;
+	struct env *e;
+
+	TEST_ASSERT(!insn_env_create(&ie, "6.18.24", ENV_PROT32, c->hex), "decoder init failed");
+	e = ie.e;
+	e->vcpu.rip = 0x3ff0;
+	e->vcpu.sregs.seg[VCPU_SREG_CS].limit = c->cs_limit;
+	e->vcpu.sregs.cr4 &= ~X86_CR4_OSFXSR;
+	env_run(e);
+	if (!e->vcpu.exception_delivered || e->vcpu.delivered.vector != c->vector ||
+	    e->vcpu.rip != 0x3ff0)
+		test_fail(t, __FILE__, __LINE__, "wanted vector %u at 0x3ff0, got %s %u at 0x%llx",
+			  c->vector, e->vcpu.exception_delivered ? "vector" : "exit reason",
+			  e->vcpu.exception_delivered ? e->vcpu.delivered.vector : e->exit_reason,
+			  (unsigned long long)e->vcpu.rip);
+	insn_env_destroy(&ie);
+}
+
+TEST_ROWS(fetch_order_cases, test_fetch_order_case);
+
+/*
+ * Too few bytes for KVM's length: the decode says how many KVM would
+ * fetch, so that a backend does not take Capstone's shorter length (66
+ * with a near branch in 64-bit mode: KVM 64-bit operand, rel32; Capstone
+ * rel16), and the guest does not read what follows as the displacement.
+ */
+TEST(insn_truncated_decode_gives_kvm_length)
+{
+	static const struct { const char *hex; u8 len, cs_len; } rows[] = {
+		{ "660f862704", 7, 5 },	/* jbe rel */
+		{ "66e92704", 6, 4 },	/* jmp rel */
+	};
+	struct insn_decoder dec;
+	struct insn_decoded d;
+	unsigned int i;
+
+	TEST_ASSERT(!insn_decoder_init(&dec), "decoder init failed");
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		u8 b[INSN_MAX_LEN];
+		unsigned int n = hex_bytes(rows[i].hex, b, sizeof(b));
+
+		insn_decode(&dec, X86EMUL_MODE_PROT64, b, n, &d);
+		if (d.status != INSN_UNDECODABLE || d.len != rows[i].len ||
+		    d.cs_len != rows[i].cs_len)
+			test_fail(t, __FILE__, __LINE__, "%s: wanted undecodable, len %u, Capstone "
+				  "%u; got status %d, len %u, Capstone %u", rows[i].hex,
+				  rows[i].len, rows[i].cs_len, d.status, d.len, d.cs_len);
+	}
+	insn_decoder_fini(&dec);
+}
 
 /* ---- the spec's worked examples E1-E11 from instruction bytes ---- */
 

@@ -1213,7 +1213,8 @@ static int code_length(struct kvm_backend *kb, const struct scenario *s)
 		len = d.len ? d.len : d.cs_len;
 		break;
 	default:
-		len = d.cs_len;
+		/* too few bytes for KVM's length (d.len), whatever Capstone's */
+		len = d.status == INSN_UNDECODABLE && d.len ? d.len : d.cs_len;
 		break;
 	}
 	if (!len || len > s->insn_len) {
@@ -1921,7 +1922,13 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 		 * and would run on into the next instruction before the step
 		 * exit.  Finish it here.
 		 */
-		if (write && kb->case_singlestep) {
+		/*
+		 * The same with the scenario's own TF (not single-stepped):
+		 * KVM loses that #DB after a write exit (singlestep-lost), and
+		 * the guest would run on at a call's target.
+		 */
+		if (write && (kb->case_singlestep ||
+			      (scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF))) {
 			u64 rip = la;
 
 			if (exit_linear_rip(kb, &rip)) {
