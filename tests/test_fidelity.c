@@ -568,3 +568,44 @@ TEST(fidelity_skip_rows)
 			    rows[i].skipped ? "compared" : "skipped");
 	}
 }
+
+/*
+ * prot32-paging with a CS base: what the model cannot emulate (emulation
+ * failure, #UD at CPL 3) kvm_pvm retries natively at the bare RIP, so it
+ * is not compared; with CS base 0, or an emulated instruction, it is.
+ */
+TEST(fidelity_skip_compat_native_retry)
+{
+	static const struct {
+		const char *scenario;
+		enum run_outcome outcome;
+		u8 vector;
+		bool skipped;
+	} rows[] = {
+		{ "mode prot32-paging\ninsn 37\nseg cs 0x37373737 0xffffffff\n",
+		  OUTCOME_EMULATION_FAILURE, 0, true },
+		{ "mode prot32-paging\ncpl 3\ninsn 37\nseg cs 0x1000 0xffffffff\n",
+		  OUTCOME_EXCEPTION, UD_VECTOR, true },
+		{ "mode prot32-paging\ninsn 37\n", OUTCOME_EMULATION_FAILURE, 0, false },
+		{ "mode prot32-paging\ninsn 8b 07\nseg cs 0x1000 0xffffffff\n",
+		  OUTCOME_RETIRED, 0, false },
+		{ "mode prot32\ninsn 37\nseg cs 0x1000 0xffffffff\n",
+		  OUTCOME_EMULATION_FAILURE, 0, false },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct scenario s;
+		char err[128];
+
+		TEST_ASSERT(!scenario_parse_text(&s, rows[i].scenario, err, sizeof(err)),
+			    "scenario %u: %s", i, err);
+		base_result(&fid_m, &s);
+		base_result(&fid_k, &s);
+		fid_m.outcome = rows[i].outcome;
+		fid_m.exception.vector = rows[i].vector;
+		TEST_ASSERT(!!fidelity_skip_reason(&s, &fid_m, &fid_k) == rows[i].skipped,
+			    "row %u (%s): wanted %s", i, rows[i].scenario,
+			    rows[i].skipped ? "skipped" : "compared");
+	}
+}

@@ -2,10 +2,12 @@
 /*
  * The real-KVM backend: runs a scenario on /dev/kvm and fills the same
  * struct run_result as the model backend, answering MMIO reads by the
- * shared rule of backend.h.  One VM and vCPU are reused from case to case
- * with everything a case can change set afresh, so a case's result does
- * not depend on the cases before it.  The kvm_mmio events of the case come
- * from a private tracefs instance filtered to the calling thread.
+ * shared rule of backend.h.  A few VMs, one vCPU each, are reused from
+ * case to case (one for each class of case, eight for the classes with
+ * device registrations: see backend_kvm.c), with everything a case can
+ * change set afresh, so a case's result does not depend on the cases
+ * before it.  The kvm_mmio events of the case come from a private tracefs
+ * instance filtered to the calling thread.
  *
  * Modes: real16, prot16, prot32 (paging off), prot32-paging and long64, at
  * CPL 0 and (but real16) CPL 3, with RAM, ROM, MMIO and in-kernel device
@@ -129,9 +131,9 @@ bool kvm_backend_single_steps(const struct kvm_backend *kb);
 /* After an error from kvm_backend_run(): why, in a few words. */
 const char *kvm_backend_why(const struct kvm_backend *kb);
 /*
- * How many VMs @kb has made: one for the first case, one more after each
- * case that left KVM with more than it could finish (see vcpu_settle()
- * in backend_kvm.c).
+ * How many VMs @kb has made: one for the first case of each VM it keeps,
+ * one more after each case that left KVM with more than it could finish
+ * (see vcpu_settle() in backend_kvm.c).
  */
 unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb);
 /*
