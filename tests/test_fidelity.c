@@ -530,25 +530,40 @@ TEST(fidelity_skip_rows)
 		const char *scenario;
 		u64 rip;
 		bool skipped;
+		bool fails;		/* the model's outcome: emulation failure */
+		u8 ud;			/* ... or #UD (vector 6) */
 	} rows[] = {
 		/* jmp rel32 to 0x604108: exception stub 16 */
-		{ "mode prot32\ninsn e9 03 41 00 00\n", 0x604108, true },
-		{ "mode prot32\ninsn e9 03 41 00 00\n", 0x600005, false },	/* code page */
-		{ "mode prot32\ninsn e9 03 41 00 00\n", 0x601ff0, false },	/* next code page */
-		{ "mode prot32\ninsn e9 03 41 00 00\n", 0x40000000, false },	/* layout */
-		{ "mode long64\ninsn e9 03 41 00 00\n", 0x604108, true },	/* identity map */
-		{ "mode real16\ninsn e8 ff ff\n", 0x2, false },
+		{ "mode prot32\ninsn e9 03 41 00 00\n", 0x604108, true, false, 0 },
+		{ "mode prot32\ninsn e9 03 41 00 00\n", 0x600005, false, false, 0 },	/* code page */
+		{ "mode prot32\ninsn e9 03 41 00 00\n", 0x601ff0, false, false, 0 },	/* next code page */
+		{ "mode prot32\ninsn e9 03 41 00 00\n", 0x40000000, false, false, 0 },	/* layout */
+		{ "mode long64\ninsn e9 03 41 00 00\n", 0x604108, true, false, 0 },	/* identity map */
+		{ "mode real16\ninsn e8 ff ff\n", 0x2, false, false, 0 },
 		/* in al, imm8 / in al, dx / ins: the PIC's ports with the irqchip */
-		{ "mode real16\ninsn e4 21\n", 0x2, true },
-		{ "mode prot32\ninsn e4 a0\n", 0x600002, true },
-		{ "mode prot32\ninsn e5 1e\n", 0x600002, true },	/* 1e..21 */
-		{ "mode prot32\ninsn e4 1e\n", 0x600002, false },
-		{ "mode prot32\ninsn e4 22\n", 0x600002, false },
-		{ "mode prot32\nirqchip off\ninsn e4 21\n", 0x600002, false },
-		{ "mode prot32\nreg rdx 0x4d1\ninsn ec\n", 0x600001, true },
-		{ "mode prot32\nreg rdx 0x4d2\ninsn ec\n", 0x600001, false },
-		{ "mode prot32\nreg rdx 0x20\ninsn 6c\n", 0x600001, true },
-		{ "mode prot32\ninsn e6 21\n", 0x600002, false },		/* out: compared */
+		{ "mode real16\ninsn e4 21\n", 0x2, true, false, 0 },
+		{ "mode prot32\ninsn e4 a0\n", 0x600002, true, false, 0 },
+		{ "mode prot32\ninsn e5 1e\n", 0x600002, true, false, 0 },	/* 1e..21 */
+		{ "mode prot32\ninsn e4 1e\n", 0x600002, false, false, 0 },
+		{ "mode prot32\ninsn e4 22\n", 0x600002, false, false, 0 },
+		{ "mode prot32\nirqchip off\ninsn e4 21\n", 0x600002, false, false, 0 },
+		{ "mode prot32\nreg rdx 0x4d1\ninsn ec\n", 0x600001, true, false, 0 },
+		{ "mode prot32\nreg rdx 0x4d2\ninsn ec\n", 0x600001, false, false, 0 },
+		{ "mode prot32\nreg rdx 0x20\ninsn 6c\n", 0x600001, true, false, 0 },
+		{ "mode prot32\ninsn e6 21\n", 0x600002, false, false, 0 },		/* out: compared */
+		/*
+		 * prot32-paging with a CS base: what the model cannot emulate
+		 * (emulation failure, #UD at CPL 3) kvm_pvm retries natively at
+		 * the bare RIP; with CS base 0, or emulated, it is compared.
+		 */
+		{ "mode prot32-paging\ninsn 37\nseg cs 0x37373737 0xffffffff\n", 0x600000,
+		  true, true, 0 },
+		{ "mode prot32-paging\ncpl 3\ninsn 37\nseg cs 0x1000 0xffffffff\n", 0x600000,
+		  true, false, UD_VECTOR },
+		{ "mode prot32-paging\ninsn 37\n", 0x600000, false, true, 0 },
+		{ "mode prot32-paging\ninsn 8b 07\nseg cs 0x1000 0xffffffff\n", 0x601002, false, false, 0 },
+		{ "mode prot32\ninsn 37\nseg cs 0x1000 0xffffffff\n", 0x600000, false,
+		  true, 0 },
 	};
 	unsigned int i;
 
@@ -561,51 +576,16 @@ TEST(fidelity_skip_rows)
 		base_result(&fid_m, &s);
 		base_result(&fid_k, &s);
 		fid_m.rip = rows[i].rip;
+		if (rows[i].fails)
+			fid_m.outcome = OUTCOME_EMULATION_FAILURE;
+		if (rows[i].ud) {
+			fid_m.outcome = OUTCOME_EXCEPTION;
+			fid_m.exception.vector = rows[i].ud;
+		}
 		TEST_ASSERT(!!fidelity_skip_reason(&s, &fid_m, &fid_k) == rows[i].skipped,
 			    "row %u (%s, model RIP 0x%llx): wanted %s, got %s", i,
 			    rows[i].scenario, (unsigned long long)rows[i].rip,
 			    rows[i].skipped ? "skipped" : "compared",
 			    rows[i].skipped ? "compared" : "skipped");
-	}
-}
-
-/*
- * prot32-paging with a CS base: what the model cannot emulate (emulation
- * failure, #UD at CPL 3) kvm_pvm retries natively at the bare RIP, so it
- * is not compared; with CS base 0, or an emulated instruction, it is.
- */
-TEST(fidelity_skip_compat_native_retry)
-{
-	static const struct {
-		const char *scenario;
-		enum run_outcome outcome;
-		u8 vector;
-		bool skipped;
-	} rows[] = {
-		{ "mode prot32-paging\ninsn 37\nseg cs 0x37373737 0xffffffff\n",
-		  OUTCOME_EMULATION_FAILURE, 0, true },
-		{ "mode prot32-paging\ncpl 3\ninsn 37\nseg cs 0x1000 0xffffffff\n",
-		  OUTCOME_EXCEPTION, UD_VECTOR, true },
-		{ "mode prot32-paging\ninsn 37\n", OUTCOME_EMULATION_FAILURE, 0, false },
-		{ "mode prot32-paging\ninsn 8b 07\nseg cs 0x1000 0xffffffff\n",
-		  OUTCOME_RETIRED, 0, false },
-		{ "mode prot32\ninsn 37\nseg cs 0x1000 0xffffffff\n",
-		  OUTCOME_EMULATION_FAILURE, 0, false },
-	};
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(rows); i++) {
-		struct scenario s;
-		char err[128];
-
-		TEST_ASSERT(!scenario_parse_text(&s, rows[i].scenario, err, sizeof(err)),
-			    "scenario %u: %s", i, err);
-		base_result(&fid_m, &s);
-		base_result(&fid_k, &s);
-		fid_m.outcome = rows[i].outcome;
-		fid_m.exception.vector = rows[i].vector;
-		TEST_ASSERT(!!fidelity_skip_reason(&s, &fid_m, &fid_k) == rows[i].skipped,
-			    "row %u (%s): wanted %s", i, rows[i].scenario,
-			    rows[i].skipped ? "skipped" : "compared");
 	}
 }
