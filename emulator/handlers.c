@@ -410,13 +410,22 @@ int em_btc(struct x86_emulate_ctxt *ctxt)
 	return X86EMUL_CONTINUE;
 }
 
-/* XADD: memory gets the sum, the source register the old memory value */
+/*
+ * XADD: the destination gets the sum, the source register the old
+ * destination.  KVM's em_xadd() writes the source register before the
+ * destination, so with one register as both (xadd al, al) the sum is what
+ * stays, as on the CPU (seen on 6.18.44: `0f c0 c0`, `0f c1 ff`,
+ * fuzz/open-fidelity/resolved/long64-xadd-same-register.txt); the model
+ * writes the destination first, so its source takes the sum then.
+ */
 int em_xadd(struct x86_emulate_ctxt *ctxt)
 {
 	u64 old = ctxt->dst.val64;
 
 	ctxt->dst.val64 = do_add(ctxt, ctxt->dst.val64, ctxt->src.val64, 0, ctxt->dst.bytes);
 	ctxt->src.val64 = old;
+	if (ctxt->dst.type == OP_REG && ctxt->dst.addr.reg == ctxt->src.addr.reg)
+		ctxt->src.val64 = ctxt->dst.val64;
 	return X86EMUL_CONTINUE;
 }
 
