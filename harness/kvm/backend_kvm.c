@@ -90,8 +90,8 @@
  *   0x605000  TSS
  *   0x606000  kvm_devices.c's scratch page
  *   0x607000  exception stack (long mode: IST1 of every gate), top 0x610000
- *   0x800000  page-table pool (SCN_PT_POOL_GPA, modes with paging), to
- *             the end of the reserved region
+ *   0x610000  page-table pool (modes with paging), to the end of the
+ *             reserved region (the model's pool is at SCN_PT_POOL_GPA)
  *
  * With paging (long64, and prot32-paging, which runs in compatibility
  * mode: see backend_kvm.h) 0x602000-0x60ffff are identity-mapped
@@ -195,7 +195,13 @@
 #define KB_SLOT_HARNESS		0
 #define KB_SLOT_PT_POOL		1
 #define KB_SLOT_FRAME0		2
-#define KB_PT_POOL_SIZE		(SCN_RESERVED_END - SCN_PT_POOL_GPA)
+/*
+ * The page-table pool: all of the reserved region after the harness pages
+ * (the model's own pool is at SCN_PT_POOL_GPA; this one needs no fixed
+ * place).  The bigger it is, the fewer times it starts again.
+ */
+#define KB_PT_POOL_GPA		KB_HARNESS_END
+#define KB_PT_POOL_SIZE		(SCN_RESERVED_END - KB_PT_POOL_GPA)
 #define KB_PT_POOL_PAGES	(KB_PT_POOL_SIZE / PAGE_SIZE)
 #define KB_SYNC_ALL		(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
 #define KB_MAX_MSRS		16
@@ -547,22 +553,50 @@ static void trace_stop(struct kvm_backend *kb)
 }
 
 /* "... kvm_mmio: mmio read len 4 gpa 0x1ffe val 0x44332211" */
+/* "<word> <number>" at *p: the number (base 0: 0x... hex), *p past it */
+static bool trace_field(const char **p, const char *word, unsigned long long *v)
+{
+	size_t n = strlen(word);
+	char *end;
+
+	if (strncmp(*p, word, n) || (*p)[n] != ' ')
+		return false;
+	*v = strtoull(*p + n + 1, &end, 0);
+	if (end == *p + n + 1)
+		return false;
+	*p = end + (*end == ' ');
+	return true;
+}
+
+/*
+ * One line of trace_pipe: "... kvm_mmio: mmio <type> len <n> gpa 0x<gpa>
+ * val 0x<val>".  Parsed by hand: a case can have a hundred events, and
+ * sscanf() was a visible part of a case's time.
+ */
 static void trace_parse_line(const char *line, struct kvm_mmio_trace *t)
 {
-	const char *p = strstr(line, "kvm_mmio: ");
-	unsigned long long gpa, val;
-	char type[32];
-	unsigned int len;
+	static const char prefix[] = "kvm_mmio: mmio ";
+	const char *p = strstr(line, prefix), *type;
+	unsigned long long len, gpa, val;
+	size_t tlen;
 	int ty;
 
-	if (!p || sscanf(p + 10, "mmio %31s len %u gpa %llx val %llx", type, &len, &gpa,
-			 &val) != 4)
+	if (!p)
 		return;
-	if (!strcmp(type, "unsatisfied-read"))
+	type = p + sizeof(prefix) - 1;
+	p = strchr(type, ' ');
+	if (!p)
+		return;
+	tlen = (size_t)(p - type);
+	p++;
+	if (!trace_field(&p, "len", &len) || !trace_field(&p, "gpa", &gpa) ||
+	    !trace_field(&p, "val", &val))
+		return;
+	if (tlen == 16 && !strncmp(type, "unsatisfied-read", 16))
 		ty = KVM_TRACE_MMIO_READ_UNSATISFIED;
-	else if (!strcmp(type, "read"))
+	else if (tlen == 4 && !strncmp(type, "read", 4))
 		ty = KVM_TRACE_MMIO_READ;
-	else if (!strcmp(type, "write"))
+	else if (tlen == 5 && !strncmp(type, "write", 5))
 		ty = KVM_TRACE_MMIO_WRITE;
 	else
 		return;
@@ -571,7 +605,7 @@ static void trace_parse_line(const char *line, struct kvm_mmio_trace *t)
 		return;
 	}
 	t->ev[t->nr++] = (struct kvm_mmio_event){
-		.type = (u8)ty, .len = len, .gpa = gpa, .val = val,
+		.type = (u8)ty, .len = (u32)len, .gpa = gpa, .val = val,
 	};
 }
 
@@ -853,8 +887,8 @@ static int del_slot(struct kvm_backend *kb, u32 slot)
 static int set_pool_slot(struct kvm_backend *kb)
 {
 	kb->vm.pool_gen = kb->pool_gen;
-	return set_slot(kb, KB_SLOT_PT_POOL, SCN_PT_POOL_GPA, KB_PT_POOL_SIZE,
-			resv_ptr(kb, SCN_PT_POOL_GPA), false);
+	return set_slot(kb, KB_SLOT_PT_POOL, KB_PT_POOL_GPA, KB_PT_POOL_SIZE,
+			resv_ptr(kb, KB_PT_POOL_GPA), false);
 }
 
 /*
@@ -1296,8 +1330,8 @@ static int build_tables(struct kvm_backend *kb, const struct scenario *s,
 	unsigned int i;
 	int r;
 
-	r = pt_init(&kb->pt, PT_4LEVEL, resv_ptr(kb, SCN_PT_POOL_GPA) + kb->pool_next * PAGE_SIZE,
-		    SCN_PT_POOL_GPA + kb->pool_next * PAGE_SIZE, kb->pool_pages - kb->pool_next);
+	r = pt_init(&kb->pt, PT_4LEVEL, resv_ptr(kb, KB_PT_POOL_GPA) + kb->pool_next * PAGE_SIZE,
+		    KB_PT_POOL_GPA + kb->pool_next * PAGE_SIZE, kb->pool_pages - kb->pool_next);
 	if (r)
 		return r;
 	for (i = 0; i < nr; i++) {
