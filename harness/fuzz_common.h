@@ -12,7 +12,8 @@
 
 /*
  * Per-input limits of the fuzz targets (fragfuzz_model: 64 exits, 256
- * emulator passes); FRAGFUZZ_MAX_EXITS and FRAGFUZZ_MAX_PASSES override
+ * emulator passes; fragfuzz_kvm: 32 exits, 4096 passes and 5 ms, see
+ * fuzz_kvm.c); FRAGFUZZ_MAX_EXITS and FRAGFUZZ_MAX_PASSES override
  * @defaults.  Far below what
  * `fragfuzz run` allows (RUN_LIMITS_DEFAULT), so that one rep string with
  * a huge RCX does not cost as much as a thousand ordinary inputs; every

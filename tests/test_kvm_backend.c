@@ -1036,7 +1036,7 @@ TEST(kvm_backend_unclean_case_does_not_poison_the_next)
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	kb = kvm_backend_create(err, sizeof(err));
 	TEST_ASSERT(kb, "kvm backend: %s", err);
-	/* fragfuzz_kvm's exit budget */
+	/* the model target's exit budget (fragfuzz_kvm's is 32) */
 	kvm_backend_set_limits(kb, (struct run_limits){ .max_exits = 64, .max_passes = 4096 });
 	traced = kvm_backend_traced(kb);
 	/* each next case on a fresh backend, irqchip on and off */
