@@ -81,7 +81,7 @@ struct kvm_devices {
 	/*
 	 * A parked registration took a write of the last case (its eventfd
 	 * signalled, its zone has a ring entry): the case must run again
-	 * without it (kvm_devices_parked_hit()).
+	 * without it (kvm_devices_run_again()).
 	 */
 	bool parked_hit;
 	bool registered;		/* the last kvm_devices_setup() registered */
@@ -344,7 +344,7 @@ static bool zone_wanted(const struct scn_map *maps, unsigned int nr, u64 gpa)
  * takes one of the case's writes (reads pass every ioeventfd and coalesced
  * zone by), and a taken write shows: the eventfd signals, or the ring has an
  * entry in the zone.  Such a case is run again without that registration
- * (kvm_devices_parked_hit()).  Where the case cannot reach them (paging on,
+ * (kvm_devices_run_again()).  Where the case cannot reach them (paging on,
  * frame not mapped) they cannot take anything.
  *
  * A parked registration goes when it took a write (hit), or when the case

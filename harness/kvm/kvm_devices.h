@@ -35,7 +35,7 @@
  * of their own (kvm_devices_want_registrations()), so that the memslot
  * changes of all other cases never wait.  A parked one that takes a write
  * of a case (its eventfd signals, or the ring has an entry in its zone)
- * makes the case run again without it (kvm_devices_parked_hit()); one on
+ * makes the case run again without it (kvm_devices_run_again()); one on
  * a frame the next case maps as anything but RAM goes before that case.
  * A case that may have changed LAPIC, IOAPIC or PIC state (a write traced
  * into the APIC page or the IOAPIC window, a case that may have written
