@@ -245,22 +245,6 @@ static bool touches_harness(const struct scenario *s, const struct run_result *m
 	return false;
 }
 
-/* The offset of the opcode in s->insn: past legacy prefixes and REX. */
-static unsigned int opcode_offset(const struct scenario *s)
-{
-	unsigned int i;
-
-	for (i = 0; i < s->insn_len; i++) {
-		u8 b = s->insn[i];
-
-		if (b != 0x66 && b != 0x67 && b != 0xf0 && b != 0xf2 && b != 0xf3 &&
-		    b != 0x2e && b != 0x36 && b != 0x3e && b != 0x26 && b != 0x64 && b != 0x65 &&
-		    !(s->mode == SCN_MODE_LONG64 && (b & 0xf0) == 0x40))
-			break;
-	}
-	return i;
-}
-
 /*
  * Instructions kvm_pvm handles its own way (fuzz/known-issues.md,
  * "Host-specific decoding on kvm_pvm" and "kvm_pvm handles some
@@ -271,7 +255,7 @@ static unsigned int opcode_offset(const struct scenario *s)
  */
 static const char *host_handled(const struct scenario *s)
 {
-	unsigned int i = opcode_offset(s);
+	unsigned int i = scenario_opcode_offset(s, NULL);
 	u8 op = i < s->insn_len ? s->insn[i] : 0, op2 = 0, modrm = 0;
 
 	if (i + 1 < s->insn_len)
@@ -324,7 +308,7 @@ const char *fidelity_host_gap(const struct scenario *s, bool exits_differ)
 static bool reads_pic_port(const struct scenario *s)
 {
 	static const u16 pic_ports[] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 };
-	unsigned int i = opcode_offset(s), size, j;
+	unsigned int i = scenario_opcode_offset(s, NULL), size, j;
 	u8 op = i < s->insn_len ? s->insn[i] : 0;
 	u32 port;
 

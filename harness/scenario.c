@@ -169,6 +169,27 @@ u64 scenario_reg(const struct scenario *s, unsigned int reg)
 	}
 }
 
+unsigned int scenario_opcode_offset(const struct scenario *s, bool *rep)
+{
+	unsigned int i;
+
+	if (rep)
+		*rep = false;
+	for (i = 0; i < s->insn_len; i++) {
+		u8 b = s->insn[i];
+
+		if (b == 0xf2 || b == 0xf3) {
+			if (rep)
+				*rep = true;
+		} else if (b != 0x66 && b != 0x67 && b != 0xf0 && b != 0x2e && b != 0x36 &&
+			   b != 0x3e && b != 0x26 && b != 0x64 && b != 0x65 &&
+			   !(s->mode == SCN_MODE_LONG64 && (b & 0xf0) == 0x40)) {
+			break;
+		}
+	}
+	return i;
+}
+
 struct scn_segment scenario_segment(const struct scenario *s, unsigned int seg)
 {
 	struct scn_segment d = { .base = 0, .limit = 0xffffffff };

@@ -112,6 +112,11 @@ void scenario_init(struct scenario *s);
 /* Defaults for everything not given explicitly (RIP, RSP, segments...). */
 u64 scenario_reg(const struct scenario *s, unsigned int reg);
 struct scn_segment scenario_segment(const struct scenario *s, unsigned int seg);
+/*
+ * The offset of the instruction's opcode byte in s->insn, past its legacy
+ * (and, in long64, REX) prefixes; *@rep (if not NULL): F2/F3 among them.
+ */
+unsigned int scenario_opcode_offset(const struct scenario *s, bool *rep);
 bool scenario_paging(const struct scenario *s);
 /*
  * The effective layout: @s's maps, or with none the default two pages at

@@ -1397,34 +1397,12 @@ static void set_segment(struct kvm_segment *k, const struct scenario *s, unsigne
 	};
 }
 
-/*
- * The offset of the instruction's opcode byte, past its legacy (and, in
- * long64, REX) prefixes; *@rep: F2/F3 among them.
- */
-static unsigned int insn_opcode_offset(const struct scenario *s, bool *rep)
-{
-	unsigned int i;
-
-	*rep = false;
-	for (i = 0; i < s->insn_len; i++) {
-		u8 b = s->insn[i];
-
-		if (b == 0xf2 || b == 0xf3)
-			*rep = true;
-		else if (b != 0x66 && b != 0x67 && b != 0xf0 && b != 0x2e && b != 0x36 &&
-			 b != 0x3e && b != 0x26 && b != 0x64 && b != 0x65 &&
-			 !(s->mode == SCN_MODE_LONG64 && (b & 0xf0) == 0x40))
-			break;
-	}
-	return i;
-}
-
 /* Does the instruction have a REP prefix (F2/F3 among its prefixes)? */
 static bool insn_has_rep(const struct scenario *s)
 {
 	bool rep;
 
-	insn_opcode_offset(s, &rep);
+	scenario_opcode_offset(s, &rep);
 	return rep;
 }
 
@@ -1432,7 +1410,7 @@ static bool insn_has_rep(const struct scenario *s)
 static bool insn_is_pio(const struct scenario *s)
 {
 	bool rep;
-	unsigned int i = insn_opcode_offset(s, &rep);
+	unsigned int i = scenario_opcode_offset(s, &rep);
 	u8 op = i < s->insn_len ? s->insn[i] : 0;
 
 	return (op >= 0x6c && op <= 0x6f) || (op >= 0xe4 && op <= 0xe7) ||
@@ -2316,7 +2294,7 @@ static u32 case_dirties(struct kvm_backend *kb, const struct scenario *s,
 {
 	u64 rip = scenario_reg(s, SCN_REG_RIP), end = rip + kb->code_len;
 	bool rep;
-	unsigned int i = insn_opcode_offset(s, &rep);
+	unsigned int i = scenario_opcode_offset(s, &rep);
 	u8 op = i < s->insn_len ? s->insn[i] : 0xf4;
 	u32 dirty = 0;
 
