@@ -1043,12 +1043,11 @@ static void fill_ram_frame(u8 *page, u64 gpa)
  * which); MMIO frames get none.  Slots the case shares with the last one
  * stay, the others are deleted or created; every frame is refilled.
  */
-static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsigned int nr)
+/* The case's RAM/ROM frames, each GPA once (its first RAM/ROM map): how many */
+static unsigned int case_frames(const struct scn_map *maps, unsigned int nr,
+				u64 gpa[SCN_MAX_MAPS], bool ro[SCN_MAX_MAPS])
 {
-	u64 gpa[SCN_MAX_MAPS];
-	bool ro[SCN_MAX_MAPS], placed[SCN_MAX_MAPS] = { false };
 	unsigned int i, j, n = 0;
-	int r;
 
 	for (i = 0; i < nr; i++) {
 		if (maps[i].kind != SCN_KIND_RAM && maps[i].kind != SCN_KIND_ROM)
@@ -1061,6 +1060,16 @@ static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsi
 		gpa[n] = maps[i].gpa;
 		ro[n++] = maps[i].kind == SCN_KIND_ROM;
 	}
+	return n;
+}
+
+static int setup_frames(struct kvm_backend *kb, const struct scn_map *maps, unsigned int nr)
+{
+	u64 gpa[SCN_MAX_MAPS];
+	bool ro[SCN_MAX_MAPS], placed[SCN_MAX_MAPS] = { false };
+	unsigned int i, j, n = case_frames(maps, nr, gpa, ro);
+	int r;
+
 	/* keep the slots this case has too, delete the rest */
 	for (i = 0; i < SCN_MAX_MAPS; i++) {
 		if (!kb->vm.frame_used[i])
@@ -2323,32 +2332,29 @@ static unsigned int vm_class(const struct scenario *s, const struct scn_map *map
 	       (kvm_devices_want_registrations(maps, nr) ? KB_VM_REGISTRATIONS : 0);
 }
 
-/* Would @v change a memslot for the case (setup_frames(), the pool)? */
+/*
+ * Would @v change a memslot for the case (setup_frames(), the pool)?  It
+ * keeps exactly the slots of the case's frames.
+ */
 static bool frames_differ(const struct kvm_backend *kb, const struct kb_vm *v,
 			  const struct scenario *s, const struct scn_map *maps, unsigned int nr)
 {
-	unsigned int i, j, want = 0, have = 0;
+	u64 gpa[SCN_MAX_MAPS];
+	bool ro[SCN_MAX_MAPS];
+	unsigned int i, j, n = case_frames(maps, nr, gpa, ro), have = 0;
 
 	if (scenario_paging(s) && v->pool_gen != kb->pool_gen)
 		return true;
-	for (i = 0; i < nr; i++) {
-		if (maps[i].kind != SCN_KIND_RAM && maps[i].kind != SCN_KIND_ROM)
-			continue;
-		for (j = 0; j < i && maps[j].gpa != maps[i].gpa; j++)
-			;
-		if (j < i)
-			continue;	/* the first map of a GPA decides */
-		want++;
+	for (i = 0; i < n; i++) {
 		for (j = 0; j < SCN_MAX_MAPS; j++)
-			if (v->frame_used[j] && v->frame_gpa[j] == maps[i].gpa &&
-			    v->frame_ro[j] == (maps[i].kind == SCN_KIND_ROM))
+			if (v->frame_used[j] && v->frame_gpa[j] == gpa[i] && v->frame_ro[j] == ro[i])
 				break;
 		if (j == SCN_MAX_MAPS)
 			return true;
 	}
 	for (j = 0; j < SCN_MAX_MAPS; j++)
 		have += v->frame_used[j];
-	return have != want;
+	return have != n;
 }
 
 /*
