@@ -361,6 +361,23 @@ static bool frame_collides(const struct scn_map *maps, unsigned int nr, u64 gpa)
 	return false;
 }
 
+/*
+ * Does an ioeventfd (zone @z) go before the case even without @all: not
+ * wanted, and hit or on a frame the case maps as non-RAM?
+ */
+static bool ev_goes(const struct scn_map *maps, unsigned int nr, const struct kd_ioeventfd *e)
+{
+	return !ev_wanted(maps, nr, e->addr, e->len) &&
+	       (e->hit || frame_collides(maps, nr, e->addr));
+}
+
+static bool zone_goes(const struct kvm_devices *kd, unsigned int z, const struct scn_map *maps,
+		      unsigned int nr)
+{
+	return !zone_wanted(maps, nr, kd->zone[z]) &&
+	       (kd->zone_hit[z] || frame_collides(maps, nr, kd->zone[z]));
+}
+
 static int drop_unwanted(struct kvm_devices *kd, const struct scn_map *maps, unsigned int nr,
 			 bool all)
 {
@@ -371,8 +388,7 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scn_map *maps, uns
 		struct kd_ioeventfd *e = &kd->ev[i];
 
 		e->parked = !ev_wanted(maps, nr, e->addr, e->len);
-		if (!e->parked ||
-		    !(all || e->hit || frame_collides(maps, nr, e->addr))) {
+		if (!(all && e->parked) && !ev_goes(maps, nr, e)) {
 			e->hit = false;
 			i++;
 			continue;
@@ -385,8 +401,7 @@ static int drop_unwanted(struct kvm_devices *kd, const struct scn_map *maps, uns
 	}
 	for (i = 0; i < kd->nr_zones;) {
 		kd->zone_parked[i] = !zone_wanted(maps, nr, kd->zone[i]);
-		if (!kd->zone_parked[i] ||
-		    !(all || kd->zone_hit[i] || frame_collides(maps, nr, kd->zone[i]))) {
+		if (!(all && kd->zone_parked[i]) && !zone_goes(kd, i, maps, nr)) {
 			kd->zone_hit[i] = false;
 			i++;
 			continue;
@@ -689,18 +704,17 @@ bool kvm_devices_would_unregister(const struct kvm_devices *kd, const struct scn
 {
 	unsigned int i, ev = 0, zones = 0;
 
-	for (i = 0; i < kd->nr_ev; i++) {
-		const struct kd_ioeventfd *e = &kd->ev[i];
-
-		if (!ev_wanted(maps, nr, e->addr, e->len) &&
-		    (e->hit || frame_collides(maps, nr, e->addr)))
+	for (i = 0; i < kd->nr_ev; i++)
+		if (ev_goes(maps, nr, &kd->ev[i]))
 			return true;
-	}
 	for (i = 0; i < kd->nr_zones; i++)
-		if (!zone_wanted(maps, nr, kd->zone[i]) &&
-		    (kd->zone_hit[i] || frame_collides(maps, nr, kd->zone[i])))
+		if (zone_goes(kd, i, maps, nr))
 			return true;
-	/* room for what is not registered yet (add_wanted() counts alike) */
+	/*
+	 * Room for the case's registrations: counting every wanted one,
+	 * registered or not, errs on the side of yes (add_wanted() drops the
+	 * parked ones only when it runs out).
+	 */
 	for (i = 0; i < nr; i++) {
 		ev += maps[i].kind == SCN_KIND_IOEVENTFD;
 		zones += maps[i].kind == SCN_KIND_COALESCED;
