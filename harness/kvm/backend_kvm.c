@@ -676,13 +676,16 @@ static int kb_get_cpuid(struct kvm_backend *kb)
 	}
 }
 
-/* The memory a struct kb_vm needs besides itself; -ENOMEM. */
-static int kb_vm_alloc(struct kvm_backend *kb, struct kb_vm *v)
+/*
+ * The memory a struct kb_vm needs besides itself; -ENOMEM.  The host's
+ * device capabilities are probed once, for the first VM (@like NULL).
+ */
+static int kb_vm_alloc(struct kvm_backend *kb, struct kb_vm *v, const struct kvm_devices *like)
 {
 	v->msrs0 = calloc(1, sizeof(*v->msrs0) + KB_MAX_MSRS * sizeof(v->msrs0->entries[0]));
 	if (kb->has_xsave)
 		v->xsave0 = calloc(1, sizeof(*v->xsave0));
-	v->dev = kvm_devices_create(kb->kvm_fd);
+	v->dev = kvm_devices_create(kb->kvm_fd, like);
 	return !v->msrs0 || (kb->has_xsave && !v->xsave0) || !v->dev ? -ENOMEM : 0;
 }
 
@@ -769,7 +772,7 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->limits = RUN_LIMITS_DEFAULT;
 	kb->pool_pages = KB_PT_POOL_PAGES;
 	for (n = 0; n < KB_NR_VM_SLOTS; n++) {
-		if (kb_vm_alloc(kb, &kb->idle[n])) {
+		if (kb_vm_alloc(kb, &kb->idle[n], n ? kb->idle[0].dev : NULL)) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}

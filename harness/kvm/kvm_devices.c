@@ -112,7 +112,7 @@ static bool host_has_split_lock_detect(void)
 	return found;
 }
 
-struct kvm_devices *kvm_devices_create(int kvm_fd)
+struct kvm_devices *kvm_devices_create(int kvm_fd, const struct kvm_devices *like)
 {
 	struct kvm_devices *kd = calloc(1, sizeof(*kd));
 	int n;
@@ -124,6 +124,13 @@ struct kvm_devices *kvm_devices_create(int kvm_fd)
 	if (kd->epoll_fd < 0) {
 		free(kd);
 		return NULL;
+	}
+	if (like) {
+		kd->has_irqchip = like->has_irqchip;
+		kd->has_ioeventfd = like->has_ioeventfd;
+		kd->ring_page = like->ring_page;
+		kd->host_split_lock = like->host_split_lock;
+		return kd;
 	}
 	kd->has_irqchip = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) > 0;
 	kd->has_ioeventfd = ioctl(kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) > 0;

@@ -76,8 +76,11 @@ struct kvm_devices_log {
 
 struct kvm_devices;
 
-/* Checks what @kvm_fd offers; NULL only when out of memory. */
-struct kvm_devices *kvm_devices_create(int kvm_fd);
+/*
+ * Checks what @kvm_fd offers (and reads /proc/cpuinfo), or takes it from
+ * @like if not NULL; NULL only when out of memory.
+ */
+struct kvm_devices *kvm_devices_create(int kvm_fd, const struct kvm_devices *like);
 void kvm_devices_destroy(struct kvm_devices *kd);
 
 /*
