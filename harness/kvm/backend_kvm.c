@@ -697,6 +697,12 @@ static u64 now_ns(void)
 	return (u64)t.tv_sec * 1000000000ULL + (u64)t.tv_nsec;
 }
 
+/* The VM of slot @slot, wherever it is now (vm_switch()). */
+static const struct kb_vm *vm_at(const struct kvm_backend *kb, unsigned int slot)
+{
+	return slot == kb->vm_slot ? &kb->vm : &kb->idle[slot];
+}
+
 /* Make the VM of slot @slot the one in use. */
 static void vm_switch(struct kvm_backend *kb, unsigned int slot)
 {
@@ -2378,7 +2384,7 @@ static unsigned int vm_pick(struct kvm_backend *kb, const struct scenario *s,
 	if (!(cls & KB_VM_REGISTRATIONS))
 		return first;
 	for (i = first; i < first + KB_REGS_VMS; i++) {
-		const struct kb_vm *v = i == kb->vm_slot ? &kb->vm : &kb->idle[i];
+		const struct kb_vm *v = vm_at(kb, i);
 
 		if (v->vm_fd >= 0 && !v->vm_stale && !frames_differ(kb, v, s, maps, nr) &&
 		    !kvm_devices_would_unregister(v->dev, maps, nr))
@@ -2387,8 +2393,8 @@ static unsigned int vm_pick(struct kvm_backend *kb, const struct scenario *s,
 	now = now_ns();
 	pick = first;
 	for (i = first; i < first + KB_REGS_VMS; i++) {
-		const struct kb_vm *v = i == kb->vm_slot ? &kb->vm : &kb->idle[i];
-		const struct kb_vm *p = pick == kb->vm_slot ? &kb->vm : &kb->idle[pick];
+		const struct kb_vm *v = vm_at(kb, i);
+		const struct kb_vm *p = vm_at(kb, pick);
 		bool cold = v->hot_until <= now, pcold = p->hot_until <= now;
 
 		if (cold != pcold ? cold :
