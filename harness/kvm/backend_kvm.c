@@ -778,6 +778,9 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 	kb->limits = RUN_LIMITS_DEFAULT;
 	kb->pool_pages = KB_PT_POOL_PAGES;
 	for (n = 0; n < KB_NR_VM_SLOTS; n++) {
+		/* a class without registrations uses its first slot only */
+		if (n % KB_REGS_VMS && !((n / KB_REGS_VMS) & KB_VM_REGISTRATIONS))
+			continue;
 		if (kb_vm_alloc(kb, &kb->idle[n], n ? kb->idle[0].dev : NULL)) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
