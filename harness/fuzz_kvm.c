@@ -48,7 +48,8 @@ enum kvm_fuzz_mmu { KF_MMU_SHADOW, KF_MMU_TDP, KF_MMU_SCENARIO };
  * covers every access of up to 240 bytes, split over two pages or not; a
  * longer REP string is cut there on both sides and compared up to the cut.
  * 60 s from the seeds (FRAGFUZZ_IGNORE=all): 64 exits 8,423 and 8,602
- * exec/s, 968 and 976 edges; 32 exits 10,381 exec/s, 991 edges.
+ * exec/s, 968 and 976 edges; 32 exits 10,381 exec/s, 991 edges (three
+ * later runs of the final code: 8,572, 8,706, 8,671; runs vary).
  * FRAGFUZZ_MAX_EXITS=64 gives the model target's limit.
  */
 #define KF_MAX_EXITS	32
