@@ -159,7 +159,7 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 			printf("%s%s%s\n", n ? "" : " same",
 			       rm.outcome == OUTCOME_BUDGET || rk.outcome == OUTCOME_BUDGET ?
 			       " (up to a run limit)" : "",
-			       kvm_backend_traced(kb) ? "" : " (traces not compared: no tracefs)");
+			       kvm_backend_traced(kb) ? "" : " (traces not compared: no kvm_mmio trace)");
 	}
 	return vk.nr_unknown || vm.nr_unknown ? 1 : 0;
 }

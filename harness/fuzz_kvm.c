@@ -182,7 +182,7 @@ static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 {
 	fprintf(stderr, "==fragfuzz== VIOLATION %s%s (kvm, model kernel %s%s): %s\n",
 		violation_name(v->kind), v->known ? " (known)" : "", f->env.profile->name,
-		f->traced ? "" : ", traces not compared: no tracefs", v->detail);
+		f->traced ? "" : ", traces not compared: no kvm_mmio trace", v->detail);
 	fprintf(stderr, "==fragfuzz== limits: --max-exits %u --max-passes %u\n",
 		f->env.limits.max_exits, f->env.limits.max_passes);
 	fprintf(stderr, "==fragfuzz== scenario:\n");
@@ -192,7 +192,7 @@ static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 	fprintf(stderr, "==fragfuzz== model result:\n");
 	report_text(stderr, "input [model]", f->env.profile, &f->model, &f->model_vl);
 	fflush(stderr);
-	/* no tracefs instance is left behind by the abort */
+	/* no tracefs instance or perf event is left behind by the abort */
 	kvm_backend_destroy(f->kb);
 	f->kb = NULL;
 	fuzz_violation_site(v->kind);

@@ -977,6 +977,68 @@ TEST(kvm_backend_reused_vm_is_order_independent)
 }
 
 /*
+ * The two trace sources (kvm_trace.h) see the same kernel events: the
+ * whole corpus on a backend reading the perf ring and on one reading
+ * trace_pipe text gives event for event the same trace.
+ */
+TEST(kvm_backend_trace_sources_agree)
+{
+	static struct corpus_set cs;
+	static struct run_result rp, rt;
+	struct kvm_backend *perf, *text;
+	unsigned int i, j, events = 0;
+	char err[256], msg[300] = "";
+	const char *src;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(load_all_corpus(&cs), "cannot read corpus/");
+	perf = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(perf, "kvm backend: %s", err);
+	src = kvm_backend_trace_source(perf);
+	if (!src || strcmp(src, "perf")) {
+		kvm_backend_destroy(perf);
+		TEST_REQUIRE(false, "perf cannot open the kvm_mmio tracepoint");
+	}
+	setenv("FRAGFUZZ_KVM_TRACE", "tracefs", 1);
+	text = kvm_backend_create(err, sizeof(err));
+	unsetenv("FRAGFUZZ_KVM_TRACE");
+	TEST_ASSERT(text, "kvm backend: %s", err);
+	src = kvm_backend_trace_source(text);
+	for (i = 0; i < cs.nr && !msg[0] && src && !strcmp(src, "tracefs"); i++) {
+		int a, b;
+
+		if (!cs.s[i].insn_len)
+			continue;
+		a = kvm_backend_run(perf, &cs.s[i], &rp);
+		b = kvm_backend_run(text, &cs.s[i], &rt);
+		if (a != b || rp.trace.nr != rt.trace.nr || rp.trace.lost != rt.trace.lost) {
+			snprintf(msg, sizeof(msg), "%s: wanted %u events (lost %u, run %d) from "
+				 "tracefs, got %u (lost %u, run %d) from perf", cs.names[i],
+				 rt.trace.nr, rt.trace.lost, b, rp.trace.nr, rp.trace.lost, a);
+			break;
+		}
+		for (j = 0; j < rp.trace.nr; j++) {
+			char want[96], got[96];
+
+			kvm_mmio_event_format(&rt.trace.ev[j], want, sizeof(want));
+			kvm_mmio_event_format(&rp.trace.ev[j], got, sizeof(got));
+			if (strcmp(want, got)) {
+				snprintf(msg, sizeof(msg), "%s event %u: wanted '%s', got '%s'",
+					 cs.names[i], j, want, got);
+				break;
+			}
+		}
+		events += rp.trace.nr;
+	}
+	kvm_backend_destroy(perf);
+	kvm_backend_destroy(text);
+	TEST_ASSERT(src && !strcmp(src, "tracefs"), "FRAGFUZZ_KVM_TRACE=tracefs: wanted 'tracefs', got '%s'",
+		    src ? src : "untraced");
+	TEST_ASSERT(!msg[0], "%s", msg);
+	TEST_ASSERT(events >= 100, "wanted at least 100 events over the corpus, got %u", events);
+}
+
+/*
  * Cases that do not end cleanly: the exit budget (a long rep movsb from
  * MMIO into MMIO leaves an MMIO exchange half done; a rep movsd from MMIO
  * leaves a read), the time limit (a jump to itself), a hlt (with the

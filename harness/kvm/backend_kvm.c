@@ -106,7 +106,6 @@
  * Reads are answered exactly like the model backend answers them:
  * s->mmio_data bytes in order, then mmio_default_byte() of each GPA.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -116,7 +115,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -136,6 +134,7 @@
 #include "pagetable.h"
 #include "kvm/backend_kvm.h"
 #include "kvm/kvm_devices.h"
+#include "kvm/kvm_trace.h"
 #undef kvm_run
 #undef kvm_segment
 #undef kvm_sregs
@@ -221,8 +220,6 @@ static const u32 kb_msr_list[] = {
 	0xc0000102,				/* KERNEL_GS_BASE */
 	0xc0000103,				/* TSC_AUX */
 };
-
-#define TRACEFS			"/sys/kernel/tracing"
 
 /*
  * Guest time per case (run_limits.max_ns).  The guest runs until the
@@ -344,16 +341,10 @@ struct kvm_backend {
 	timer_t timer;
 	pid_t timer_tid;
 
-	/* tracing: a private tracefs instance, filtered to one thread */
-	bool traced;
-	pid_t traced_tid;
-	char trace_dir[128];
-	int trace_fd;			/* trace_pipe, non-blocking */
-	char tbuf[16384];
-	size_t tlen;
+	/* the kernel's kvm_mmio events of the case (kvm_trace.h); NULL: none */
+	struct kvm_trace *trace;
 };
 
-static unsigned int kb_instances;
 static volatile sig_atomic_t kb_timer_fired;
 /* the timer outside the case's own run loop: set-up, priming, settling */
 #define KB_GUARD_NS	100000000ULL	/* 100 ms */
@@ -427,216 +418,11 @@ static u64 get_u64(const u8 *p)
 	return v;
 }
 
-static int write_file(const char *dir, const char *file, const char *text)
-{
-	char path[256];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return (int)n;
-	}
-	close(fd);
-	return 0;
-}
-
 /* Exceptions that push an error code. */
 static bool vector_has_error_code(unsigned int vec)
 {
 	return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 ||
 	       vec == 29 || vec == 30;
-}
-
-/* ---- tracefs ---- */
-
-static bool tracefs_mounted(void)
-{
-	struct stat st;
-
-	return stat(TRACEFS "/instances", &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int trace_set_pid(struct kvm_backend *kb)
-{
-	char pid[32];
-
-	kb->traced_tid = gettid();
-	snprintf(pid, sizeof(pid), "%d\n", (int)kb->traced_tid);
-	return write_file(kb->trace_dir, "set_event_pid", pid);
-}
-
-/*
- * Instances left behind by processes that died without kvm_backend_destroy()
- * (a fuzz target that aborted on a finding, a crash): remove them.
- */
-static void trace_remove_stale(void)
-{
-	char dir[300];
-	struct dirent *e;
-	DIR *d = opendir(TRACEFS "/instances");
-	int pid, n;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		if (sscanf(e->d_name, "fragfuzz-kvm-%d-%d", &pid, &n) != 2 || pid <= 0 ||
-		    pid == (int)getpid() || kill(pid, 0) == 0 || errno != ESRCH)
-			continue;
-		snprintf(dir, sizeof(dir), "%s/instances/%s", TRACEFS, e->d_name);
-		write_file(dir, "events/kvm/kvm_mmio/enable", "0\n");
-		rmdir(dir);
-	}
-	closedir(d);
-}
-
-/* Returns 0, or -errno with the reason in @why. */
-static int trace_start(struct kvm_backend *kb, char *why, size_t whylen)
-{
-	char path[256];
-	int r;
-
-	/* mount tracefs only when it is not there yet; the mount is left */
-	if (!tracefs_mounted() && geteuid() == 0)
-		mount("nodev", TRACEFS, "tracefs", 0, NULL);
-	if (!tracefs_mounted()) {
-		snprintf(why, whylen, "%s is not mounted and cannot be mounted", TRACEFS);
-		return -ENOENT;
-	}
-	trace_remove_stale();
-	snprintf(kb->trace_dir, sizeof(kb->trace_dir), "%s/instances/fragfuzz-kvm-%d-%u",
-		 TRACEFS, (int)getpid(), kb_instances++);
-	if (mkdir(kb->trace_dir, 0700) < 0) {
-		r = -errno;
-		snprintf(why, whylen, "mkdir %.160s: %s", kb->trace_dir, strerror(errno));
-		kb->trace_dir[0] = 0;
-		return r;
-	}
-	r = trace_set_pid(kb);
-	if (!r)
-		r = write_file(kb->trace_dir, "events/kvm/kvm_mmio/enable", "1\n");
-	if (r) {
-		snprintf(why, whylen, "cannot enable kvm:kvm_mmio in %.160s: %s", kb->trace_dir,
-			 strerror(-r));
-		return r;
-	}
-	snprintf(path, sizeof(path), "%s/trace_pipe", kb->trace_dir);
-	kb->trace_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (kb->trace_fd < 0) {
-		r = -errno;
-		snprintf(why, whylen, "open %.160s: %s", path, strerror(errno));
-		return r;
-	}
-	kb->traced = true;
-	return 0;
-}
-
-static void trace_stop(struct kvm_backend *kb)
-{
-	if (kb->trace_fd >= 0)
-		close(kb->trace_fd);
-	kb->trace_fd = -1;
-	if (!kb->trace_dir[0])
-		return;
-	write_file(kb->trace_dir, "events/kvm/kvm_mmio/enable", "0\n");
-	if (rmdir(kb->trace_dir) < 0)
-		fprintf(stderr, "fragfuzz: kvm backend: rmdir %s: %s\n", kb->trace_dir,
-			strerror(errno));
-	kb->trace_dir[0] = 0;
-	kb->traced = false;
-}
-
-/* "... kvm_mmio: mmio read len 4 gpa 0x1ffe val 0x44332211" */
-/* "<word> <number>" at *p: the number (base 0: 0x... hex), *p past it */
-static bool trace_field(const char **p, const char *word, unsigned long long *v)
-{
-	size_t n = strlen(word);
-	char *end;
-
-	if (strncmp(*p, word, n) || (*p)[n] != ' ')
-		return false;
-	*v = strtoull(*p + n + 1, &end, 0);
-	if (end == *p + n + 1)
-		return false;
-	*p = end + (*end == ' ');
-	return true;
-}
-
-/*
- * One line of trace_pipe: "... kvm_mmio: mmio <type> len <n> gpa 0x<gpa>
- * val 0x<val>".  Parsed by hand: a case can have a hundred events, and
- * sscanf() was a visible part of a case's time.
- */
-static void trace_parse_line(const char *line, struct kvm_mmio_trace *t)
-{
-	static const char prefix[] = "kvm_mmio: mmio ";
-	const char *p = strstr(line, prefix), *type;
-	unsigned long long len, gpa, val;
-	size_t tlen;
-	int ty;
-
-	if (!p)
-		return;
-	type = p + sizeof(prefix) - 1;
-	p = strchr(type, ' ');
-	if (!p)
-		return;
-	tlen = (size_t)(p - type);
-	p++;
-	if (!trace_field(&p, "len", &len) || !trace_field(&p, "gpa", &gpa) ||
-	    !trace_field(&p, "val", &val))
-		return;
-	if (tlen == 16 && !strncmp(type, "unsatisfied-read", 16))
-		ty = KVM_TRACE_MMIO_READ_UNSATISFIED;
-	else if (tlen == 4 && !strncmp(type, "read", 4))
-		ty = KVM_TRACE_MMIO_READ;
-	else if (tlen == 5 && !strncmp(type, "write", 5))
-		ty = KVM_TRACE_MMIO_WRITE;
-	else
-		return;
-	if (t->nr == KVM_MMIO_TRACE_MAX) {
-		t->lost++;
-		return;
-	}
-	t->ev[t->nr++] = (struct kvm_mmio_event){
-		.type = (u8)ty, .len = (u32)len, .gpa = gpa, .val = val,
-	};
-}
-
-/* Read every pending event; into @t if given, else discard. */
-static void trace_read(struct kvm_backend *kb, struct kvm_mmio_trace *t)
-{
-	if (!kb->traced)
-		return;
-	kb->tlen = 0;
-	for (;;) {
-		ssize_t n = read(kb->trace_fd, kb->tbuf + kb->tlen, sizeof(kb->tbuf) - 1 - kb->tlen);
-		char *line, *nl;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		kb->tlen += n;
-		kb->tbuf[kb->tlen] = 0;
-		line = kb->tbuf;
-		while ((nl = strchr(line, '\n'))) {
-			*nl = 0;
-			if (t)
-				trace_parse_line(line, t);
-			line = nl + 1;
-		}
-		kb->tlen = strlen(line);
-		memmove(kb->tbuf, line, kb->tlen);
-		if (kb->tlen == sizeof(kb->tbuf) - 1)
-			kb->tlen = 0;	/* a line this long is no event */
-	}
 }
 
 /* ---- backend lifetime ---- */
@@ -739,7 +525,6 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	kb->trace_fd = -1;
 	for (n = 0; n < KB_NR_VM_SLOTS; n++) {
 		kb->idle[n].vm_fd = kb->idle[n].vcpu_fd = -1;
 		kb->idle[n].run = MAP_FAILED;
@@ -815,8 +600,8 @@ struct kvm_backend *kvm_backend_create(char *err, size_t errlen)
 		snprintf(err, errlen, "timer: %s", strerror(-n));
 		goto fail;
 	}
-	if (trace_start(kb, why, sizeof(why))) {
-		trace_stop(kb);
+	kb->trace = kvm_trace_open(why, sizeof(why));
+	if (!kb->trace) {
 		fprintf(stderr, "fragfuzz: kvm backend: %s; running without kvm_mmio traces\n",
 			why);
 	}
@@ -834,7 +619,7 @@ void kvm_backend_destroy(struct kvm_backend *kb)
 		return;
 	for (i = 0; i < KB_NR_VM_SLOTS; i++)
 		kb_vm_free(kb, i);
-	trace_stop(kb);
+	kvm_trace_close(kb->trace);
 	if (kb->has_timer)
 		timer_delete(kb->timer);
 	if (kb->dec)
@@ -852,7 +637,12 @@ void kvm_backend_destroy(struct kvm_backend *kb)
 
 bool kvm_backend_traced(const struct kvm_backend *kb)
 {
-	return kb && kb->traced;
+	return kb && kb->trace;
+}
+
+const char *kvm_backend_trace_source(const struct kvm_backend *kb)
+{
+	return kb && kb->trace ? kvm_trace_source(kb->trace) : NULL;
 }
 
 /* ---- the reused VM ---- */
@@ -2421,8 +2211,12 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 		ret = code_length(kb, s);
 	if (ret)
 		return ret;
-	if (kb->traced && gettid() != kb->traced_tid)
-		trace_set_pid(kb);
+	if (kb->trace && kvm_trace_follow(kb->trace)) {
+		kvm_trace_close(kb->trace);	/* cannot follow this thread */
+		kb->trace = NULL;
+		fprintf(stderr, "fragfuzz: kvm backend: cannot trace thread %d; "
+			"running without kvm_mmio traces\n", (int)gettid());
+	}
 
 	setup_tables(kb, s);
 	setup_code(kb, s, la);
@@ -2446,7 +2240,7 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	if (!ret)
 		ret = setup_frames(kb, maps, nr);
 	if (!ret)
-		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr, kb->traced,	/* devices: */
+		ret = kvm_devices_setup(kb->vm.dev, s, maps, nr, kb->trace != NULL,	/* devices: */
 					kb->rerun_prime, kb->rerun_unpark);
 	kb->vm.last_used = now_ns();
 	if (!ret && kvm_devices_registered(kb->vm.dev))
@@ -2463,18 +2257,20 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 		return ret;
 	}
 
-	trace_read(kb, NULL);	/* nothing from before this case */
+	if (kb->trace)
+		kvm_trace_read(kb->trace, NULL);	/* nothing from before this case */
 	kb_timer_fired = 0;
 	timer_arm(kb, kb->limits.max_ns);
 	run_loop(kb, s, r);
 	timer_arm(kb, KB_GUARD_NS);	/* for vcpu_settle() */
-	trace_read(kb, &r->trace);
+	if (kb->trace)
+		kvm_trace_read(kb->trace, &r->trace);
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
 	/* a case that did not end cleanly may have changed anything: reset all */
 	kb->vm.dirty = kb->vm.vm_stale ? KB_DIRTY_ALL : case_dirties(kb, s, r);
 	/* devices: ring and eventfds into the log; device state to reset? */
-	kvm_devices_collect(kb->vm.dev, kb->traced ? &r->trace : NULL,
+	kvm_devices_collect(kb->vm.dev, kb->trace ? &r->trace : NULL,
 			    kb->vm.dirty == KB_DIRTY_ALL);
 	/* no exchange left pending: the VM serves the next case too */
 	if (kb->vm.vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb, s))

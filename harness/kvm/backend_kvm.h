@@ -6,8 +6,8 @@
  * case to case (one for each class of case, eight for the classes with
  * device registrations: see backend_kvm.c), with everything a case can
  * change set afresh, so a case's result does not depend on the cases
- * before it.  The kvm_mmio events of the case come from a private tracefs
- * instance filtered to the calling thread.
+ * before it.  The kernel's kvm_mmio events of the case come from a perf ring
+ * of the calling thread, or from a private tracefs instance (kvm_trace.h).
  *
  * Modes: real16, prot16, prot32 (paging off), prot32-paging and long64, at
  * CPL 0 and (but real16) CPL 3, with RAM, ROM, MMIO and in-kernel device
@@ -77,6 +77,7 @@
 
 #include <stddef.h>
 
+#include "backend.h"	/* struct run_limits */
 #include "result.h"
 #include "scenario.h"
 #include "violation.h"
@@ -94,12 +95,15 @@ bool kvm_backend_available(char *why, size_t whylen);
 
 /*
  * NULL with a message in @err if /dev/kvm is missing or KVM fails.  When
- * tracefs cannot be used the backend still works, without traces, and
- * says so once on stderr (kvm_backend_traced() is then false).
+ * the events cannot be read (no tracefs, perf and tracefs refused) the
+ * backend still works, without traces, and says so once on stderr
+ * (kvm_backend_traced() is then false).
  */
 struct kvm_backend *kvm_backend_create(char *err, size_t errlen);
 void kvm_backend_destroy(struct kvm_backend *kb);
 bool kvm_backend_traced(const struct kvm_backend *kb);
+/* "perf" or "tracefs" (FRAGFUZZ_KVM_TRACE=tracefs), NULL when untraced */
+const char *kvm_backend_trace_source(const struct kvm_backend *kb);
 
 /*
  * Run @s: the first instruction of s->insn (bytes that are no whole
