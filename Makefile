@@ -20,7 +20,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address -fno-omit-frame-pointer
 
 MODEL_SRCS := $(sort $(wildcard emulator/*.c)) harness/pagetable.c harness/scenario.c
 HARNESS_SRCS := harness/backend_model.c harness/oracle.c harness/violation.c harness/report.c \
-	harness/mmio_exit.c harness/fidelity.c \
+	harness/mmio_exit.c harness/fidelity.c harness/fuzz_findings.c \
 	harness/kvm/backend_kvm.c harness/kvm/kvm_devices.c harness/kvm/kvm_trace.c
 TEST_LIB_SRCS := tests/env.c tests/scripts.c
 TEST_SRCS := tests/runner.c $(sort $(wildcard tests/test_*.c)) $(TEST_LIB_SRCS)

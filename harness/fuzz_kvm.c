@@ -16,12 +16,14 @@
  *                               "scenario" keeps each input's own choice)
  *   FRAGFUZZ_REPORT_KNOWN=1     also stop on known upstream behaviour
  *   FRAGFUZZ_IGNORE=k1,k2|all   never stop on these violation kinds
- *   FRAGFUZZ_MAX_EXITS=n        exits per input, both sides (default 64)
+ *   FRAGFUZZ_MAX_EXITS=n        exits per input, both sides (default 32)
  *   FRAGFUZZ_MAX_PASSES=n       the model's emulator passes (default 4096:
  *                               the kernel runs a rep string's passes
  *                               anyway, so compare as many as is cheap)
  *   FRAGFUZZ_MAX_NS=n           the kernel's time per input (default 5 ms;
  *                               `fragfuzz run` allows 50 ms)
+ *   FRAGFUZZ_FINDINGS=DIR       do not stop on a finding: file it by class
+ *                               in DIR and go on (fuzz_findings.h)
  *
  * As in fragfuzz_model, every violation kind stops at its own function and
  * nothing is printed unless an input is about to be reported.  Without
@@ -35,6 +37,7 @@
 #include "backend.h"
 #include "fuzz_common.h"
 #include "fidelity.h"
+#include "fuzz_findings.h"
 #include "kvm/backend_kvm.h"
 #include "oracle.h"
 #include "report.h"
@@ -71,6 +74,7 @@ struct kvm_fuzz {
 	bool have_prev, have_last;
 	struct run_result model, kernel, fresh;
 	struct violation_list model_vl, kernel_vl;
+	struct fuzz_findings *findings;	/* FRAGFUZZ_FINDINGS: go on after findings */
 };
 
 static struct kvm_fuzz *kf;
@@ -78,9 +82,16 @@ static struct kvm_fuzz *kf;
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size);
 
+/* at exit (libFuzzer's time limit, a signal): the classes filed */
+static void kf_summary(void)
+{
+	if (kf && kf->findings)
+		fuzz_findings_summary(kf->findings, stderr);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *mmu = getenv("FRAGFUZZ_MMU");
+	const char *mmu = getenv("FRAGFUZZ_MMU"), *findings = getenv("FRAGFUZZ_FINDINGS");
 	struct kvm_fuzz *f;
 	char why[256];
 
@@ -117,6 +128,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	kvm_backend_set_limits(f->kb, f->env.limits);
 	f->traced = kvm_backend_traced(f->kb);
+	if (findings && *findings) {
+		int r;
+
+		f->findings = calloc(1, sizeof(*f->findings));
+		r = f->findings ? fuzz_findings_init(f->findings, findings) : -ENOMEM;
+		if (r) {
+			fprintf(stderr, "fragfuzz_kvm: FRAGFUZZ_FINDINGS=%s: %s\n", findings,
+				strerror(-r));
+			exit(2);
+		}
+		atexit(kf_summary);
+	}
 	kf = f;
 	return 0;
 }
@@ -198,6 +221,41 @@ static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 	fuzz_violation_site(v->kind);
 }
 
+/*
+ * FRAGFUZZ_FINDINGS: count @v in its class; the first of a class is
+ * checked on a new backend and written out (scenario and both results).
+ */
+static void kf_file(struct kvm_fuzz *f, const struct violation *v)
+{
+	char key[FUZZ_FINDING_KEY];
+	bool fresh;
+	FILE *out;
+
+	fuzz_finding_key(&f->s, v, key, sizeof(key));
+	out = fuzz_findings_add(f->findings, key);
+	if (!out)
+		return;
+	fresh = kf_fresh_gives_it(f, v);
+	fprintf(out, "# %s%s: %s\n", violation_name(v->kind), v->known ? " (known)" : "",
+		v->detail);
+	fprintf(out, "# fragfuzz_kvm finding, limits --max-exits %u --max-passes %u%s\n",
+		f->env.limits.max_exits, f->env.limits.max_passes,
+		fresh ? "" : "; order-dependent: a new kvm backend does not give it");
+	scenario_format_text(&f->s, out);
+	fclose(out);
+	out = fuzz_findings_open(f->findings, key, "report");
+	if (!out)
+		return;
+	oracle_check(&f->s, f->env.profile, &f->model, &f->model.accesses, &f->model_vl);
+	report_text(out, "input [kvm]", f->env.profile, &f->kernel, &f->kernel_vl);
+	report_text(out, "input [model]", f->env.profile, &f->model, &f->model_vl);
+	if (!fresh && f->have_prev) {
+		fprintf(out, "# the case before it:\n");
+		scenario_format_text(&f->prev, out);
+	}
+	fclose(out);
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct kvm_fuzz *f = kf;
@@ -243,6 +301,10 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		const struct violation *v = &f->kernel_vl.v[i];
 
 		if ((!v->known || f->env.report_known) && !f->env.ignore[v->kind]) {
+			if (f->findings) {
+				kf_file(f, v);
+				continue;
+			}
 			if (!kf_fresh_gives_it(f, v)) {
 				kf_note_order_dependent(f, v);
 				return 0;
