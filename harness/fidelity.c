@@ -242,6 +242,17 @@ static bool touches_harness(const struct scenario *s, const struct run_result *m
 				break;
 		}
 	}
+	/*
+	 * The access the model faulted on, which a long rep string logs past
+	 * the log's room (EMUL_ACCESS_MAX): the kernel may have found the
+	 * backend's code page there (kc3/6516618c790a: rep movsw downwards
+	 * into the second code page; the kernel copied its sentinel bytes).
+	 */
+	if (m->outcome == OUTCOME_EXCEPTION && m->exception.vector == PF_VECTOR) {
+		u64 cr2 = long64 ? m->exception.address : (u32)m->exception.address;
+
+		return harness_page(s, maps, nr, cr2 & PAGE_MASK, code & PAGE_MASK);
+	}
 	return false;
 }
 

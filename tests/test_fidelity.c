@@ -378,26 +378,33 @@ TEST(fidelity_host_scenario_drops_vm)
 struct harness_case {
 	const char *name;
 	const char *scenario;
-	u64 la;			/* the model's one access */
+	u64 la;			/* the model's one access; 0: the log lost it */
 	bool skipped;
 	int vector;		/* >= 0: both sides end in this exception */
+	u64 cr2;		/* of a #PF */
 };
 
 static const struct harness_case harness_cases[] = {
-	{ "skip: long64, the page of RIP", LONG64, 0x600ff0, true, -1 },
-	{ "skip: long64, the page after RIP's", LONG64, 0x601ffe, true, -1 },
-	{ "skip: long64, an identity-mapped harness page", LONG64, 0x602100, true, -1 },
-	{ "skip: long64, a layout page is compared", LONG64, 0x40000ffe, false, -1 },
-	{ "skip: prot32, a GPA in the reserved region", PROT32, 0x7fff00, true, -1 },
-	{ "skip: prot32, a layout GPA is compared", PROT32, 0x40001000, false, -1 },
-	{ "skip: prot32, an access running into the code page", PROT32, 0x5ffffe, true, -1 },
+	{ "skip: long64, the page of RIP", LONG64, 0x600ff0, true, -1, 0 },
+	{ "skip: long64, the page after RIP's", LONG64, 0x601ffe, true, -1, 0 },
+	{ "skip: long64, an identity-mapped harness page", LONG64, 0x602100, true, -1, 0 },
+	{ "skip: long64, a layout page is compared", LONG64, 0x40000ffe, false, -1, 0 },
+	{ "skip: prot32, a GPA in the reserved region", PROT32, 0x7fff00, true, -1, 0 },
+	{ "skip: prot32, a layout GPA is compared", PROT32, 0x40001000, false, -1, 0 },
+	{ "skip: prot32, an access running into the code page", PROT32, 0x5ffffe, true, -1, 0 },
 	/* the kvm backend reads a legacy-mode frame back from SS:SP / the flat ESP */
 	{ "skip: real16, the frame goes to the harness's region (SS base)",
-	  "mode real16\nreg rsp 0x9004\nseg ss 0x802100 0xffff\n", 0x1000, true, 12 },
+	  "mode real16\nreg rsp 0x9004\nseg ss 0x802100 0xffff\n", 0x1000, true, 12, 0 },
 	{ "skip: prot32 CPL 0, the frame goes to the harness's region (ESP)",
-	  "mode prot32\nreg rsp 0x700010\n", 0x40001000, true, 13 },
+	  "mode prot32\nreg rsp 0x700010\n", 0x40001000, true, 13, 0 },
 	{ "skip: prot32 CPL 0, a frame in layout RAM is compared",
-	  PROT32_RAM_STACK, 0x40001000, false, 13 },
+	  PROT32_RAM_STACK, 0x40001000, false, 13, 0 },
+	/* a long rep string's faulting access is past the log's room */
+	{ "skip: long64, a #PF in the page after RIP's, not in the access log",
+	  LONG64, 0, true, 14, 0x601ffd },
+	{ "skip: prot32-paging, a #PF in the page of RIP, not in the access log",
+	  "mode prot32-paging\n", 0, true, 14, 0x600000 },
+	{ "skip: long64, a #PF in a layout page is compared", LONG64, 0, false, 14, 0x40000ffe },
 };
 
 static void test_harness_case(struct test_ctx *t, const void *arg)
@@ -412,12 +419,13 @@ static void test_harness_case(struct test_ctx *t, const void *arg)
 	base_result(&fid_m, &s);
 	base_result(&fid_k, &s);
 	fid_m.has_accesses = true;
-	fid_m.accesses.nr = 1;
+	fid_m.accesses.nr = c->la ? 1 : 0;
+	fid_m.accesses.lost = c->la ? 0 : 1;
 	fid_m.accesses.a[0] = (struct emul_access){ .la = c->la, .bytes = 4, .write = true };
 	if (c->vector >= 0) {
 		fid_m.outcome = fid_k.outcome = OUTCOME_EXCEPTION;
 		fid_m.exception = fid_k.exception = (struct x86_exception){
-			.vector = (u8)c->vector, .error_code_valid = true };
+			.vector = (u8)c->vector, .error_code_valid = true, .address = c->cr2 };
 	}
 	fid_k.regs[VCPU_REGS_RAX] ^= 1;		/* a difference to report, or not */
 	TEST_ASSERT_EQ(!!fidelity_skip_reason(&s, &fid_m, &fid_k), c->skipped, "skipped");
