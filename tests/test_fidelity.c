@@ -333,6 +333,22 @@ static const struct frame_case frame_cases[] = {
 	  "map 0x0 0x0 ram\n", GP_VECTOR, true, true },
 	{ "frame: the harness region is not the layout's", "mode prot32\nreg rsp 0x605800\n",
 	  GP_VECTOR, true, false },
+	/*
+	 * prot16: kvm_pvm decrements all 32 bits of ESP (0x12340004: the frame
+	 * at 0x1233fff8); real16: SS.base + SP, SP wrapping in 16 bits
+	 */
+	{ "frame: prot16, ESP is 32 bits (below the 64 KiB line)",
+	  "mode prot16\nreg rsp 0x12340004\nmap 0x1233f000 0x1233f000 ram\n"
+	  "map 0x12340000 0x12340000 ram\n", UD_VECTOR, false, false },
+	{ "frame: prot16, ESP is 32 bits (no 16-bit wrap)",
+	  "mode prot16\nreg rsp 0x12340004\nmap 0x12340000 0x12340000 ram\n"
+	  "map 0x1234f000 0x1234f000 ram\n", UD_VECTOR, false, true },
+	{ "frame: real16, SP wraps in 16 bits",
+	  "mode real16\nreg rsp 0x2\nmap 0x0 0x0 ram\nmap 0xf000 0xf000 ram\n",
+	  UD_VECTOR, false, false },
+	{ "frame: real16, not below SS.base",
+	  "mode real16\nreg rsp 0x2\nseg ss 0x10000 0xffff\nmap 0x10000 0x10000 ram\n"
+	  "map 0xf000 0xf000 ram\n", UD_VECTOR, false, true },
 	{ "frame: prot32-paging, a read-only page with CR0.WP",
 	  "mode prot32-paging\nreg rsp 0x40001800\nmap 0x40001000 0x5000 ram ro\n",
 	  GP_VECTOR, true, true },
@@ -396,6 +412,8 @@ static const struct harness_case harness_cases[] = {
 	  "mode real16\nreg rsp 0x9004\nseg ss 0x802100 0xffff\n", 0x1000, true, 12 },
 	{ "skip: prot32 CPL 0, the frame goes to the harness's region (ESP)",
 	  "mode prot32\nreg rsp 0x700010\n", 0x40001000, true, 13 },
+	{ "skip: prot16 CPL 0, the frame goes to the harness's region (ESP above 64 KiB)",
+	  "mode prot16\nreg rsp 0x66963e\n", 0x40001000, true, 13 },
 	{ "skip: prot32 CPL 0, a frame in layout RAM is compared",
 	  PROT32_RAM_STACK, 0x40001000, false, 13 },
 };
