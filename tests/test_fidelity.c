@@ -157,6 +157,16 @@ static void r9_low(struct run_result *r) { r->regs[VCPU_REGS_R9] ^= 0x100; }
 static void cf(struct run_result *r) { r->rflags |= X86_EFLAGS_CF; }
 static void rf_clear(struct run_result *r) { r->rflags &= ~X86_EFLAGS_RF; }
 static void rflags_high(struct run_result *r) { r->rflags |= 0xb16f00b000000000ULL; }
+/* kvm after a real-mode #DB trap: AC and RSP[31:16] gone with the delivery */
+static void ac(struct run_result *r) { r->rflags |= X86_EFLAGS_AC; }
+static void ac_cf(struct run_result *r) { r->rflags |= X86_EFLAGS_AC | X86_EFLAGS_CF; }
+static void rsp_high(struct run_result *r) { r->regs[VCPU_REGS_RSP] |= 0x12340000; }
+static void rsp_high_low(struct run_result *r) { r->regs[VCPU_REGS_RSP] ^= 0x12340001; }
+static void trap_lost(struct run_result *r)
+{
+	r->rflags_lost = X86_EFLAGS_AC;
+	r->rsp_lost = ~0xffffULL;
+}
 
 static const struct fid_case fid_cases[] = {
 	{ "fidelity: equal results", LONG64, NULL, NULL, NULL, false, 0, NULL },
@@ -199,6 +209,16 @@ static const struct fid_case fid_cases[] = {
 	  rflags_high, false, 0, NULL },
 	{ "fidelity: RFLAGS low half still is, upper bits shown", LONG64, NULL, rflags_high, cf,
 	  false, 1, "rflags: model 0xb16f00b000000002, kvm 0x3" },
+	{ "fidelity: RFLAGS.AC is compared", PROT32, NULL, ac, NULL, false, 1,
+	  "rflags: model 0x40002, kvm 0x2" },
+	{ "fidelity: RFLAGS bits the kernel side lost are not", PROT32, trap_lost, ac, NULL,
+	  false, 0, NULL },
+	{ "fidelity: ... the other bits still are", PROT32, trap_lost, ac_cf, NULL, false, 1,
+	  "rflags: model 0x40003, kvm 0x2" },
+	{ "fidelity: RSP bits the kernel side lost are not compared", PROT32, trap_lost,
+	  rsp_high, NULL, false, 0, NULL },
+	{ "fidelity: ... SP still is", PROT32, trap_lost, rsp_high_low, NULL, false, 1,
+	  "rsp: model 0x1005, kvm 0x1004" },
 	{ "fidelity: RFLAGS.RF of a fault", LONG64, gp0, rf_clear, NULL, false, 1,
 	  "rflags: model 0x2, kvm 0x10002" },
 	{ "fidelity: registers of the same exception", LONG64, gp0, NULL, rax_low, false, 1,
