@@ -1130,10 +1130,15 @@ int em_ret_far_imm(struct x86_emulate_ctxt *ctxt)
  * IRET in real mode: pops IP (then #GP(0) if it is above 0xffff), CS and
  * FLAGS, op_bytes each, through mem_read.  A 32-bit IRET takes the
  * architectural flags but keeps VM/VIF/VIP; a 16-bit one replaces the
- * low 16 bits.  Reserved bits are cleared, bit 1 set.  IRET in any other
- * mode is not implemented by KVM: emulation failure before any access.
+ * low 16 bits.  Reserved bits are cleared, bit 1 set.  KVM's reserved
+ * mask (EFLG_RESERVED_ZEROS_MASK in emulate.c) is a plain 32-bit constant
+ * whose complement zero-extends into the 64-bit eflags, so either IRET
+ * also clears RFLAGS[63:32] (kc3 eceac694673a: `cf` with RFLAGS
+ * 0x696d6d203a746572 left no bit above 31 on 6.18.44, where a real-mode
+ * delivery keeps them).  IRET in any other mode is not implemented by
+ * KVM: emulation failure before any access.
  */
-#define IRET_RESERVED	0xffc0802aUL
+#define IRET_RESERVED	0xffc0802aU
 #define EFLAGS_VIF	BIT(19)
 #define EFLAGS_VIP	BIT(20)
 

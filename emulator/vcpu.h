@@ -61,6 +61,7 @@ enum vcpu_reg {
 #define X86_EFLAGS_OF	BIT(11)
 #define X86_EFLAGS_RF	BIT(16)
 #define X86_EFLAGS_VM	BIT(17)
+#define X86_EFLAGS_AC	BIT(18)
 #define X86_EFLAGS_FIXED BIT(1)
 
 enum vcpu_seg { VCPU_SREG_ES, VCPU_SREG_CS, VCPU_SREG_SS, VCPU_SREG_DS,

@@ -42,6 +42,14 @@ struct run_result {
 	 * emulation failure, and there is nothing to compare with a kernel.
 	 */
 	bool not_modelled;
+	/*
+	 * Kernel only: bits of RSP and RFLAGS the kvm backend could not read
+	 * back, which the comparator leaves out (real mode: kvm_pvm's
+	 * exception delivery zero-extends SP and clears AC, and its frame
+	 * holds only IP, CS and FLAGS[15:0]; after a trap the instruction's
+	 * values of those bits are gone).
+	 */
+	u64 rsp_lost, rflags_lost;
 
 	struct kvm_mmio_trace trace;
 	struct run_exit exits[RESULT_MAX_EXITS];

@@ -157,6 +157,16 @@ static void r9_low(struct run_result *r) { r->regs[VCPU_REGS_R9] ^= 0x100; }
 static void cf(struct run_result *r) { r->rflags |= X86_EFLAGS_CF; }
 static void rf_clear(struct run_result *r) { r->rflags &= ~X86_EFLAGS_RF; }
 static void rflags_high(struct run_result *r) { r->rflags |= 0xb16f00b000000000ULL; }
+/* kvm after a real-mode #DB trap: AC and RSP[31:16] gone with the delivery */
+static void ac(struct run_result *r) { r->rflags |= X86_EFLAGS_AC; }
+static void ac_cf(struct run_result *r) { r->rflags |= X86_EFLAGS_AC | X86_EFLAGS_CF; }
+static void rsp_high(struct run_result *r) { r->regs[VCPU_REGS_RSP] |= 0x12340000; }
+static void rsp_high_low(struct run_result *r) { r->regs[VCPU_REGS_RSP] ^= 0x12340001; }
+static void trap_lost(struct run_result *r)
+{
+	r->rflags_lost = X86_EFLAGS_AC;
+	r->rsp_lost = ~0xffffULL;
+}
 
 static const struct fid_case fid_cases[] = {
 	{ "fidelity: equal results", LONG64, NULL, NULL, NULL, false, 0, NULL },
@@ -199,6 +209,16 @@ static const struct fid_case fid_cases[] = {
 	  rflags_high, false, 0, NULL },
 	{ "fidelity: RFLAGS low half still is, upper bits shown", LONG64, NULL, rflags_high, cf,
 	  false, 1, "rflags: model 0xb16f00b000000002, kvm 0x3" },
+	{ "fidelity: RFLAGS.AC is compared", PROT32, NULL, ac, NULL, false, 1,
+	  "rflags: model 0x40002, kvm 0x2" },
+	{ "fidelity: RFLAGS bits the kernel side lost are not", PROT32, trap_lost, ac, NULL,
+	  false, 0, NULL },
+	{ "fidelity: ... the other bits still are", PROT32, trap_lost, ac_cf, NULL, false, 1,
+	  "rflags: model 0x40003, kvm 0x2" },
+	{ "fidelity: RSP bits the kernel side lost are not compared", PROT32, trap_lost,
+	  rsp_high, NULL, false, 0, NULL },
+	{ "fidelity: ... SP still is", PROT32, trap_lost, rsp_high_low, NULL, false, 1,
+	  "rsp: model 0x1005, kvm 0x1004" },
 	{ "fidelity: RFLAGS.RF of a fault", LONG64, gp0, rf_clear, NULL, false, 1,
 	  "rflags: model 0x2, kvm 0x10002" },
 	{ "fidelity: registers of the same exception", LONG64, gp0, NULL, rax_low, false, 1,
@@ -333,6 +353,22 @@ static const struct frame_case frame_cases[] = {
 	  "map 0x0 0x0 ram\n", GP_VECTOR, true, true },
 	{ "frame: the harness region is not the layout's", "mode prot32\nreg rsp 0x605800\n",
 	  GP_VECTOR, true, false },
+	/*
+	 * prot16: kvm_pvm decrements all 32 bits of ESP (0x12340004: the frame
+	 * at 0x1233fff8); real16: SS.base + SP, SP wrapping in 16 bits
+	 */
+	{ "frame: prot16, ESP is 32 bits (below the 64 KiB line)",
+	  "mode prot16\nreg rsp 0x12340004\nmap 0x1233f000 0x1233f000 ram\n"
+	  "map 0x12340000 0x12340000 ram\n", UD_VECTOR, false, false },
+	{ "frame: prot16, ESP is 32 bits (no 16-bit wrap)",
+	  "mode prot16\nreg rsp 0x12340004\nmap 0x12340000 0x12340000 ram\n"
+	  "map 0x1234f000 0x1234f000 ram\n", UD_VECTOR, false, true },
+	{ "frame: real16, SP wraps in 16 bits",
+	  "mode real16\nreg rsp 0x2\nmap 0x0 0x0 ram\nmap 0xf000 0xf000 ram\n",
+	  UD_VECTOR, false, false },
+	{ "frame: real16, not below SS.base",
+	  "mode real16\nreg rsp 0x2\nseg ss 0x10000 0xffff\nmap 0x10000 0x10000 ram\n"
+	  "map 0xf000 0xf000 ram\n", UD_VECTOR, false, true },
 	{ "frame: prot32-paging, a read-only page with CR0.WP",
 	  "mode prot32-paging\nreg rsp 0x40001800\nmap 0x40001000 0x5000 ram ro\n",
 	  GP_VECTOR, true, true },
@@ -397,6 +433,8 @@ static const struct harness_case harness_cases[] = {
 	  "mode real16\nreg rsp 0x9004\nseg ss 0x802100 0xffff\n", 0x1000, true, 12, 0 },
 	{ "skip: prot32 CPL 0, the frame goes to the harness's region (ESP)",
 	  "mode prot32\nreg rsp 0x700010\n", 0x40001000, true, 13, 0 },
+	{ "skip: prot16 CPL 0, the frame goes to the harness's region (ESP above 64 KiB)",
+	  "mode prot16\nreg rsp 0x66963e\n", 0x40001000, true, 13, 0 },
 	{ "skip: prot32 CPL 0, a frame in layout RAM is compared",
 	  PROT32_RAM_STACK, 0x40001000, false, 13, 0 },
 	/* a long rep string's faulting access is past the log's room */

@@ -269,7 +269,8 @@ TEST_ROWS(cli_cases, test_cli);
 /*
  * Per-case limits (struct run_limits): a rep string stops after max_passes
  * emulator passes or max_exits exits as OUTCOME_BUDGET, with the state of
- * the iterations done so far; the defaults let both cases finish.
+ * the iterations done so far, also with TF; the defaults let the cases
+ * finish.
  */
 TEST(harness_run_limits_stop_rep_strings)
 {
@@ -285,6 +286,18 @@ TEST(harness_run_limits_stop_rep_strings)
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
 		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_RETIRED, 0, 0 },
 		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\n"
+		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
+		  { RESULT_MAX_EXITS, 100, RUN_LIMITS_DEFAULT_NS }, OUTCOME_BUDGET, 2900, 0 },
+		/*
+		 * ... with TF: the single-step #DB at the first pass end
+		 * (RCX & 0x3ff = 0, after 952 iterations), and a pass limit
+		 * before it is the limit, not a #DB (the kernel restarts
+		 * there without leaving the emulator)
+		 */
+		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\nreg rflags 0x102\n"
+		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
+		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_EXCEPTION, 2048, 0 },
+		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\nreg rflags 0x102\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
 		  { RESULT_MAX_EXITS, 100, RUN_LIMITS_DEFAULT_NS }, OUTCOME_BUDGET, 2900, 0 },
 		/* rep movsb MMIO to RAM: one read exit per element */

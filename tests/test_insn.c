@@ -468,6 +468,13 @@ static const struct insn_case insn_cases[] = {
 	{ "iret 32-bit in real mode, MMIO stack", R16, "66cf", { PR(4, -4) }, 0,
 	  "341200000010000041000000", "R1ffc:4 R2000:4 R2008:4", 0,
 	  { A(R_RIP, 0x1234), A(R_ZF, 1), A(R_CF, 1), PR(4, 20) } },
+	/* RAM stack at S + 0x21: IP 0x2221, CS 0x2423, FLAGS 0x2625 (bit 5 reserved) */
+	{ "iret 16-bit clears RFLAGS[63:32] and [31:22], keeps [21:16]", R16, "cf",
+	  { SR(4, 0x21) }, 0xabcd0000ffe40000ULL, NULL, "", 0,
+	  { A(R_RIP, 0x2221), A(R_FLAGS, 0x242607), SR(4, 0x27) } },
+	{ "iret 32-bit clears RFLAGS[63:32], keeps VIF/VIP", R16, "66cf", { PR(4, -4) },
+	  0xabcd000000180000ULL, "341200000010000041000000", "R1ffc:4 R2000:4 R2008:4", 0,
+	  { A(R_RIP, 0x1234), A(R_FLAGS, 0x180043), PR(4, 20) } },
 	{ "iret with EIP above 0xffff: #GP after one pop", R16, "66cf", { PR(4, -2) }, 0,
 	  "00000100", "R1ffe:2 R2000:2", OUT_EXC(GP_VECTOR), { PR(4, -2) } },
 	{ "iret in protected mode: failure", P32, "cf", { PR(4, -2) }, 0, NULL, "", OUT_FAIL,

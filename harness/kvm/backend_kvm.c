@@ -1808,28 +1808,53 @@ static bool read_ram(struct kvm_backend *kb, u64 gpa, void *buf, unsigned int le
 /*
  * Legacy and real mode, paging off: after delivery, which succeeded, the
  * frame is in RAM at SS:(E)SP (in protected mode at the flat ESP: kvm_pvm
- * ignores the SS base there), the stack pointer as wide as SS says: at
- * CPL 0 the scenario's stack, from CPL 3 the TSS's SS0:ESP0 (flat, 32-bit).
- * Protected mode: [error code,] EIP, CS, EFLAGS, and from CPL 3 ESP, SS;
- * real mode: IP, CS, FLAGS.
+ * ignores the SS base there), at CPL 0 the scenario's stack, from CPL 3 the
+ * TSS's SS0:ESP0 (flat, 32-bit).  Protected mode: [error code,] EIP, CS,
+ * EFLAGS, and from CPL 3 ESP, SS; real mode: IP, CS, FLAGS.
+ *
+ * How kvm_pvm delivers in the 16-bit modes (seen on 6.18.44,
+ * fuzz/known-issues.md "Exception delivery in the 16-bit modes"):
+ *  - prot16: the stack pointer is 32 bits, also with a 16-bit SS: ESP
+ *    0x12340004 was 0x1233fff8 after a #UD, the frame at the flat ESP;
+ *  - real mode: 16 bits, and the delivery leaves RSP as the new SP
+ *    zero-extended (RSP 0x1234aff0 or 0x10000aff0 was 0xafea after a #UD
+ *    or #GP, while INT 10h, KVM's emulator, left 0x1234afea) and clears
+ *    RFLAGS.AC with IF and TF (0x40000 of the model's RFLAGS missing
+ *    after a #DB), and the frame has only FLAGS[15:0].  So RSP[63:16] and
+ *    AC after it are the delivery's.  Before a fault they were the
+ *    scenario's: an instruction that faults writes no register back (KVM
+ *    commits registers when the instruction completes; a REP string's
+ *    earlier iterations touch neither) and a case is one instruction.
+ *    Before a trap (the #DB of the scenario's TF) they were the retired
+ *    instruction's (66 pop esp, 66 popf), which are gone: reported lost.
  */
 static void exception_state_legacy(struct kvm_backend *kb, const struct scenario *s,
 				   struct run_result *r, u64 rsp)
 {
 	bool ec = r->exception.error_code_valid, user = s->cpl == 3;
-	u32 mask = mode_is16(s) && !user ? 0xffff : 0xffffffff, sp = (u32)rsp & mask;
+	bool real = s->mode == SCN_MODE_REAL16;
+	u32 mask = real ? 0xffff : 0xffffffff, sp = (u32)rsp & mask;
 	/* kvm_pvm pushes a protected-mode frame at the flat ESP (SS base ignored) */
-	u32 base = user || s->mode != SCN_MODE_REAL16 ? 0 : scenario_segment(s, VCPU_SREG_SS).base;
+	u32 base = real ? scenario_segment(s, VCPU_SREG_SS).base : 0;
+	u64 before = scenario_reg(s, SCN_REG_RFLAGS);
 	u32 f[6];
 	u16 f16[3];
 	unsigned int size;
 
-	if (s->mode == SCN_MODE_REAL16) {
+	if (real) {
 		size = sizeof(f16);
 		if (!read_ram(kb, (u32)(base + sp), f16, size))
 			return;		/* RIP stays the handler's */
 		r->rip = f16[0];
-		r->rflags = (r->rflags & ~0xffffULL) | f16[2];
+		r->rflags = (r->rflags & ~(0xffffULL | X86_EFLAGS_AC)) | f16[2];
+		if (r->exception.vector == KB_DB_VECTOR) {
+			r->rflags_lost = X86_EFLAGS_AC;
+			r->rsp_lost = ~(u64)mask;
+		} else {
+			/* a fault: the bits above SP and AC as the scenario had them */
+			r->rflags |= before & X86_EFLAGS_AC;
+			rsp = scenario_reg(s, VCPU_REGS_RSP);
+		}
 	} else {
 		size = (ec + 3 + 2 * user) * 4;
 		if (!read_ram(kb, (u32)(base + sp), f, size))
