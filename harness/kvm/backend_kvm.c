@@ -1628,6 +1628,40 @@ static int exit_linear_rip(struct kvm_backend *kb, u64 *la)
 }
 
 /*
+ * Is the emulation failure of the last exit the case's own instruction's,
+ * though the linear RIP moved?  A far transfer that KVM gives up on after
+ * loading CS (em_ret_far() and em_jmp_far() return UNHANDLEABLE when
+ * assign_eip_far() refuses the new EIP, e.g. a 32-bit EIP past a real-mode
+ * CS limit of 0xffff) leaves the new CS with the old RIP: the linear RIP is
+ * off the instruction although nothing ran after it.  KVM reports the bytes
+ * it fetched for the failing instruction (prepare_emulation_failure_exit(),
+ * KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES, up to 15 with the
+ * sentinel bytes after the code_len the guest got); with RIP still the
+ * case's and those bytes the case's, the failure is the instruction's.  A
+ * run-on failure (iret into code in MMIO) fetched nothing, or other bytes,
+ * at the popped RIP.
+ */
+static bool failure_is_own(struct kvm_backend *kb, const struct scenario *s)
+{
+	struct kvm_run *run = kb->vm.run;
+	struct kvm_regs regs;
+	unsigned int n;
+
+	if (run->emulation_failure.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    !(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		return false;
+	n = min_t(unsigned int, run->emulation_failure.insn_size, kb->code_len);
+	n = min_t(unsigned int, n, sizeof(run->emulation_failure.insn_bytes));
+	if (!n || memcmp(run->emulation_failure.insn_bytes, s->insn, n))
+		return false;
+	if (kb->sync_regs)
+		regs = run->s.regs.regs;
+	else if (ioctl(kb->vm.vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return false;
+	return regs.rip == scenario_reg(s, SCN_REG_RIP);
+}
+
+/*
  * After a write exit (MMIO write, port OUT) of a retired instruction:
  * complete the exchange (and the write exits of its other fragments)
  * without entering the guest again, KVM_RUN with immediate_exit (the way
@@ -1916,10 +1950,13 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			 * Not single-stepped (iret, popf...), the guest runs on
 			 * after the instruction: a failure with the linear RIP
 			 * off the instruction is the next one's (a taken iret
-			 * to code in MMIO), and the instruction retired.
+			 * to code in MMIO), and the instruction retired;
+			 * unless KVM failed the instruction itself after its
+			 * CS load (failure_is_own()).
 			 */
 			if (!kb->case_singlestep && !kb->debug_exit &&
-			    !exit_linear_rip(kb, &at) && at != la) {
+			    !exit_linear_rip(kb, &at) && at != la &&
+			    !failure_is_own(kb, s)) {
 				r->outcome = OUTCOME_RETIRED;
 				return;
 			}
