@@ -875,6 +875,40 @@ static void cs_crosscheck(struct insn_decoded *d, const struct insn_cs_facts *f)
 
 /* ---- the register-independent decode ---- */
 
+/*
+ * An Undefined row with ModRM (group 11 /1-/7): x86_decode_insn() fetches
+ * the ModRM byte, SIB and displacement (decode_modrm()) before
+ * x86_emulate_insn() raises the #UD, and __do_insn_fetch_bytes() refuses
+ * any byte past the 15th with #GP(0).  So an instruction whose prefixes,
+ * opcode and addressing bytes need more than 15 bytes is #GP(0), not #UD
+ * (6.18.44: 11 REX prefixes, then c6 9e disp32: #GP(0); kc3 f035f88b388c).
+ * Otherwise d->len is the length KVM fetches, when the bytes hold it, so
+ * that the CS-limit check of the fetch (x86.c) comes first too.  The
+ * displacement's value does not matter, only whether it is there: the
+ * bytes are parsed padded with zeros, once ModRM and SIB, which decide
+ * the length, are within the @n given.
+ */
+static void undefined_modrm_length(struct insn_decoded *d, const u8 *bytes, unsigned int n,
+				   unsigned int p, bool mode64)
+{
+	u8 tmp[INSN_MAX_LEN + 8] = { 0 };
+	unsigned int end;
+	u8 modrm;
+
+	if (p >= n)
+		return;
+	modrm = bytes[p];
+	if (d->ad_bytes != 2 && (modrm >> 6) != 3 && (modrm & 7) == 4 && p + 1 >= n)
+		return;		/* SIB unknown */
+	memcpy(tmp, bytes, n);
+	if (parse_modrm(d, tmp, sizeof(tmp), p, mode64, &end))
+		return;
+	if (end > INSN_MAX_LEN)
+		d->exc_vector = GP_VECTOR;
+	else if (end <= n)
+		d->len = (u8)end;
+}
+
 int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *bytes,
 		unsigned int n, struct insn_decoded *d)
 {
@@ -964,6 +998,8 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 		d->exc_vector = UD_VECTOR;
 		if (!d->cs_len)
 			d->fixups |= INSN_FIX_CS_REJECTS;
+		if (row_has_modrm(row))
+			undefined_modrm_length(d, bytes, n, p, mode64);
 		return d->status;
 	}
 	if (!d->cs_len) {
@@ -1311,7 +1347,8 @@ static int decode_exception(struct x86_emulate_ctxt *ctxt, int vec)
 {
 	ctxt->exception.vector = (u8)vec;
 	ctxt->exception.error_code = 0;
-	ctxt->exception.error_code_valid = false;
+	/* #GP(0) at decode: the 15-byte limit of the fetch */
+	ctxt->exception.error_code_valid = vec == GP_VECTOR;
 	ctxt->have_exception = true;
 	return EMULATION_FAILED;
 }

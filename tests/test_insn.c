@@ -276,6 +276,19 @@ static const struct insn_case insn_cases[] = {
 	  NULL, "", OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "c6 /4 in real mode: #UD", R16, "c6e001", { { 0 } }, 0, NULL, "",
 	  OUT_EXC(UD_VECTOR), { { 0 } } },
+	/*
+	 * KVM fetches an Undefined row's ModRM, SIB and displacement before
+	 * the #UD: past the 15th byte that is #GP(0) (6.18.44, kc3 f035f88b388c)
+	 */
+	{ "c6 /3 [rsi+disp32] after 11 REX: 18 bytes, #GP(0) not #UD", L64,
+	  "4e4e4e4e4e4e4e4e4e4e4ec69e9b", { { 0 } }, 0, NULL, "", OUT_EXC(GP_VECTOR),
+	  { A(R_ERR, 0) } },
+	{ "c7 /4 [rsp+disp32] after 11 REX: SIB, 18 bytes, #GP(0)", L64,
+	  "4e4e4e4e4e4e4e4e4e4e4ec7a42400", { { 0 } }, 0, NULL, "", OUT_EXC(GP_VECTOR),
+	  { A(R_ERR, 0) } },
+	{ "c6 /3 [rsi+disp8] after 11 REX: 14 bytes, #UD", L64,
+	  "4e4e4e4e4e4e4e4e4e4e4ec65e02", { { 0 } }, 0, NULL, "", OUT_EXC(UD_VECTOR),
+	  { A(R_ERR, ~0ULL) } },
 	{ "pusha in 64-bit mode: #UD", L64, "60", { PR(4, 4) }, X86_EFLAGS_CF, NULL, "",
 	  OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002 | X86_EFLAGS_CF), A(R_ERR, ~0ULL) } },
 	{ "push fs (32-bit writes 2 bytes)", P32, "0fa0", { PR(4, 3) }, 0, NULL,
