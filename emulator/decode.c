@@ -24,9 +24,6 @@
 
 #include "decode.h"
 
-#define NM_VECTOR	7
-#define X86_CR0_EM	BIT(2)
-#define X86_CR0_TS	BIT(3)
 
 /* ---- the KVM emulation table ---- */
 
@@ -341,6 +338,15 @@ static const struct insn_row kvm_table[] = {
 	I2(0x1d, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
 	I2(0x1f, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "nop r/m"),
 	I2(0x0d, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "prefetch/prefetchw"),
+	/*
+	 * group 15 /0 and /1 with memory (any SIMD prefix: KVM's group15 has no
+	 * prefix table for them): fxsave/fxrstor, the image through the std
+	 * path, never MMIO; the operand is only an address (NoAccess)
+	 */
+	G2(0xae, 0, O_NONE, O_E, O_NONE, R_MEMONLY, NoAccess | NoWrite | Aligned16, em_fxsave,
+	   "fxsave"),
+	G2(0xae, 1, O_NONE, O_E, O_NONE, R_MEMONLY, NoAccess | NoWrite | Aligned16, em_fxrstor,
+	   "fxrstor"),
 	/* clflush/clflushopt: KVM reads the byte (SrcMem | ByteOp): an MMIO read exit */
 	ROW(1, 0xae, 1, 7, PFX_NONE, O_NONE, O_E8, O_NONE, 0, R_MEMONLY | R_PFX, 0, NULL,
 	    "clflush"),

@@ -549,7 +549,54 @@ static int emulator_pio_out_emulated(struct x86_emulate_ctxt *ctxt, unsigned int
 	return 1;
 }
 
+/*
+ * kvm_read_guest_virt_helper(), kvm_write_guest_virt_helper() (through
+ * emulator_read_std/emulator_write_std, not "system"): page by page, each
+ * piece walked (user access at CPL 3) and copied to or from RAM; a failed
+ * walk is that page's #PF, a page with no (writable) memslot ends the copy
+ * with IO_NEEDED and no exit; the pieces before it stay done (spec 7.1).
+ */
+static int emulator_std(struct x86_emulate_ctxt *ctxt, unsigned long addr, u8 *val,
+			unsigned int bytes, struct x86_exception *exception, bool write)
+{
+	struct kvm_vcpu *vcpu = emul_to_vcpu(ctxt);
+	struct kvm_paging_state ps = vcpu_paging_state(vcpu);
+	u32 access = (vcpu->cpl == 3 ? PFERR_USER_MASK : 0) | (write ? PFERR_WRITE_MASK : 0);
+
+	while (bytes) {
+		unsigned int n = min_t(unsigned int, bytes, PAGE_SIZE - offset_in_page(addr));
+		gpa_t gpa;
+		int r;
+
+		if (kvm_mmu_gva_to_gpa(vcpu->kvm, &ps, addr, access, &gpa, exception))
+			return X86EMUL_PROPAGATE_FAULT;
+		r = write ? kvm_vcpu_write_guest(vcpu->kvm, gpa, val, n) :
+			    kvm_vcpu_read_guest(vcpu->kvm, gpa, val, n);
+		if (r)
+			return X86EMUL_IO_NEEDED;
+		bytes -= n;
+		addr += n;
+		val += n;
+	}
+	return X86EMUL_CONTINUE;
+}
+
+static int emulator_read_std(struct x86_emulate_ctxt *ctxt, unsigned long addr, void *val,
+			     unsigned int bytes, struct x86_exception *exception)
+{
+	return emulator_std(ctxt, addr, val, bytes, exception, false);
+}
+
+static int emulator_write_std(struct x86_emulate_ctxt *ctxt, unsigned long addr,
+			      const void *val, unsigned int bytes,
+			      struct x86_exception *exception)
+{
+	return emulator_std(ctxt, addr, (u8 *)val, bytes, exception, true);
+}
+
 const struct x86_emulate_ops kvm_x86_emulate_ops = {
+	.read_std = emulator_read_std,
+	.write_std = emulator_write_std,
 	.read_emulated = emulator_read_emulated,
 	.write_emulated = emulator_write_emulated,
 	.cmpxchg_emulated = emulator_cmpxchg_emulated,
