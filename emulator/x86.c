@@ -703,14 +703,21 @@ static void init_emulate_ctxt(struct kvm_vcpu *vcpu)
  * no exit (daa, arpl, 0f f9 at CPL 3 in prot16/prot32/prot32-paging: #UD;
  * the same at CPL 0 and at CPL 3 in 64-bit mode: KVM_EXIT_INTERNAL_ERROR),
  * as KVM without the capability does for CPL > 0.  The model follows the
- * host (corpus x01).
+ * host (corpus x01).  Only on the emulation that the guest's own exit
+ * starts, though: a failure on the re-entry that completes an MMIO read
+ * (EMULTYPE_NO_DECODE) is KVM_EXIT_INTERNAL_ERROR at CPL 3 too (6.18.44:
+ * jmp far m or call far m through a zero GDT entry, KVM's UNHANDLEABLE for
+ * a system descriptor, with the far pointer in MMIO: internal error in
+ * prot16 and prot32 at CPL 3; from RAM, #GP; ptr16:32 "ea": #UD; kc3
+ * 0e12b5637e6a, corpus x02).
  */
-static int handle_emulation_failure(struct kvm_vcpu *vcpu)
+static int handle_emulation_failure(struct kvm_vcpu *vcpu, int emulation_type)
 {
 	const struct x86_emulate_ctxt *ctxt = vcpu->emulate_ctxt;
 
 	/* a row KVM emulates and the model does not stays a failure */
-	if (vcpu->cpl == 3 && ctxt->mode != X86EMUL_MODE_PROT64 && !ctxt->not_modelled) {
+	if (vcpu->cpl == 3 && ctxt->mode != X86EMUL_MODE_PROT64 && !ctxt->not_modelled &&
+	    !(emulation_type & EMULTYPE_NO_DECODE)) {
 		vcpu->exception_pending = true;
 		vcpu->exception = (struct x86_exception){ .vector = UD_VECTOR };
 		return 1;
@@ -797,7 +804,7 @@ int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulati
 				inject_emulated_exception(vcpu);
 				return 1;
 			}
-			return handle_emulation_failure(vcpu);
+			return handle_emulation_failure(vcpu, emulation_type);
 		}
 	}
 
@@ -819,7 +826,7 @@ restart:
 	if (r == EMULATION_FAILED) {
 		if (vcpu->access_log)
 			vcpu->access_log->failure_invocation = vcpu->invocations;
-		return handle_emulation_failure(vcpu);
+		return handle_emulation_failure(vcpu, emulation_type);
 	}
 
 	if (ctxt->have_exception) {
