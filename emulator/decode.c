@@ -882,33 +882,41 @@ static void cs_crosscheck(struct insn_decoded *d, const struct insn_cs_facts *f)
 /* ---- the register-independent decode ---- */
 
 /*
- * An Undefined row with ModRM (group 11 /1-/7): x86_decode_insn() fetches
- * the ModRM byte, SIB and displacement (decode_modrm()) before
+ * An Undefined row (group 11 /1-/7) or a No64 row in 64-bit mode:
+ * x86_decode_insn() fetches the ModRM byte, SIB, displacement
+ * (decode_modrm()) and immediates (decode_operand()) before
  * x86_emulate_insn() raises the #UD, and __do_insn_fetch_bytes() refuses
- * any byte past the 15th with #GP(0).  So an instruction whose prefixes,
- * opcode and addressing bytes need more than 15 bytes is #GP(0), not #UD
- * (6.18.44: 11 REX prefixes, then c6 9e disp32: #GP(0); kc3 f035f88b388c).
- * Otherwise d->len is the length KVM fetches, when the bytes hold it, so
- * that the CS-limit check of the fetch (x86.c) comes first too.  The
- * displacement's value does not matter, only whether it is there: the
- * bytes are parsed padded with zeros, once ModRM and SIB, which decide
- * the length, are within the @n given.
+ * any byte past the 15th with #GP(0).  So an instruction whose bytes by
+ * KVM's decode need more than 15 is #GP(0), not #UD (6.18.44: 11 REX
+ * prefixes, then c6 9e disp32: #GP(0), kc3 f035f88b388c; 4a x 12, 2e 9a
+ * ptr16:32: #GP(0)).  Otherwise d->len is the length KVM fetches, when the
+ * bytes hold it, so that the CS-limit check of the fetch (x86.c) comes
+ * first too.  The values of displacement and immediates do not matter,
+ * only whether they are there: the bytes are parsed padded with zeros,
+ * once ModRM and SIB, which decide the length, are within the @n given.
+ * Sizes are the table's (the No64 rows that matter here, 9a and ea, take
+ * op_bytes + 2 as KVM's OpImmFAddr does).
  */
-static void undefined_modrm_length(struct insn_decoded *d, const u8 *bytes, unsigned int n,
-				   unsigned int p, bool mode64)
+static void undefined_length(struct insn_decoded *d, const u8 *bytes, unsigned int n,
+			     unsigned int p, bool mode64)
 {
+	const struct insn_row *row = d->row;
 	u8 tmp[INSN_MAX_LEN + 8] = { 0 };
-	unsigned int end;
-	u8 modrm;
+	unsigned int end = p;
 
-	if (p >= n)
-		return;
-	modrm = bytes[p];
-	if (d->ad_bytes != 2 && (modrm >> 6) != 3 && (modrm & 7) == 4 && p + 1 >= n)
-		return;		/* SIB unknown */
-	memcpy(tmp, bytes, n);
-	if (parse_modrm(d, tmp, sizeof(tmp), p, mode64, &end))
-		return;
+	if (row_has_modrm(row)) {
+		u8 modrm;
+
+		if (p >= n)
+			return;
+		modrm = bytes[p];
+		if (d->ad_bytes != 2 && (modrm >> 6) != 3 && (modrm & 7) == 4 && p + 1 >= n)
+			return;		/* SIB unknown */
+		memcpy(tmp, bytes, n);
+		if (parse_modrm(d, tmp, sizeof(tmp), p, mode64, &end))
+			return;
+	}
+	end += imm_size(d, row->dst) + imm_size(d, row->src) + imm_size(d, row->src2);
 	if (end > INSN_MAX_LEN)
 		d->exc_vector = GP_VECTOR;
 	else if (end <= n)
@@ -1004,8 +1012,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 		d->exc_vector = UD_VECTOR;
 		if (!d->cs_len)
 			d->fixups |= INSN_FIX_CS_REJECTS;
-		if (row_has_modrm(row))
-			undefined_modrm_length(d, bytes, n, p, mode64);
+		undefined_length(d, bytes, n, p, mode64);
 		return d->status;
 	}
 	if (!d->cs_len) {
