@@ -62,9 +62,10 @@
  * exits, ends as OUTCOME_BUDGET.
  *
  * Port I/O exits of the instruction itself (KVM_EXIT_IO other than the
- * sentinel's: no in-kernel device of this VM claims a port the model has)
- * are answered like the model's port device answers every port
+ * sentinel's) are answered like the model's port device answers every port
  * (pio_exit()); the model has no such exit, so they are not recorded.
+ * Writes to the model's in-kernel port device (0x80-0x8f) do not exit:
+ * kvm_devices.c gives every VM PIO ioeventfds there.
  *
  * In-kernel devices (irqchip, ioeventfds, coalesced zones) are kvm_devices.c's;
  * its hooks here are marked "devices:".
@@ -1704,9 +1705,9 @@ static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
  * (emulator/vcpu.h: the model has no KVM_EXIT_IO, a port without a device
  * stands for userspace and is answered the same way): the k-th byte read
  * in the case is (u8)(port + k), the whole batch of count elements at
- * once; written data is taken.  Without an irqchip no in-kernel device
- * of this VM claims a port, so every port I/O exits; with one, the
- * kernel's PIC (no PIT) answers its own ports without an exit.
+ * once; written data is taken.  Writes to ports 0x80-0x8f go to PIO
+ * ioeventfds (kvm_devices.c) without an exit; reads there exit.  With an
+ * irqchip the kernel's PIC (no PIT) answers its own ports without an exit.
  */
 static void pio_exit(struct kvm_backend *kb)
 {
