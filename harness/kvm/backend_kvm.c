@@ -2544,25 +2544,33 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 /*
  * An instruction that can load TF (iret, popf), with the case's TF clear,
  * is not single-stepped (KVM would hide the TF it loads), and the guest
- * runs on after it.  When it does load TF, KVM's emulator delivers the
- * single-step #DB only after the instruction that follows (the trap is
- * decided by the TF an instruction starts with), wherever that is: the
- * case ends in a #DB one instruction late, at a RIP and with registers
- * that are not the instruction's (real16 iret popping FLAGS 0x0f0e to
- * 0b0a:0908: #DB with IP 0x90a; kc3 58a520d2005f, a66b15037577).  A #DB
- * the instruction itself cannot raise (no TF before it, not stepped)
- * says so.  Then the case runs again single-stepped, which tells where
- * the instruction went, and once more not stepped with an execute
- * breakpoint there (DR1, which KVM checks before it emulates the next
- * instruction): the vCPU stops right after the instruction with the TF it
- * loaded in RFLAGS.
+ * runs on after it: to the sentinel (popf), or at an iret's target, where
+ * the scenario's RAM runs as code until something stops it.  When the
+ * instruction loads TF, KVM's emulator delivers the single-step #DB only
+ * after the instruction that follows (the trap is decided by the TF an
+ * instruction starts with): the case ends in a #DB one instruction late,
+ * at a RIP and with registers that are not the instruction's (real16 iret
+ * popping FLAGS 0x0f0e to 0b0a:0908: #DB with IP 0x90a; kc3 58a520d2005f,
+ * a66b15037577).  Without TF it ends wherever the code at the target
+ * leads (an iret to RAM at 0b00:0100: retired at 0x20df after an extra
+ * write exit; a failure later on reads as a run-on to a failed fetch,
+ * run_loop()).  So whenever such a case ran on (not on the sentinel, not a
+ * fault on the instruction), it runs again single-stepped, which
+ * tells where the instruction went, and once more not stepped with an
+ * execute breakpoint there (DR1, which KVM checks before it emulates the
+ * next instruction): the vCPU stops right after the instruction, with
+ * the TF it loaded in RFLAGS.
  */
 static bool tf_run_on(const struct kvm_backend *kb, const struct scenario *s,
 		      const struct run_result *r)
 {
-	return kb->singlestep && !kb->case_singlestep && kb->loads_tf &&
-	       !(scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF) &&
-	       r->outcome == OUTCOME_EXCEPTION && r->exception.vector == KB_DB_VECTOR;
+	if (!kb->singlestep || kb->case_singlestep || !kb->loads_tf || kb->on_sentinel ||
+	    (scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF))
+		return false;
+	if (r->outcome == OUTCOME_EXCEPTION)
+		return r->exception.vector == KB_DB_VECTOR ||
+		       r->rip != scenario_reg(s, SCN_REG_RIP);
+	return r->outcome == OUTCOME_RETIRED || r->outcome == OUTCOME_BUDGET;
 }
 
 static int run_tf_again(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
