@@ -24,9 +24,6 @@
 
 #include "decode.h"
 
-#define NM_VECTOR	7
-#define X86_CR0_EM	BIT(2)
-#define X86_CR0_TS	BIT(3)
 
 /* ---- the KVM emulation table ---- */
 
@@ -341,6 +338,15 @@ static const struct insn_row kvm_table[] = {
 	I2(0x1d, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
 	I2(0x1f, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "nop r/m"),
 	I2(0x0d, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "prefetch/prefetchw"),
+	/*
+	 * group 15 /0 and /1 with memory (any SIMD prefix: KVM's group15 has no
+	 * prefix table for them): fxsave/fxrstor, the image through the std
+	 * path, never MMIO; the operand is only an address (NoAccess)
+	 */
+	G2(0xae, 0, O_NONE, O_E, O_NONE, R_MEMONLY, NoAccess | NoWrite | Aligned16, em_fxsave,
+	   "fxsave"),
+	G2(0xae, 1, O_NONE, O_E, O_NONE, R_MEMONLY, NoAccess | NoWrite | Aligned16, em_fxrstor,
+	   "fxrstor"),
 	/* clflush/clflushopt: KVM reads the byte (SrcMem | ByteOp): an MMIO read exit */
 	ROW(1, 0xae, 1, 7, PFX_NONE, O_NONE, O_E8, O_NONE, 0, R_MEMONLY | R_PFX, 0, NULL,
 	    "clflush"),
@@ -875,6 +881,48 @@ static void cs_crosscheck(struct insn_decoded *d, const struct insn_cs_facts *f)
 
 /* ---- the register-independent decode ---- */
 
+/*
+ * An Undefined row (group 11 /1-/7) or a No64 row in 64-bit mode:
+ * x86_decode_insn() fetches the ModRM byte, SIB, displacement
+ * (decode_modrm()) and immediates (decode_operand()) before
+ * x86_emulate_insn() raises the #UD, and __do_insn_fetch_bytes() refuses
+ * any byte past the 15th with #GP(0).  So an instruction whose bytes by
+ * KVM's decode need more than 15 is #GP(0), not #UD (6.18.44: 11 REX
+ * prefixes, then c6 9e disp32: #GP(0), kc3 f035f88b388c; 4a x 12, 2e 9a
+ * ptr16:32: #GP(0)).  Otherwise d->len is the length KVM fetches, when the
+ * bytes hold it, so that the CS-limit check of the fetch (x86.c) comes
+ * first too.  The values of displacement and immediates do not matter,
+ * only whether they are there: the bytes are parsed padded with zeros,
+ * once ModRM and SIB, which decide the length, are within the @n given.
+ * Sizes are the table's (the No64 rows that matter here, 9a and ea, take
+ * op_bytes + 2 as KVM's OpImmFAddr does).
+ */
+static void undefined_length(struct insn_decoded *d, const u8 *bytes, unsigned int n,
+			     unsigned int p, bool mode64)
+{
+	const struct insn_row *row = d->row;
+	u8 tmp[INSN_MAX_LEN + 8] = { 0 };
+	unsigned int end = p;
+
+	if (row_has_modrm(row)) {
+		u8 modrm;
+
+		if (p >= n)
+			return;
+		modrm = bytes[p];
+		if (d->ad_bytes != 2 && (modrm >> 6) != 3 && (modrm & 7) == 4 && p + 1 >= n)
+			return;		/* SIB unknown */
+		memcpy(tmp, bytes, n);
+		if (parse_modrm(d, tmp, sizeof(tmp), p, mode64, &end))
+			return;
+	}
+	end += imm_size(d, row->dst) + imm_size(d, row->src) + imm_size(d, row->src2);
+	if (end > INSN_MAX_LEN)
+		d->exc_vector = GP_VECTOR;
+	else if (end <= n)
+		d->len = (u8)end;
+}
+
 int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *bytes,
 		unsigned int n, struct insn_decoded *d)
 {
@@ -964,6 +1012,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 		d->exc_vector = UD_VECTOR;
 		if (!d->cs_len)
 			d->fixups |= INSN_FIX_CS_REJECTS;
+		undefined_length(d, bytes, n, p, mode64);
 		return d->status;
 	}
 	if (!d->cs_len) {
@@ -1311,7 +1360,8 @@ static int decode_exception(struct x86_emulate_ctxt *ctxt, int vec)
 {
 	ctxt->exception.vector = (u8)vec;
 	ctxt->exception.error_code = 0;
-	ctxt->exception.error_code_valid = false;
+	/* #GP(0) at decode: the 15-byte limit of the fetch */
+	ctxt->exception.error_code_valid = vec == GP_VECTOR;
 	ctxt->have_exception = true;
 	return EMULATION_FAILED;
 }

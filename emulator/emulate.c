@@ -164,6 +164,8 @@ static unsigned int insn_alignment(const struct x86_emulate_ctxt *ctxt, unsigned
 {
 	if (size < 16 || (ctxt->d & Unaligned))
 		return 1;
+	if (ctxt->d & Aligned16)
+		return 16;
 	return size;
 }
 
@@ -552,6 +554,99 @@ int em_fix_hypercall(struct x86_emulate_ctxt *ctxt)
 	rc = ctxt->ops->write_emulated(ctxt, linear, instruction, sizeof(instruction),
 				       &ctxt->exception);
 	return rc;
+}
+
+/* ---- fxsave, fxrstor (em_fxsave, em_fxrstor) ---- */
+
+/*
+ * The image KVM moves: the legacy area (160 bytes) and XMM0-7 with
+ * CR4.OSFXSR (288); fxstate_size() in emulate.c.
+ */
+#define FXSTATE_LEGACY		160
+#define FXSTATE_XMM		288
+#define FXSTATE_FCW		0
+#define FXSTATE_MXCSR		24
+#define FXSTATE_XMM0		160
+
+static unsigned int fxstate_size(const struct x86_emulate_ctxt *ctxt)
+{
+	return ctxt->vcpu->sregs.cr4 & X86_CR4_OSFXSR ? FXSTATE_XMM : FXSTATE_LEGACY;
+}
+
+/*
+ * check_fxsr(): the guest has FXSR (CPUID, as the kvm backend's vCPU
+ * has); CR0.TS or CR0.EM is #NM; in 64-bit mode KVM does not emulate
+ * them at all (spec 7.1).
+ */
+static int check_fxsr(struct x86_emulate_ctxt *ctxt)
+{
+	if (ctxt->vcpu->sregs.cr0 & (X86_CR0_TS | X86_CR0_EM))
+		return emulate_exception(ctxt, NM_VECTOR, 0, false);
+	if (ctxt->mode == X86EMUL_MODE_PROT64)
+		return X86EMUL_UNHANDLEABLE;
+	return X86EMUL_CONTINUE;
+}
+
+/*
+ * fxsave m512: the whole image is linearized at once (segment limit for
+ * its size, then 16-byte alignment: the row is Aligned16: #GP(0), #SS(0)
+ * off SS), then written by the std path: no MMIO exit ever; a page that is
+ * not writable RAM ends it with IO_NEEDED, after which KVM re-enters the
+ * guest on the same instruction (spec 7.1: an apparent livelock).  The
+ * x87 part of the image is a fresh vCPU's (FCW 0x37f, MXCSR 0x1f80,
+ * MXCSR_MASK left 0): the model does not track the FPU, and guest RAM is
+ * not compared (harness/fidelity.c).
+ */
+int em_fxsave(struct x86_emulate_ctxt *ctxt)
+{
+	u8 image[FXSTATE_XMM] = { 0 };
+	unsigned int size = fxstate_size(ctxt);
+	unsigned long linear;
+	u32 mxcsr = 0x1f80;
+	u16 fcw = 0x37f;
+	int rc;
+
+	rc = check_fxsr(ctxt);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	memcpy(image + FXSTATE_FCW, &fcw, sizeof(fcw));
+	memcpy(image + FXSTATE_MXCSR, &mxcsr, sizeof(mxcsr));
+	memcpy(image + FXSTATE_XMM0, ctxt->vcpu->xmm, FXSTATE_XMM - FXSTATE_XMM0);
+	rc = __linearize(ctxt, ctxt->src.addr.mem, size, true, &linear);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	return ctxt->ops->write_std(ctxt, linear, image, size, &ctxt->exception);
+}
+
+/*
+ * fxrstor m512: linearized as fxsave (for a read), read by the std path,
+ * then MXCSR[31:16] set is #GP(0).  The host's fxrstor then loads it: the
+ * model keeps XMM0-7 of a 288-byte image; with the 160-byte one KVM fills
+ * the rest from the current state (fxregs_fixup()), so XMM stays.
+ */
+int em_fxrstor(struct x86_emulate_ctxt *ctxt)
+{
+	u8 image[FXSTATE_XMM];
+	unsigned int size = fxstate_size(ctxt);
+	unsigned long linear;
+	u32 mxcsr;
+	int rc;
+
+	rc = check_fxsr(ctxt);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rc = __linearize(ctxt, ctxt->src.addr.mem, size, false, &linear);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	rc = ctxt->ops->read_std(ctxt, linear, image, size, &ctxt->exception);
+	if (rc != X86EMUL_CONTINUE)
+		return rc;
+	memcpy(&mxcsr, image + FXSTATE_MXCSR, sizeof(mxcsr));
+	if (mxcsr >> 16)
+		return emulate_gp(ctxt, 0);
+	if (size == FXSTATE_XMM)
+		memcpy(ctxt->vcpu->xmm, image + FXSTATE_XMM0, FXSTATE_XMM - FXSTATE_XMM0);
+	return X86EMUL_CONTINUE;
 }
 
 /* ---- port I/O ---- */

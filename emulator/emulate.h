@@ -46,6 +46,7 @@ enum x86emul_mode {
 #define NoAccess	BIT(8)	/* memory operand is not accessed (lea) */
 #define Lock		BIT(9)	/* LOCK allowed; writeback through cmpxchg */
 #define ImplicitLock	BIT(10)	/* xchg with memory */
+#define Aligned16	BIT(11)	/* 16-byte alignment whatever the size (fxsave) */
 
 #define REPE_PREFIX	0xf3
 #define REPNE_PREFIX	0xf2
@@ -102,6 +103,11 @@ struct x86_emulate_ops {
 			       u16 port, void *val, unsigned int count);
 	int (*pio_out_emulated)(struct x86_emulate_ctxt *ctxt, unsigned int size,
 				u16 port, const void *val, unsigned int count);
+	/* the std path (spec 7.1): guest RAM through the page walk, never MMIO */
+	int (*read_std)(struct x86_emulate_ctxt *ctxt, unsigned long addr, void *val,
+			unsigned int bytes, struct x86_exception *exception);
+	int (*write_std)(struct x86_emulate_ctxt *ctxt, unsigned long addr, const void *val,
+			 unsigned int bytes, struct x86_exception *exception);
 };
 
 /* x86.c's implementation, which every vCPU's emulator context uses */
@@ -182,5 +188,7 @@ int em_cmps(struct x86_emulate_ctxt *ctxt);
 int em_fix_hypercall(struct x86_emulate_ctxt *ctxt);
 int em_in(struct x86_emulate_ctxt *ctxt);
 int em_out(struct x86_emulate_ctxt *ctxt);
+int em_fxsave(struct x86_emulate_ctxt *ctxt);
+int em_fxrstor(struct x86_emulate_ctxt *ctxt);
 
 #endif

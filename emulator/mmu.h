@@ -10,6 +10,8 @@
 #include "kvm.h"
 
 #define X86_CR0_PE	BIT(0)
+#define X86_CR0_EM	BIT(2)
+#define X86_CR0_TS	BIT(3)
 #define X86_CR0_WP	BIT(16)
 #define X86_CR0_PG	BIT(31)
 #define X86_CR4_PSE	BIT(4)
@@ -36,6 +38,7 @@
 #define DE_VECTOR	0
 #define DB_VECTOR	1
 #define UD_VECTOR	6
+#define NM_VECTOR	7
 #define NP_VECTOR	11
 #define SS_VECTOR	12
 #define GP_VECTOR	13

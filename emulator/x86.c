@@ -549,7 +549,54 @@ static int emulator_pio_out_emulated(struct x86_emulate_ctxt *ctxt, unsigned int
 	return 1;
 }
 
+/*
+ * kvm_read_guest_virt_helper(), kvm_write_guest_virt_helper() (through
+ * emulator_read_std/emulator_write_std, not "system"): page by page, each
+ * piece walked (user access at CPL 3) and copied to or from RAM; a failed
+ * walk is that page's #PF, a page with no (writable) memslot ends the copy
+ * with IO_NEEDED and no exit; the pieces before it stay done (spec 7.1).
+ */
+static int emulator_std(struct x86_emulate_ctxt *ctxt, unsigned long addr, u8 *val,
+			unsigned int bytes, struct x86_exception *exception, bool write)
+{
+	struct kvm_vcpu *vcpu = emul_to_vcpu(ctxt);
+	struct kvm_paging_state ps = vcpu_paging_state(vcpu);
+	u32 access = (vcpu->cpl == 3 ? PFERR_USER_MASK : 0) | (write ? PFERR_WRITE_MASK : 0);
+
+	while (bytes) {
+		unsigned int n = min_t(unsigned int, bytes, PAGE_SIZE - offset_in_page(addr));
+		gpa_t gpa;
+		int r;
+
+		if (kvm_mmu_gva_to_gpa(vcpu->kvm, &ps, addr, access, &gpa, exception))
+			return X86EMUL_PROPAGATE_FAULT;
+		r = write ? kvm_vcpu_write_guest(vcpu->kvm, gpa, val, n) :
+			    kvm_vcpu_read_guest(vcpu->kvm, gpa, val, n);
+		if (r)
+			return X86EMUL_IO_NEEDED;
+		bytes -= n;
+		addr += n;
+		val += n;
+	}
+	return X86EMUL_CONTINUE;
+}
+
+static int emulator_read_std(struct x86_emulate_ctxt *ctxt, unsigned long addr, void *val,
+			     unsigned int bytes, struct x86_exception *exception)
+{
+	return emulator_std(ctxt, addr, val, bytes, exception, false);
+}
+
+static int emulator_write_std(struct x86_emulate_ctxt *ctxt, unsigned long addr,
+			      const void *val, unsigned int bytes,
+			      struct x86_exception *exception)
+{
+	return emulator_std(ctxt, addr, (u8 *)val, bytes, exception, true);
+}
+
 const struct x86_emulate_ops kvm_x86_emulate_ops = {
+	.read_std = emulator_read_std,
+	.write_std = emulator_write_std,
 	.read_emulated = emulator_read_emulated,
 	.write_emulated = emulator_write_emulated,
 	.cmpxchg_emulated = emulator_cmpxchg_emulated,
@@ -656,14 +703,21 @@ static void init_emulate_ctxt(struct kvm_vcpu *vcpu)
  * no exit (daa, arpl, 0f f9 at CPL 3 in prot16/prot32/prot32-paging: #UD;
  * the same at CPL 0 and at CPL 3 in 64-bit mode: KVM_EXIT_INTERNAL_ERROR),
  * as KVM without the capability does for CPL > 0.  The model follows the
- * host (corpus x01).
+ * host (corpus x01).  Only on the emulation that the guest's own exit
+ * starts, though: a failure on the re-entry that completes an MMIO read
+ * (EMULTYPE_NO_DECODE) is KVM_EXIT_INTERNAL_ERROR at CPL 3 too (6.18.44:
+ * jmp far m or call far m through a zero GDT entry, KVM's UNHANDLEABLE for
+ * a system descriptor, with the far pointer in MMIO: internal error in
+ * prot16 and prot32 at CPL 3; from RAM, #GP; ptr16:32 "ea": #UD; kc3
+ * 0e12b5637e6a, corpus x02).
  */
-static int handle_emulation_failure(struct kvm_vcpu *vcpu)
+static int handle_emulation_failure(struct kvm_vcpu *vcpu, int emulation_type)
 {
 	const struct x86_emulate_ctxt *ctxt = vcpu->emulate_ctxt;
 
 	/* a row KVM emulates and the model does not stays a failure */
-	if (vcpu->cpl == 3 && ctxt->mode != X86EMUL_MODE_PROT64 && !ctxt->not_modelled) {
+	if (vcpu->cpl == 3 && ctxt->mode != X86EMUL_MODE_PROT64 && !ctxt->not_modelled &&
+	    !(emulation_type & EMULTYPE_NO_DECODE)) {
 		vcpu->exception_pending = true;
 		vcpu->exception = (struct x86_exception){ .vector = UD_VECTOR };
 		return 1;
@@ -750,7 +804,7 @@ int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulati
 				inject_emulated_exception(vcpu);
 				return 1;
 			}
-			return handle_emulation_failure(vcpu);
+			return handle_emulation_failure(vcpu, emulation_type);
 		}
 	}
 
@@ -772,7 +826,7 @@ restart:
 	if (r == EMULATION_FAILED) {
 		if (vcpu->access_log)
 			vcpu->access_log->failure_invocation = vcpu->invocations;
-		return handle_emulation_failure(vcpu);
+		return handle_emulation_failure(vcpu, emulation_type);
 	}
 
 	if (ctxt->have_exception) {

@@ -49,6 +49,7 @@ struct regval {
 
 #define OUT_RETIRED	0
 #define OUT_FAIL	(-1)
+#define OUT_AGAIN	(-2)	/* no exit, RIP stays: the guest runs it again */
 #define OUT_EXC(v)	(100 + (v))
 
 struct insn_case {
@@ -276,6 +277,50 @@ static const struct insn_case insn_cases[] = {
 	  NULL, "", OUT_EXC(UD_VECTOR), { { 0 } } },
 	{ "c6 /4 in real mode: #UD", R16, "c6e001", { { 0 } }, 0, NULL, "",
 	  OUT_EXC(UD_VECTOR), { { 0 } } },
+	/*
+	 * KVM fetches an Undefined row's ModRM, SIB and displacement before
+	 * the #UD: past the 15th byte that is #GP(0) (6.18.44, kc3 f035f88b388c)
+	 */
+	{ "c6 /3 [rsi+disp32] after 11 REX: 18 bytes, #GP(0) not #UD", L64,
+	  "4e4e4e4e4e4e4e4e4e4e4ec69e9b", { { 0 } }, 0, NULL, "", OUT_EXC(GP_VECTOR),
+	  { A(R_ERR, 0) } },
+	{ "c7 /4 [rsp+disp32] after 11 REX: SIB, 18 bytes, #GP(0)", L64,
+	  "4e4e4e4e4e4e4e4e4e4e4ec7a42400", { { 0 } }, 0, NULL, "", OUT_EXC(GP_VECTOR),
+	  { A(R_ERR, 0) } },
+	{ "call far ptr (No64) after 9 REX: 16 bytes with the pointer, #GP(0)", L64,
+	  "4141414141414141419a0000000000", { { 0 } }, 0, NULL, "", OUT_EXC(GP_VECTOR),
+	  { A(R_ERR, 0) } },
+	{ "call far ptr (No64) after 8 REX: 15 bytes, #UD", L64,
+	  "41414141414141419a000000000000", { { 0 } }, 0, NULL, "", OUT_EXC(UD_VECTOR),
+	  { A(R_ERR, ~0ULL) } },
+	{ "c6 /3 [rsi+disp8] after 11 REX: 14 bytes, #UD", L64,
+	  "4e4e4e4e4e4e4e4e4e4e4ec65e02", { { 0 } }, 0, NULL, "", OUT_EXC(UD_VECTOR),
+	  { A(R_ERR, ~0ULL) } },
+	/*
+	 * fxsave/fxrstor (group 15 /0, /1): Aligned16 over the whole image,
+	 * the std path (no MMIO exit), not emulated in 64-bit mode; 6.18.44:
+	 * kc3 03d57fbe3bd0, 467bf861384d, c536e9ba44c4, real16-fxsave.txt
+	 */
+	{ "fxsave to RAM, 16-aligned: the image written, no exit", P32, "0fae07",
+	  { SR(7, 0), SR(4, 0) }, 0, NULL, "", 0, { A(R_STACKQ, 0x037f) } },
+	{ "fxsave with an f2 prefix is fxsave", P32, "f20fae07", { SR(7, 0), SR(4, 0) }, 0,
+	  NULL, "", 0, { A(R_STACKQ, 0x037f) } },
+	{ "fxsave to RAM, 8-aligned: #GP(0)", P32, "0fae07", { SR(7, 8), SR(4, 8) }, 0, NULL,
+	  "", OUT_EXC(GP_VECTOR), { A(R_ERR, 0), A(R_STACKQ, 0x0f0e0d0c0b0a0908ULL) } },
+	{ "fxsave to MMIO: the std path, no exit, run again", P32, "0fae07", { PR(7, -0x10) },
+	  0, NULL, "", OUT_AGAIN, { { 0 } } },
+	{ "fxsave [bp] past the real-mode SS limit: #SS(0)", R16, "0fae4600",
+	  { A(5, 0xfff0) }, 0, NULL, "", OUT_EXC(SS_VECTOR), { A(R_ERR, 0) } },
+	{ "fxsave in 64-bit mode: not emulated", L64, "0fae07", { SR(7, 0) }, 0, NULL, "",
+	  OUT_FAIL, { { 0 } } },
+	{ "fxsave register form: no row", P32, "0faec0", { { 0 } }, 0, NULL, "", OUT_FAIL,
+	  { { 0 } } },
+	{ "lock fxsave: #UD", P32, "f00fae07", { SR(7, 0) }, 0, NULL, "", OUT_EXC(UD_VECTOR),
+	  { { 0 } } },
+	{ "fxrstor, 16-aligned RAM image with MXCSR[31:16] set: #GP(0)", P32, "0fae0f",
+	  { SR(7, 0x20) }, 0, NULL, "", OUT_EXC(GP_VECTOR), { A(R_ERR, 0) } },
+	{ "fxrstor, 4-aligned: #GP(0)", R16, "0fae0d", { A(7, 0x1ffc) }, 0, NULL, "",
+	  OUT_EXC(GP_VECTOR), { A(R_ERR, 0) } },
 	{ "pusha in 64-bit mode: #UD", L64, "60", { PR(4, 4) }, X86_EFLAGS_CF, NULL, "",
 	  OUT_EXC(UD_VECTOR), { A(R_FLAGS, 0x10002 | X86_EFLAGS_CF), A(R_ERR, ~0ULL) } },
 	{ "push fs (32-bit writes 2 bytes)", P32, "0fa0", { PR(4, 3) }, 0, NULL,
@@ -689,6 +734,13 @@ static void run_insn_case(struct test_ctx *t, const struct insn_case *c, const c
 		if (e->exit_reason != KVM_EXIT_INTERNAL_ERROR)
 			test_fail(t, __FILE__, __LINE__, "%s: exit reason %u, wanted internal error",
 				  c->name, e->exit_reason);
+	} else if (c->outcome == OUT_AGAIN) {
+		if (e->exit_reason != KVM_EXIT_INTR || e->vcpu.exception_delivered ||
+		    e->vcpu.rip != e->vcpu.insn_rip)
+			test_fail(t, __FILE__, __LINE__,
+				  "%s: wanted the entry budget on the instruction, got exit %u, exception %d, RIP 0x%llx",
+				  c->name, e->exit_reason, e->vcpu.exception_delivered,
+				  (unsigned long long)e->vcpu.rip);
 	} else if (c->outcome >= 100) {
 		if (!e->vcpu.exception_delivered ||
 		    e->vcpu.delivered.vector != c->outcome - 100)

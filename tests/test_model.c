@@ -1600,6 +1600,16 @@ static const struct host_row host_rows[] = {
 	  "mode prot32\ninsn 27\n", HOST_FAIL, false, 0, 0 },
 	{ "emulation failure at CPL 3 in long64: the internal-error exit",
 	  "mode long64\ncpl 3\ninsn 0f f9 c0\n", HOST_FAIL, false, 0, 0 },
+	/* a failure on the re-entry after an MMIO read exit is the exit at CPL 3 too */
+	{ "CPL 3 prot32: jmp far m through a zero GDT entry, pointer in MMIO: the exit",
+	  "mode prot32\ncpl 3\ninsn ff 29\nreg rcx 0x40000000\n"
+	  "map 0x40000000 0x40000000 mmio\nmmio-data 00 00 00 00 70 00\n",
+	  HOST_FAIL, false, 0, 0 },
+	{ "CPL 3 prot16: jmp far m through a zero GDT entry, pointer in MMIO: the exit",
+	  "mode prot16\ncpl 3\ninsn ff 2f\nreg rbx 0x4000\nmap 0x4000 0x4000 mmio\n"
+	  "mmio-data 00 00 70 00\n", HOST_FAIL, false, 0, 0 },
+	{ "CPL 3 prot32: jmp far ptr through a zero GDT entry, no exit before: #UD",
+	  "mode prot32\ncpl 3\ninsn ea 00 00 00 00 70 00\n", UD_VECTOR, false, 0, 0 },
 	{ "not modelled at CPL 3 in prot32 stays a failure (aam)",
 	  "mode prot32\ncpl 3\ninsn d4 0a\n", HOST_FAIL, false, 0, 0 },
 	{ "TF, out to a userspace port: KVM_EXIT_IO, no #DB",

@@ -62,9 +62,10 @@
  * exits, ends as OUTCOME_BUDGET.
  *
  * Port I/O exits of the instruction itself (KVM_EXIT_IO other than the
- * sentinel's: no in-kernel device of this VM claims a port the model has)
- * are answered like the model's port device answers every port
+ * sentinel's) are answered like the model's port device answers every port
  * (pio_exit()); the model has no such exit, so they are not recorded.
+ * Writes to the model's in-kernel port device (0x80-0x8f) do not exit:
+ * kvm_devices.c gives every VM PIO ioeventfds there.
  *
  * In-kernel devices (irqchip, ioeventfds, coalesced zones) are kvm_devices.c's;
  * its hooks here are marked "devices:".
@@ -175,6 +176,8 @@
 #define KB_DR6_B0		BIT(0)
 #define KB_DR6_BS		BIT(14)
 #define KB_DR7_L0		BIT(0)	/* DR0 enabled, execute, 1 byte */
+#define KB_DR7_L1		BIT(2)	/* DR1 enabled, execute, 1 byte */
+#define KB_DR6_B1		BIT(1)
 
 #define KB_DF_VECTOR		8
 #define KB_DB_VECTOR		1
@@ -262,6 +265,8 @@ struct kb_vm {
 	bool vm_stale;
 	u32 dirty;
 	u32 guest_debug;	/* the vCPU's KVM_SET_GUEST_DEBUG control */
+	bool bp1;		/* ... with DR1 at bp1_la (tf_run_on()) */
+	u64 bp1_la;
 	u64 step_la;		/* the linear RIP KVM arms its TF step for */
 
 	/* a fresh vCPU's state, restored per case or when dirty */
@@ -318,6 +323,13 @@ struct kvm_backend {
 	bool case_native_step;	/* ... with TF on native code: #DB to the guest */
 	bool debug_exit;
 	u64 debug_dr6, debug_pc;
+	/*
+	 * The runs of tf_run_on(): single-step whatever the instruction can
+	 * load; stop at an execute breakpoint at linear stop_la.
+	 */
+	bool force_step;
+	bool stop;
+	u64 stop_la;
 
 	u64 pio_read_bytes;	/* port bytes read in this case (pio_exit()) */
 	struct run_limits limits;	/* kvm_backend_set_limits() */
@@ -661,6 +673,7 @@ static void vm_destroy(struct kvm_backend *kb)
 		kvm_devices_vm_gone(kb->vm.dev);	/* devices: */
 	memset(kb->vm.frame_used, 0, sizeof(kb->vm.frame_used));
 	kb->vm.guest_debug = 0;
+	kb->vm.bp1 = false;
 	kb->vm.step_la = ~0ULL;
 	kb->vm.vm_stale = false;
 	kb->vm.dirty = 0;
@@ -1252,8 +1265,9 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 	bool native = s->mode == SCN_MODE_LONG64 && s->cpl == 3;
 
 	kb->case_singlestep = kb->singlestep &&
-			      !(scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF) &&
-			      !kb->loads_tf && !(native && insn_has_rep(s));
+			      (kb->force_step ||
+			       (!(scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF) &&
+				!kb->loads_tf && !(native && insn_has_rep(s))));
 	kb->case_native_step = native && kb->case_singlestep;
 	if (kb->case_singlestep)
 		gd.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
@@ -1261,6 +1275,11 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 		gd.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
 		gd.arch.debugreg[0] = KB_RM_HANDLER;
 		gd.arch.debugreg[7] = KB_DR7_L0;
+	}
+	if (kb->stop) {
+		gd.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+		gd.arch.debugreg[1] = kb->stop_la;
+		gd.arch.debugreg[7] |= KB_DR7_L1;
 	}
 	if (native && kb->case_singlestep && kb->vm.step_la != la) {
 		/* KVM takes the linear RIP from the vCPU's RIP and CS now */
@@ -1270,7 +1289,8 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 			return -errno;
 		kb->vm.guest_debug = 0;	/* set it again at this RIP */
 	}
-	if (gd.control == kb->vm.guest_debug)
+	if (gd.control == kb->vm.guest_debug && kb->stop == kb->vm.bp1 &&
+	    (!kb->stop || kb->stop_la == kb->vm.bp1_la))
 		return 0;
 	if (ioctl(kb->vm.vcpu_fd, KVM_SET_GUEST_DEBUG, &gd) < 0) {
 		if (!kb->case_singlestep)
@@ -1279,6 +1299,8 @@ static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64
 		return set_guest_debug(kb, s, la);
 	}
 	kb->vm.guest_debug = gd.control;
+	kb->vm.bp1 = kb->stop;
+	kb->vm.bp1_la = kb->stop_la;
 	kb->vm.step_la = native ? la : ~0ULL;
 	return 0;
 }
@@ -1418,6 +1440,40 @@ static int exit_linear_rip(struct kvm_backend *kb, u64 *la)
 }
 
 /*
+ * Is the emulation failure of the last exit the case's own instruction's,
+ * though the linear RIP moved?  A far transfer that KVM gives up on after
+ * loading CS (em_ret_far() and em_jmp_far() return UNHANDLEABLE when
+ * assign_eip_far() refuses the new EIP, e.g. a 32-bit EIP past a real-mode
+ * CS limit of 0xffff) leaves the new CS with the old RIP: the linear RIP is
+ * off the instruction although nothing ran after it.  KVM reports the bytes
+ * it fetched for the failing instruction (prepare_emulation_failure_exit(),
+ * KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES, up to 15 with the
+ * sentinel bytes after the code_len the guest got); with RIP still the
+ * case's and those bytes the case's, the failure is the instruction's.  A
+ * run-on failure (iret into code in MMIO) fetched nothing, or other bytes,
+ * at the popped RIP.
+ */
+static bool failure_is_own(struct kvm_backend *kb, const struct scenario *s)
+{
+	struct kvm_run *run = kb->vm.run;
+	struct kvm_regs regs;
+	unsigned int n;
+
+	if (run->emulation_failure.suberror != KVM_INTERNAL_ERROR_EMULATION ||
+	    !(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		return false;
+	n = min_t(unsigned int, run->emulation_failure.insn_size, kb->code_len);
+	n = min_t(unsigned int, n, sizeof(run->emulation_failure.insn_bytes));
+	if (!n || memcmp(run->emulation_failure.insn_bytes, s->insn, n))
+		return false;
+	if (kb->sync_regs)
+		regs = run->s.regs.regs;
+	else if (ioctl(kb->vm.vcpu_fd, KVM_GET_REGS, &regs) < 0)
+		return false;
+	return regs.rip == scenario_reg(s, SCN_REG_RIP);
+}
+
+/*
  * After a write exit (MMIO write, port OUT) of a retired instruction:
  * complete the exchange (and the write exits of its other fragments)
  * without entering the guest again, KVM_RUN with immediate_exit (the way
@@ -1460,9 +1516,9 @@ static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
  * (emulator/vcpu.h: the model has no KVM_EXIT_IO, a port without a device
  * stands for userspace and is answered the same way): the k-th byte read
  * in the case is (u8)(port + k), the whole batch of count elements at
- * once; written data is taken.  Without an irqchip no in-kernel device
- * of this VM claims a port, so every port I/O exits; with one, the
- * kernel's PIC (no PIT) answers its own ports without an exit.
+ * once; written data is taken.  Writes to ports 0x80-0x8f go to PIO
+ * ioeventfds (kvm_devices.c) without an exit; reads there exit.  With an
+ * irqchip the kernel's PIC (no PIT) answers its own ports without an exit.
  */
 static void pio_exit(struct kvm_backend *kb)
 {
@@ -1706,10 +1762,13 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			 * Not single-stepped (iret, popf...), the guest runs on
 			 * after the instruction: a failure with the linear RIP
 			 * off the instruction is the next one's (a taken iret
-			 * to code in MMIO), and the instruction retired.
+			 * to code in MMIO), and the instruction retired;
+			 * unless KVM failed the instruction itself after its
+			 * CS load (failure_is_own()).
 			 */
 			if (!kb->case_singlestep && !kb->debug_exit &&
-			    !exit_linear_rip(kb, &at) && at != la) {
+			    !exit_linear_rip(kb, &at) && at != la &&
+			    !failure_is_own(kb, s)) {
 				r->outcome = OUTCOME_RETIRED;
 				return;
 			}
@@ -2303,6 +2362,63 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	return 0;
 }
 
+/*
+ * An instruction that can load TF (iret, popf), with the case's TF clear,
+ * is not single-stepped (KVM would hide the TF it loads), and the guest
+ * runs on after it: to the sentinel (popf), or at an iret's target, where
+ * the scenario's RAM runs as code until something stops it.  When the
+ * instruction loads TF, KVM's emulator delivers the single-step #DB only
+ * after the instruction that follows (the trap is decided by the TF an
+ * instruction starts with): the case ends in a #DB one instruction late,
+ * at a RIP and with registers that are not the instruction's (real16 iret
+ * popping FLAGS 0x0f0e to 0b0a:0908: #DB with IP 0x90a; kc3 58a520d2005f,
+ * a66b15037577).  Without TF it ends wherever the code at the target
+ * leads (an iret to RAM at 0b00:0100: retired at 0x20df after an extra
+ * write exit; a failure later on reads as a run-on to a failed fetch,
+ * run_loop()).  So whenever such a case ran on (not on the sentinel, not a
+ * fault on the instruction), it runs again single-stepped, which
+ * tells where the instruction went, and once more not stepped with an
+ * execute breakpoint there (DR1, which KVM checks before it emulates the
+ * next instruction): the vCPU stops right after the instruction, with
+ * the TF it loaded in RFLAGS.
+ */
+static bool tf_run_on(const struct kvm_backend *kb, const struct scenario *s,
+		      const struct run_result *r)
+{
+	if (!kb->singlestep || kb->case_singlestep || !kb->loads_tf || kb->on_sentinel ||
+	    (scenario_reg(s, SCN_REG_RFLAGS) & X86_EFLAGS_TF))
+		return false;
+	if (r->outcome == OUTCOME_EXCEPTION)
+		return r->exception.vector == KB_DB_VECTOR ||
+		       r->rip != scenario_reg(s, SCN_REG_RIP);
+	return r->outcome == OUTCOME_RETIRED || r->outcome == OUTCOME_BUDGET;
+}
+
+static int run_tf_again(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
+{
+	u64 at;
+	int ret;
+
+	kb->force_step = true;
+	timer_arm(kb, KB_GUARD_NS);
+	ret = run_case(kb, s, r);
+	kb->force_step = false;
+	if (ret)
+		return ret;
+	if (r->outcome != OUTCOME_RETIRED || !kb->debug_exit || exit_linear_rip(kb, &at) ||
+	    at == code_linear(s)) {
+		/* not a plain step: the first run's result stands */
+		timer_arm(kb, KB_GUARD_NS);
+		return run_case(kb, s, r);
+	}
+	kb->stop = true;
+	kb->stop_la = at;
+	timer_arm(kb, KB_GUARD_NS);
+	ret = run_case(kb, s, r);
+	kb->stop = false;
+	return ret;
+}
+
 int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
 {
 	unsigned int tries;
@@ -2339,6 +2455,8 @@ int kvm_backend_run(struct kvm_backend *kb, const struct scenario *s, struct run
 		timer_arm(kb, KB_GUARD_NS);
 		ret = run_case(kb, s, r);
 	}
+	if (!ret && tf_run_on(kb, s, r))
+		ret = run_tf_again(kb, s, r);
 	timer_arm(kb, 0);
 	return ret;
 }

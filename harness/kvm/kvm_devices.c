@@ -28,6 +28,12 @@
 #define KD_NR_CHIPS		3	/* PIC master, PIC slave, IOAPIC */
 #define KD_RING_MAX		KVM_COALESCED_MMIO_MAX
 #define KD_MAX_REGS		128	/* ioeventfds, and zones, a VM keeps */
+/*
+ * The model's in-kernel port device (emulator/vcpu.h KVM_PIO_DEV_BASE,
+ * KVM_PIO_DEV_LEN; not included here, see above): ports 0x80-0x8f.
+ */
+#define KD_PIO_DEV_BASE		0x80
+#define KD_PIO_DEV_LEN		16
 
 /*
  * Priming the read cache: at the scratch page's start "popa; out 0xe6, al"
@@ -73,6 +79,7 @@ struct kvm_devices {
 	u64 scratch_gpa;
 	struct kd_ioeventfd ev[KD_MAX_REGS];
 	unsigned int nr_ev;
+	int pio_fd;			/* the port device's eventfd, -1: none */
 	int epoll_fd;			/* every eventfd of ev[]: the signalled ones */
 	u64 zone[KD_MAX_REGS];		/* coalesced zones, a frame each */
 	bool zone_parked[KD_MAX_REGS];	/* the current case has no such frame */
@@ -120,6 +127,7 @@ struct kvm_devices *kvm_devices_create(int kvm_fd, const struct kvm_devices *lik
 	if (!kd)
 		return NULL;
 	kd->vm_fd = kd->vcpu_fd = -1;
+	kd->pio_fd = -1;
 	kd->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (kd->epoll_fd < 0) {
 		free(kd);
@@ -207,6 +215,47 @@ int kvm_devices_supported(const struct kvm_devices *kd, const struct scenario *s
 	return 0;
 }
 
+/*
+ * The model's port device on real KVM: port writes of 1, 2 and 4 bytes
+ * within KD_PIO_DEV_BASE .. + KD_PIO_DEV_LEN - 1 taken inside KVM_RUN,
+ * as kernel_pio() takes them for an in-kernel device: no KVM_EXIT_IO,
+ * and the emulator finishes the instruction (an OUT with TF set gets its
+ * single-step #DB, where an OUT that exits loses it: singlestep-lost).
+ * PIO ioeventfds, one per port and size (a bus device matches one address
+ * and length), all on one eventfd that nothing reads.  Reads still exit
+ * (an ioeventfd has no read side) and are answered as the model's device
+ * answers them (backend_kvm.c pio_exit()).  Without them OUT to 0x89 with
+ * TF retired on 6.18.44 where the model, with its device, delivered #DB
+ * (kc3 a94007f15f57).
+ */
+static int pio_device_init(struct kvm_devices *kd)
+{
+	static const u32 sizes[] = { 1, 2, 4 };
+	unsigned int i, port;
+
+	if (!kd->has_ioeventfd)
+		return 0;
+	kd->pio_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (kd->pio_fd < 0)
+		return -errno;
+	for (port = KD_PIO_DEV_BASE; port < KD_PIO_DEV_BASE + KD_PIO_DEV_LEN; port++) {
+		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+			struct kvm_ioeventfd io = {
+				.addr = port,
+				.len = sizes[i],
+				.fd = kd->pio_fd,
+				.flags = KVM_IOEVENTFD_FLAG_PIO,
+			};
+
+			if (port + sizes[i] > KD_PIO_DEV_BASE + KD_PIO_DEV_LEN)
+				continue;
+			if (ioctl(kd->vm_fd, KVM_IOEVENTFD, &io) < 0)
+				return -errno;
+		}
+	}
+	return 0;
+}
+
 int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd, bool irqchip)
 {
 	kvm_devices_vm_gone(kd);
@@ -216,7 +265,7 @@ int kvm_devices_vm_init(struct kvm_devices *kd, int vm_fd, bool irqchip)
 			return -errno;
 		kd->vm_irqchip = true;
 	}
-	return 0;
+	return pio_device_init(kd);
 }
 
 static int set_apic_base(struct kvm_devices *kd)
@@ -272,6 +321,9 @@ void kvm_devices_vm_gone(struct kvm_devices *kd)
 	for (i = 0; i < kd->nr_ev; i++)
 		close(kd->ev[i].fd);	/* leaves the epoll set too */
 	kd->nr_ev = 0;
+	if (kd->pio_fd >= 0)
+		close(kd->pio_fd);
+	kd->pio_fd = -1;
 	kd->nr_zones = 0;
 	kd->ring = NULL;
 	kd->run = NULL;
