@@ -440,6 +440,7 @@ struct native_case {
 	const char *exits;	/* "R", "RW", "": directions of the exits in order */
 	int error;		/* #PF error code, -1: retired */
 	u64 cr2;
+	int native;		/* the logged CPU access: 1 write intent, 0 read, -1 none */
 };
 
 #define NATIVE_HEAD	"mode long64\ncr0.wp 1\nefer.nxe 1\n"
@@ -447,42 +448,42 @@ struct native_case {
 static const struct native_case native_cases[] = {
 	{ "native: add [rdx], al on a read-only MMIO page faults W=1 with no exit",
 	  NATIVE_HEAD "cpl 3\ninsn 00 02\nmap 0x40000000 0x20000 mmio ro user\n",
-	  "", 0x7, 0x40000ff9 },
+	  "", 0x7, 0x40000ff9, 1 },
 	{ "native: not dword on a read-only MMIO page faults W=1 with no exit",
 	  NATIVE_HEAD "cpl 3\ninsn f7 17\nreg rdi 0x40001ff0\nmap 0x40001000 0x20000 mmio ro user\n",
-	  "", 0x7, 0x40001ff0 },
+	  "", 0x7, 0x40001ff0, 1 },
 	{ "native: lock xadd on a read-only MMIO page faults W=1 with no exit",
 	  NATIVE_HEAD "cpl 3\ninsn f0 0f c1 07\nreg rdi 0x40001ff0\n"
 	  "map 0x40001000 0x20000 mmio ro user\n",
-	  "", 0x7, 0x40001ff0 },
+	  "", 0x7, 0x40001ff0, 1 },
 	{ "native: a split RMW faults on its read-only first page, not the unmapped second",
 	  NATIVE_HEAD "cpl 3\ninsn f7 17\nmap 0x40001000 0xfee00000 lapic ro user nx\n",
-	  "", 0x7, 0x40001ffe },
+	  "", 0x7, 0x40001ffe, 1 },
 	{ "native: a split RMW goes through a RAM first page to fault on read-only MMIO",
 	  NATIVE_HEAD "cpl 3\ninsn f7 17\nreg rdi 0x40000ffe\nmap 0x40000000 0x30000 ram user\n"
 	  "map 0x40001000 0x20000 mmio ro user\n",
-	  "", 0x7, 0x40001000 },
+	  "", 0x7, 0x40001000, 1 },
 	{ "native: an RMW on a writable MMIO page reads, then writes",
 	  NATIVE_HEAD "cpl 3\ninsn f7 17\nreg rdi 0x40001ff0\nmap 0x40001000 0x20000 mmio user\n",
-	  "RW", -1, 0 },
+	  "RW", -1, 0, -1 },
 	{ "native: CPL 0 is emulated from the start: read exit, then the write faults",
 	  NATIVE_HEAD "cpl 0\ninsn f7 17\nreg rdi 0x40001ff0\nmap 0x40001000 0x20000 mmio ro\n",
-	  "R", 0x3, 0x40001ff0 },
+	  "R", 0x3, 0x40001ff0, -1 },
 	{ "native: cmpsb faults at an unmapped ES:rDI before reading MMIO at DS:rSI",
 	  NATIVE_HEAD "cpl 3\ninsn a6\nreg rsi 0x40001ff0\nreg rdi 0x40005000\n"
 	  "map 0x40001000 0x20000 mmio ro user\n",
-	  "", 0x4, 0x40005000 },
+	  "", 0x4, 0x40005000, 0 },
 	{ "native: cmpsb with both operands unmapped faults at rDI",
 	  NATIVE_HEAD "cpl 3\ninsn a6\nreg rsi 0x40005000\nreg rdi 0x40007ff0\n",
-	  "", 0x4, 0x40007ff0 },
+	  "", 0x4, 0x40007ff0, 0 },
 	{ "native: cmps whose rDI first page traps keeps KVM's order (rSI's second page)",
 	  NATIVE_HEAD "cpl 3\ninsn 48 a7\nreg rsi 0x40001ffc\nreg rdi 0x40003ffe\n"
 	  "map 0x40001000 0x20000 mmio ro user\nmap 0x40003000 0x21000 mmio user\n",
-	  "", 0x4, 0x40002000 },
+	  "", 0x4, 0x40002000, -1 },
 	{ "native: movsb reads MMIO at rSI before the read-only rDI faults",
 	  NATIVE_HEAD "cpl 3\ninsn a4\nreg rsi 0x40003000\nreg rdi 0x40001ff0\n"
 	  "map 0x40001000 0x20000 mmio ro user\nmap 0x40003000 0x21000 mmio user\n",
-	  "R", 0x7, 0x40001ff0 },
+	  "R", 0x7, 0x40001ff0, -1 },
 };
 
 static void test_native_case(struct test_ctx *t, const void *arg)
@@ -527,6 +528,12 @@ static void test_native_case(struct test_ctx *t, const void *arg)
 				    (unsigned long long)c->cr2, kernels[k],
 				    (unsigned long long)hr.r.exception.address);
 		}
+		for (i = 0; i < hr.r.accesses.nr && !hr.r.accesses.a[i].native; i++)
+			;
+		TEST_ASSERT((i < hr.r.accesses.nr ? hr.r.accesses.a[i].write : -1) == c->native,
+			    "Wanted logged CPU access %d (1 write, 0 read, -1 none) on %s, got %d",
+			    c->native, kernels[k],
+			    i < hr.r.accesses.nr ? hr.r.accesses.a[i].write : -1);
 		for (i = 0; i < hr.vl.nr; i++)
 			TEST_ASSERT(hr.vl.v[i].known, "Wanted no unknown violation on %s, got %s: %s",
 				    kernels[k], violation_name(hr.vl.v[i].kind), hr.vl.v[i].detail);
