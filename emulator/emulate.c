@@ -710,9 +710,8 @@ void emulator_fetch_register_operand(struct x86_emulate_ctxt *ctxt, struct opera
  *    first (rSI on MMIO, rDI unmapped gave #PF at rDI without an exit).
  * The CPU goes on to a second page only through RAM (ops->native_access);
  * once a page traps into KVM (MMIO), a later page or access is KVM's
- * order again.  A
- * segmentation failure is left to KVM's order (no scenario can tell them
- * apart: its segments have no type).
+ * order again.  A segmentation failure is left to KVM's order (no
+ * scenario can tell them apart: its segments have no type).
  */
 static int native_first_access(struct x86_emulate_ctxt *ctxt)
 {
