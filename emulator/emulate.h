@@ -108,6 +108,14 @@ struct x86_emulate_ops {
 			unsigned int bytes, struct x86_exception *exception);
 	int (*write_std)(struct x86_emulate_ctxt *ctxt, unsigned long addr, const void *val,
 			 unsigned int bytes, struct x86_exception *exception);
+	/*
+	 * Model only, no KVM counterpart: the CPU's own first access of a
+	 * natively run instruction, checked with @write rights before KVM's
+	 * emulator runs, up to the first page that traps into KVM.  It
+	 * moves no data.
+	 */
+	int (*native_access)(struct x86_emulate_ctxt *ctxt, unsigned long addr,
+			     unsigned int bytes, bool write, struct x86_exception *exception);
 };
 
 /* x86.c's implementation, which every vCPU's emulator context uses */
@@ -124,6 +132,9 @@ struct x86_emulate_ctxt {
 	bool have_exception;
 	bool not_modelled;		/* decode failed on a row KVM emulates (R_NOTMOD) */
 	struct x86_exception exception;
+
+	/* this pass starts from the CPU's own execution (host.native_entry) */
+	bool native_entry;
 
 	/* GPA shortcut (spec 3.1): set on PF emulation with TDP */
 	bool gpa_available;

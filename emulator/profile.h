@@ -70,6 +70,13 @@ struct kvm_host_config {
 	bool tdp;		/* EPT/NPT: gpa_available on PF emulation (3.1) */
 	bool irqchip_in_kernel;	/* in-kernel LAPIC and IOAPIC (3.3) */
 	bool split_lock_detect;	/* cmpxchg falls back on cache-line splits (6) */
+	/*
+	 * The instruction under test runs on the CPU until its first memory
+	 * access traps into KVM, so that access is the CPU's (emulator/README.md,
+	 * "The CPU's first access").  False: KVM's emulator runs it from the
+	 * start, as kvm_pvm does for all but 64-bit CPL 3 code.
+	 */
+	bool native_entry;
 };
 
 const struct kvm_profile *kvm_profile_find(const char *name);

@@ -161,6 +161,7 @@ struct emul_access {
 	bool write;
 	bool cmpxchg;
 	bool completion;	/* read finished through mmio_read_completed */
+	bool native;		/* the CPU's first access that faulted (ops->native_access) */
 	u8 result;		/* X86EMUL_* */
 	u8 data[EMUL_ACCESS_DATA];	/* written, or delivered (first bytes) */
 };

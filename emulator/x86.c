@@ -337,18 +337,19 @@ static int emulator_read_write(struct x86_emulate_ctxt *ctxt, unsigned long addr
 	return X86EMUL_CONTINUE;
 }
 
-static void access_log_record(struct kvm_vcpu *vcpu, unsigned long addr, const void *val,
-			      unsigned int bytes, bool write, bool cmpxchg,
-			      bool completion, int rc)
+/* @val NULL: no data moved (a native access).  Returns the entry, or NULL. */
+static struct emul_access *access_log_record(struct kvm_vcpu *vcpu, unsigned long addr,
+					     const void *val, unsigned int bytes, bool write,
+					     bool cmpxchg, bool completion, int rc)
 {
 	struct emul_access_log *log = vcpu->access_log;
 	struct emul_access *a;
 
 	if (!log)
-		return;
+		return NULL;
 	if (log->nr == EMUL_ACCESS_MAX) {
 		log->lost++;
-		return;
+		return NULL;
 	}
 	a = &log->a[log->nr++];
 	*a = (struct emul_access){
@@ -360,8 +361,9 @@ static void access_log_record(struct kvm_vcpu *vcpu, unsigned long addr, const v
 		.completion = completion,
 		.result = (u8)rc,
 	};
-	if (write || rc == X86EMUL_CONTINUE)
+	if (val && (write || rc == X86EMUL_CONTINUE))
 		memcpy(a->data, val, min_t(unsigned int, bytes, EMUL_ACCESS_DATA));
+	return a;
 }
 
 static int emulator_read_emulated(struct x86_emulate_ctxt *ctxt, unsigned long addr,
@@ -387,6 +389,57 @@ static int emulator_write_emulated(struct x86_emulate_ctxt *ctxt, unsigned long 
 	rc = emulator_read_write(ctxt, addr, (void *)val, bytes, exception, &write_emultor);
 	access_log_record(vcpu, addr, val, bytes, true, false, false, rc);
 	return rc;
+}
+
+/*
+ * ops->native_access (model only): the CPU makes the access with the
+ * guest's rights, page by page, until a page faults (to the guest) or
+ * traps into KVM.  A page traps when it is not RAM the CPU can use as it
+ * is: no memslot, the APIC page, or for a write a read-only memslot.
+ * Seen on 6.18.44 kvm_pvm, 64-bit CPL 3: `not dword` at 0x...ffe with a
+ * writable RAM first page and a read-only MMIO second page raised #PF
+ * W=1 at the second page, no exit.  The walk may set Accessed/Dirty, as
+ * the kernel's own walk for that fault does.  Only a fault is logged: an
+ * access that traps is KVM's to make again, in the emulator's order.
+ */
+static bool native_passes_page(struct kvm_vcpu *vcpu, gpa_t gpa, bool write)
+{
+	if ((gpa & PAGE_MASK) == APIC_DEFAULT_PHYS_BASE)
+		return false;
+	return gpa_to_hva(vcpu->kvm, gpa, write) != NULL;
+}
+
+static int emulator_native_access(struct x86_emulate_ctxt *ctxt, unsigned long addr,
+				  unsigned int bytes, bool write,
+				  struct x86_exception *exception)
+{
+	struct kvm_vcpu *vcpu = emul_to_vcpu(ctxt);
+	struct kvm_paging_state ps = vcpu_paging_state(vcpu);
+	u32 access = (vcpu->cpl == 3 ? PFERR_USER_MASK : 0) |
+		     (write ? PFERR_WRITE_MASK : 0);
+	unsigned long la = addr;
+	unsigned int left = bytes;
+	gpa_t gpa;
+
+	for (;;) {
+		unsigned int now = (unsigned int)min_t(u64, left, PAGE_SIZE - offset_in_page(la));
+
+		if (kvm_mmu_gva_to_gpa(vcpu->kvm, &ps, la, access, &gpa, exception)) {
+			struct emul_access *a = access_log_record(vcpu, addr, NULL, bytes, write,
+								  false, false,
+								  X86EMUL_PROPAGATE_FAULT);
+
+			if (a)
+				a->native = true;
+			return X86EMUL_PROPAGATE_FAULT;
+		}
+		left -= now;
+		if (!left || !native_passes_page(vcpu, gpa, write))
+			return X86EMUL_CONTINUE;
+		la += now;
+		if (ctxt->mode != X86EMUL_MODE_PROT64)
+			la = (u32)la;	/* 32-bit linear wrap */
+	}
 }
 
 /* ---- cmpxchg (spec 6) ---- */
@@ -602,6 +655,7 @@ const struct x86_emulate_ops kvm_x86_emulate_ops = {
 	.cmpxchg_emulated = emulator_cmpxchg_emulated,
 	.pio_in_emulated = emulator_pio_in_emulated,
 	.pio_out_emulated = emulator_pio_out_emulated,
+	.native_access = emulator_native_access,
 };
 
 /* ---- completion (spec 5.1, 5.2) ---- */
@@ -813,6 +867,8 @@ int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulati
 		emulator_invalidate_register_cache(ctxt);
 	}
 
+	/* a replay (completion) continues KVM's emulation: the CPU made no access */
+	ctxt->native_entry = vcpu->host.native_entry && !(emulation_type & EMULTYPE_NO_DECODE);
 restart:
 	vcpu->pio_out_exit = false;
 	if ((emulation_type & EMULTYPE_PF) && vcpu->host.tdp) {
