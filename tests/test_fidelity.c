@@ -514,6 +514,10 @@ TEST(fidelity_host_gap_rows)
 		{ "mode real16\ninsn 0f 19 07\n", false, true },	/* hint NOP on memory */
 		{ "mode real16\ninsn 0f 19 c0\n", false, false },	/* ... on a register */
 		{ "mode prot32\ninsn 0f aa\n", false, true },		/* rsm */
+		{ "mode long64\ninsn 0f ae 03\n", false, true },	/* fxsave [rbx] */
+		{ "mode long64\ninsn 48 0f ae 0e\n", false, true },	/* fxrstor64 [rsi] */
+		{ "mode prot32\ninsn 0f ae 03\n", false, false },	/* fxsave: emulated */
+		{ "mode long64\ninsn 0f ae 18\n", false, false },	/* stmxcsr [rax] */
 		{ "mode long64\ncpl 3\ninsn 8b 07\n", false, true },	/* native CPL 3 */
 		{ "mode long64\ncpl 3\ninsn 8b 07\n", true, false },	/* ... exits differ */
 		{ "mode prot32\ncpl 3\ninsn 8b 07\n", false, false },	/* emulated CPL 3 */
