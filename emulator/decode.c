@@ -1156,27 +1156,17 @@ static u64 modrm_ea(struct x86_emulate_ctxt *ctxt, const struct insn_decoded *d)
 }
 
 static void gpr_operand(struct x86_emulate_ctxt *ctxt, struct insn_source *src,
-			struct operand *op, unsigned int nr, unsigned int bytes, bool dst)
+			struct operand *op, unsigned int nr, unsigned int bytes)
 {
 	op->type = OP_REG;
 	op->bytes = bytes;
-	if (bytes == 1 && !src->last.rex && nr >= 4 && nr < 8) {
-		/* AH, CH, DH, BH */
-		u8 v = (u8)(reg_read(ctxt, nr - 4) >> 8);
-
-		op->reg_nr = (u8)(nr - 4);
-		op->addr.reg = reg_rmw(ctxt, nr - 4);
-		op->val64 = v;
-		if (dst) {
-			src->hi8_dst = (s8)(nr - 4);
-			src->hi8_dst_val = v;
-		} else {
-			src->hi8_src = (s8)(nr - 4);
-			src->hi8_src_val = v;
-		}
-		return;
-	}
 	op->reg_nr = (u8)nr;
+	op->hi8 = false;
+	if (bytes == 1 && !src->last.rex && nr >= 4 && nr < 8) {
+		/* without REX, byte registers 4-7 are AH, CH, DH, BH */
+		op->reg_nr = (u8)(nr - 4);
+		op->hi8 = true;
+	}
 	emulator_fetch_register_operand(ctxt, op);
 }
 
@@ -1200,17 +1190,17 @@ static void decode_operand(struct x86_emulate_ctxt *ctxt, struct insn_source *sr
 			op->addr.mem.ea = modrm_ea(ctxt, d);
 			op->addr.mem.seg = d->mem_seg;
 		} else {
-			gpr_operand(ctxt, src, op, rm, bytes, dst);
+			gpr_operand(ctxt, src, op, rm, bytes);
 		}
 		break;
 	case O_G:
-		gpr_operand(ctxt, src, op, reg, bytes, dst);
+		gpr_operand(ctxt, src, op, reg, bytes);
 		break;
 	case O_ACC:
-		gpr_operand(ctxt, src, op, VCPU_REGS_RAX, bytes, dst);
+		gpr_operand(ctxt, src, op, VCPU_REGS_RAX, bytes);
 		break;
 	case O_OPREG:
-		gpr_operand(ctxt, src, op, (d->opcode & 7) | ((d->rex & 1) << 3), bytes, dst);
+		gpr_operand(ctxt, src, op, (d->opcode & 7) | ((d->rex & 1) << 3), bytes);
 		break;
 	case O_W:
 	case O_V:
@@ -1289,7 +1279,7 @@ static void decode_operand(struct x86_emulate_ctxt *ctxt, struct insn_source *sr
 		op->val64 = reg;
 		break;
 	case O_DX:
-		gpr_operand(ctxt, src, op, VCPU_REGS_RDX, 2, dst);
+		gpr_operand(ctxt, src, op, VCPU_REGS_RDX, 2);
 		break;
 	case O_IFAR:
 		op->type = OP_IMM;
@@ -1310,50 +1300,6 @@ static void fetch_bit_operand(struct x86_emulate_ctxt *ctxt)
 					ad_mask_of(ctxt);
 	}
 	ctxt->src.val64 &= bits - 1;
-}
-
-/*
- * High-byte registers: the model's register writeback stores whole low
- * bytes, so an AH..BH destination is written back as the low 16 bits with
- * the original low byte, and an AH..BH source the handler writes (xchg,
- * xadd) is redirected through a scratch word.
- */
-static int em_hi8(struct x86_emulate_ctxt *ctxt)
-{
-	struct insn_source *s = ctxt->vcpu->guest_priv;
-	bool src_scratch = false;
-	int rc;
-
-	if (s->hi8_dst >= 0 && ctxt->dst.type == OP_REG) {
-		ctxt->dst.bytes = 1;
-		ctxt->dst.addr.reg = reg_rmw(ctxt, s->hi8_dst);
-		ctxt->dst.val64 = s->hi8_dst_val;
-	}
-	if (s->hi8_src >= 0 && ctxt->src.type == OP_REG) {
-		s->hi8_scratch = s->hi8_src_val;
-		ctxt->src.addr.reg = &s->hi8_scratch;
-		ctxt->src.bytes = 1;
-		ctxt->src.val64 = s->hi8_src_val;
-		src_scratch = true;
-	}
-	rc = s->inner(ctxt);
-	if (rc != X86EMUL_CONTINUE)
-		return rc;
-	if (src_scratch && ctxt->src.type == OP_REG && ctxt->src.addr.reg == &s->hi8_scratch) {
-		unsigned long *r = reg_rmw(ctxt, s->hi8_src);
-
-		*r = (*r & ~0xff00UL) | ((s->hi8_scratch & 0xff) << 8);
-		if (ctxt->d & SrcWrite) {
-			ctxt->src.val64 = (*r & 0xff) | ((ctxt->src.val64 & 0xff) << 8);
-			ctxt->src.addr.reg = r;
-			ctxt->src.bytes = 2;
-		}
-	}
-	if (s->hi8_dst >= 0 && ctxt->dst.type == OP_REG && ctxt->dst.bytes == 1) {
-		ctxt->dst.val64 = (*ctxt->dst.addr.reg & 0xff) | ((ctxt->dst.val64 & 0xff) << 8);
-		ctxt->dst.bytes = 2;
-	}
-	return X86EMUL_CONTINUE;
 }
 
 static int decode_exception(struct x86_emulate_ctxt *ctxt, int vec)
@@ -1388,8 +1334,6 @@ static int insn_fill_ctxt(struct x86_emulate_ctxt *ctxt, struct insn_source *src
 	else
 		ctxt->imm = 0;
 
-	src->hi8_dst = -1;
-	src->hi8_src = -1;
 	/* KVM decodes src, then src2, then dst */
 	decode_operand(ctxt, src, &ctxt->src, row->src, false);
 	decode_operand(ctxt, src, &ctxt->src2, row->src2, false);
@@ -1423,10 +1367,6 @@ static int insn_fill_ctxt(struct x86_emulate_ctxt *ctxt, struct insn_source *src
 			return decode_exception(ctxt, UD_VECTOR);
 		if (sr->cr0 & X86_CR0_TS)
 			return decode_exception(ctxt, NM_VECTOR);
-	}
-	if (src->hi8_dst >= 0 || src->hi8_src >= 0) {
-		src->inner = ctxt->execute;
-		ctxt->execute = em_hi8;
 	}
 	return EMULATION_OK;
 }

@@ -140,11 +140,6 @@ struct insn_source {
 	unsigned long mm[8];
 	/* result of the last decode callback */
 	struct insn_decoded last;
-	/* high-byte register (AH..BH) operand state for the wrapper */
-	emulate_handler inner;
-	s8 hi8_dst, hi8_src;
-	u8 hi8_dst_val, hi8_src_val;
-	unsigned long hi8_scratch;
 };
 
 extern const struct kvm_guest_ops insn_guest_ops;

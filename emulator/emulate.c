@@ -103,6 +103,15 @@ static void assign_register(unsigned long *reg, u64 val, int bytes)
 	}
 }
 
+/* A register operand's write: a high-byte register keeps bits 7:0 and 63:16. */
+static void assign_register_operand(struct operand *op, u64 val)
+{
+	if (op->hi8)
+		*op->addr.reg = (*op->addr.reg & ~0xff00UL) | ((unsigned long)(u8)val << 8);
+	else
+		assign_register(op->addr.reg, val, op->bytes);
+}
+
 int emulator_stack_size(const struct x86_emulate_ctxt *ctxt)
 {
 	if (ctxt->mode == X86EMUL_MODE_PROT64)
@@ -487,6 +496,7 @@ int em_cmpxchg(struct x86_emulate_ctxt *ctxt)
 		/* failure: accumulator gets the old value, which is written back too */
 		ctxt->src.type = OP_REG;
 		ctxt->src.reg_nr = VCPU_REGS_RAX;
+		ctxt->src.hi8 = false;
 		ctxt->src.addr.reg = reg_rmw(ctxt, VCPU_REGS_RAX);
 		ctxt->src.bytes = ctxt->dst.bytes;
 		ctxt->src.val64 = ctxt->dst.orig_val;
@@ -521,7 +531,7 @@ int em_xchg(struct x86_emulate_ctxt *ctxt)
 	u64 reg_val = ctxt->src.val64;
 
 	/* register gets the memory value, memory the register (implicit LOCK) */
-	assign_register(ctxt->src.addr.reg, ctxt->dst.val64, ctxt->src.bytes);
+	assign_register_operand(&ctxt->src, ctxt->dst.val64);
 	ctxt->dst.val64 = reg_val;
 	ctxt->lock_prefix = true;
 	return X86EMUL_CONTINUE;
@@ -728,7 +738,7 @@ static void write_register_operand(struct x86_emulate_ctxt *ctxt, struct operand
 		memcpy(ctxt->vcpu->xmm[op->addr.xmm], op->valptr, 16);
 		return;
 	}
-	assign_register(op->addr.reg, op->val64, op->bytes);
+	assign_register_operand(op, op->val64);
 }
 
 static int writeback(struct x86_emulate_ctxt *ctxt, struct operand *op)
@@ -786,6 +796,8 @@ void emulator_fetch_register_operand(struct x86_emulate_ctxt *ctxt, struct opera
 	}
 	op->addr.reg = reg_rmw(ctxt, op->reg_nr);
 	op->val64 = *op->addr.reg;
+	if (op->hi8)
+		op->val64 >>= 8;
 	if (op->bytes < 8)
 		op->val64 &= (1ULL << (op->bytes * 8)) - 1;
 }
@@ -893,13 +905,18 @@ int x86_emulate_insn(struct x86_emulate_ctxt *ctxt)
 			goto done;
 	}
 
-	if (!(ctxt->d & NoWrite)) {
-		rc = writeback(ctxt, &ctxt->dst);
+	/*
+	 * x86_emulate_insn() writes a SrcWrite source register back before
+	 * the destination, so where both name one register (xadd al, al;
+	 * xadd dh, dh) the destination's value is what stays.
+	 */
+	if (ctxt->d & SrcWrite) {
+		rc = writeback(ctxt, &ctxt->src);
 		if (rc != X86EMUL_CONTINUE)
 			goto done;
 	}
-	if (ctxt->d & SrcWrite) {
-		rc = writeback(ctxt, &ctxt->src);
+	if (!(ctxt->d & NoWrite)) {
+		rc = writeback(ctxt, &ctxt->dst);
 		if (rc != X86EMUL_CONTINUE)
 			goto done;
 	}

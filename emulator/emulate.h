@@ -68,6 +68,12 @@ struct operand {
 		unsigned int xmm;		/* OP_REG with bytes == 16 */
 	} addr;
 	u8 reg_nr;				/* OP_REG: GPR number */
+	/*
+	 * OP_REG, 1 byte: AH/CH/DH/BH, the second byte of GPR reg_nr.  KVM's
+	 * decode_register() points the operand at that byte, so a fetch and a
+	 * writeback touch bits 15:8 only.
+	 */
+	bool hi8;
 	bool is_xmm;
 	union {
 		unsigned long val;

@@ -412,11 +412,8 @@ int em_btc(struct x86_emulate_ctxt *ctxt)
 
 /*
  * XADD: the destination gets the sum, the source register the old
- * destination.  KVM's em_xadd() writes the source register before the
- * destination, so with one register as both (xadd al, al) the sum is what
- * stays, as on the CPU (seen on 6.18.44: `0f c0 c0`, `0f c1 ff`,
- * fuzz/open-fidelity/resolved/long64-xadd-same-register.txt); the model
- * writes the destination first, so its source takes the sum then.
+ * destination.  With one register as both (xadd al, al) the sum stays
+ * because the source is written back first (x86_emulate_insn()).
  */
 int em_xadd(struct x86_emulate_ctxt *ctxt)
 {
@@ -424,8 +421,6 @@ int em_xadd(struct x86_emulate_ctxt *ctxt)
 
 	ctxt->dst.val64 = do_add(ctxt, ctxt->dst.val64, ctxt->src.val64, 0, ctxt->dst.bytes);
 	ctxt->src.val64 = old;
-	if (ctxt->dst.type == OP_REG && ctxt->dst.addr.reg == ctxt->src.addr.reg)
-		ctxt->src.val64 = ctxt->dst.val64;
 	return X86EMUL_CONTINUE;
 }
 

@@ -172,6 +172,37 @@ static const struct insn_case insn_cases[] = {
 	  OUT_EXC(GP_VECTOR), { { 0 } } },
 	{ "xadd m,r", P32, "0fc107", { PR(7, -2), A(0, 1) }, 0, NULL,
 	  "R1ffe:2 R2000:2 W1ffe:2=2212 W2000:2=4433", 0, { A(0, 0x44332211) } },
+	/*
+	 * xadd register forms: KVM writes the source register back before
+	 * the destination, and AH/CH/DH/BH (no REX) are bits 15:8 of their
+	 * GPR; the kernel results of 6.18.44 (fuzz/open-fidelity/resolved/
+	 * *-xadd-high-byte.txt).
+	 */
+	{ "xadd dh,dh: the sum stays", L64, "0fc0f6", { A(2, 0x40000ff9) }, 0, NULL, "", 0,
+	  { A(2, 0x40001ef9) } },
+	{ "xadd bh,bh: the sum stays", R16, "0fc0ff", { A(3, 0x0ffc) }, 0, NULL, "", 0,
+	  { A(3, 0x1efc) } },
+	{ "xadd ah,al: AH the sum, AL the old AH", L64, "0fc0c4", { A(0, 0x1234) }, 0, NULL,
+	  "", 0, { A(0, 0x4612) } },
+	{ "xadd al,ah: AL the sum, AH the old AL", P32, "0fc0e0", { A(0, 0x1234) }, 0, NULL,
+	  "", 0, { A(0, 0x3446) } },
+	{ "xadd ch,dl: two registers' second and first bytes", P32, "0fc0d5",
+	  { A(1, 0xaa1bcc), A(2, 0xdd22) }, 0, NULL, "", 0, { A(1, 0xaa3dcc), A(2, 0xdd1b) } },
+	{ "xadd sil,sil with REX is not DH", L64, "400fc0f6", { A(6, 0x1281), A(2, 0x3344) },
+	  0, NULL, "", 0, { A(6, 0x1202), A(2, 0x3344), A(R_CF, 1) } },
+	{ "xadd spl,r9b: with REX byte 4 is SPL", L64, "440fc0cc",
+	  { A(4, 0x7f10), A(9, 0x0201) }, 0, NULL, "", 0, { A(4, 0x7f11), A(9, 0x0210) } },
+	{ "xadd ax,cx", R16, "0fc1c8", { A(0, 0xffff1234), A(1, 0xeeee0101) }, 0, NULL, "", 0,
+	  { A(0, 0xffff1335), A(1, 0xeeee1234) } },
+	{ "xadd eax,ecx zero-extends both", L64, "0fc1c8",
+	  { A(0, 0xffffffff00000001ULL), A(1, 0xaaaaaaaa00000002ULL) }, 0, NULL, "", 0,
+	  { A(0, 3), A(1, 1) } },
+	{ "xadd rax,rax: the sum stays", L64, "480fc1c0", { A(0, 0x8000000000000001ULL) }, 0,
+	  NULL, "", 0, { A(0, 2), A(R_CF, 1) } },
+	{ "xadd m8,ch", P32, "0fc02f", { PR(7, -1), A(1, 0xaa05cc) }, 0, NULL,
+	  "R1fff:1 W1fff:1=16", 0, { A(1, 0xaa11cc) } },
+	{ "cmpxchg ah,cl failure: AL gets the old AH", L64, "0fb0cc", { A(0, 0x1234) }, 0,
+	  NULL, "", 0, { A(0, 0x1212), A(R_ZF, 0) } },
 	/* ---- stack ---- */
 	{ "push m (TwoMemOp)", L64, "ff37", { PR(7, -4), SR(4, 0x800) }, 0, NULL,
 	  "R1ffc:4 R2000:4", 0, { SR(4, 0x7f8), A(R_STACKQ, 0x8877665544332211ULL) } },
