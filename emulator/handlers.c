@@ -996,9 +996,8 @@ int em_mov_sreg_rm(struct x86_emulate_ctxt *ctxt)
  *  - call/jmp: conforming needs DPL <= CPL, non-conforming RPL <= CPL and
  *    DPL = CPL;
  *  - L and D both set in long mode: #GP(sel); not present: #NP(sel).
- * The loaded selector carries RPL = CPL, the hidden part the descriptor's.
- * A mode change through L/D is not modelled (the harness GDT,
- * harness/backend.h, has code segments of every width).
+ * The loaded selector carries RPL = CPL, the hidden part the descriptor's;
+ * the mode it gives takes effect in assign_eip_far() (below).
  */
 static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 {
@@ -1042,15 +1041,46 @@ static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 }
 
 /*
+ * The target of a far transfer, checked in the mode the CS just loaded
+ * gives: KVM's assign_eip_far() recomputes ctxt->mode from CR0.PE,
+ * EFLAGS.VM, EFER.LMA and the new CS's L and D bits (upstream patch "KVM:
+ * x86: emulator: introduce emulator_recalc_and_set_mode", v6.2; earlier
+ * kernels computed the same mode for the check and kept it only when the
+ * check passed), before it checks the offset.  So from 64-bit mode a far pointer into a 16-bit
+ * code segment is checked against its 64 KiB limit, one into a 32-bit
+ * segment against 4 GiB (an m16:64 offset above 4 GiB is #GP(0), not
+ * truncated), and whatever the instruction does next (call far's pushes,
+ * retf imm16's rSP adjustment) runs in the new mode: rSP is then masked
+ * by SS.D and the stack address is a 32-bit linear one.  Seen on
+ * 6.18.44: call far [rdi] in long64 to the harness's CODE16 (0x38) with
+ * offset 0x028c0000 is #GP(0) after the pointer read, no push; to CODE32
+ * (0x08) with RSP 0x140001004 it pushes at 0x40001000/0x40000ffc (camp2
+ * fidelity-long64-ff-r3-*, corpus s11-s17).
+ */
+static int assign_eip_far(struct x86_emulate_ctxt *ctxt, u64 dst)
+{
+	const struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
+
+	if (ctxt->mode != X86EMUL_MODE_REAL && ctxt->mode != X86EMUL_MODE_VM86) {
+		if (cs->l && (ctxt->vcpu->sregs.efer & EFER_LMA))
+			ctxt->mode = X86EMUL_MODE_PROT64;
+		else
+			ctxt->mode = cs->db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;
+	}
+	return assign_eip_near(ctxt, dst);
+}
+
+/*
  * CALL FAR (9a ptr16:16/32, ff /3 m16:16/32/64): the far pointer is the
  * source (offset, then selector), read as one access of op_bytes + 2.  CS
- * is loaded and the target checked first, then CS and the return offset
- * are pushed, op_bytes each, as two separate writes.  A failure restores
- * CS.
+ * is loaded and the target checked first (in the new CS's mode, above),
+ * then CS and the return offset are pushed, op_bytes each, as two
+ * separate writes in that mode.  A failure restores CS and the mode.
  */
 int em_call_far(struct x86_emulate_ctxt *ctxt)
 {
 	struct kvm_segment old_cs = ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
+	enum x86emul_mode old_mode = ctxt->mode;
 	u64 old_eip = ctxt->_eip;
 	u16 sel;
 	int rc;
@@ -1059,7 +1089,7 @@ int em_call_far(struct x86_emulate_ctxt *ctxt)
 	rc = load_cs(ctxt, sel, false);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
-	rc = assign_eip_near(ctxt, ctxt->src.val64);
+	rc = assign_eip_far(ctxt, ctxt->src.val64);
 	if (rc != X86EMUL_CONTINUE)
 		goto fail;
 	ctxt->src.val64 = old_cs.selector;
@@ -1073,6 +1103,7 @@ int em_call_far(struct x86_emulate_ctxt *ctxt)
 	return X86EMUL_CONTINUE;
 fail:
 	ctxt->vcpu->sregs.seg[VCPU_SREG_CS] = old_cs;
+	ctxt->mode = old_mode;
 	return rc;
 }
 
@@ -1086,7 +1117,7 @@ int em_jmp_far(struct x86_emulate_ctxt *ctxt)
 	rc = load_cs(ctxt, sel, false);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
-	if (assign_eip_near(ctxt, ctxt->src.val64) != X86EMUL_CONTINUE)
+	if (assign_eip_far(ctxt, ctxt->src.val64) != X86EMUL_CONTINUE)
 		return X86EMUL_UNHANDLEABLE;
 	return X86EMUL_CONTINUE;
 }
@@ -1106,7 +1137,7 @@ int em_ret_far(struct x86_emulate_ctxt *ctxt)
 	rc = load_cs(ctxt, (u16)cs, true);
 	if (rc != X86EMUL_CONTINUE)
 		return rc;
-	if (assign_eip_near(ctxt, eip) != X86EMUL_CONTINUE)
+	if (assign_eip_far(ctxt, eip) != X86EMUL_CONTINUE)
 		return X86EMUL_UNHANDLEABLE;
 	return X86EMUL_CONTINUE;
 }

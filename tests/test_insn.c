@@ -495,6 +495,29 @@ static const struct insn_case insn_cases[] = {
 	{ "call far m: data selector, #GP(sel) before any push", L64, "ff1f",
 	  { PR(7, -2), SR(4, 0x800) }, 0, "000000021800", "R1ffe:2 R2000:4",
 	  OUT_EXC(GP_VECTOR), { A(R_ERR, 0x18), SR(4, 0x800) } },
+	/*
+	 * Far transfers out of 64-bit mode continue in the mode of the CS they
+	 * load (KVM's assign_eip_far()): the offset is checked against a
+	 * 16-bit segment's limit, and call far pushes with rSP masked by SS.D
+	 * (the harness GDT: 0x38 16-bit code, 0x08 32-bit code).  Seen on
+	 * 6.18.44: corpus s11-s15.
+	 */
+	{ "call far m from 64-bit to 16-bit code past its limit: #GP(0), no push", L64,
+	  "ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "00008c023800", "R1ffe:2 R2000:4",
+	  OUT_EXC(GP_VECTOR), { A(R_ERR, 0), A(R_CSSEL, 0), SR(4, 0x800) } },
+	{ "call far m from 64-bit to 32-bit code: pushes at the low 32 bits of RSP", L64,
+	  "ff1f", { PR(7, -2), A(4, 0x140001004ULL) }, 0, "000000020800",
+	  "R1ffe:2 R2000:4 W1ffc:4=01000002", 0,
+	  { A(R_RIP, 0x2000000), A(R_CSSEL, 8), A(4, 0x140000ffcULL) } },
+	{ "call far m16:64 from 64-bit to 32-bit code, offset above 4 GiB: #GP(0)", L64,
+	  "48ff1f", { PR(7, -2), SR(4, 0x800) }, 0, "00000000010000000800",
+	  "R1ffe:2 R2000:8", OUT_EXC(GP_VECTOR), { A(R_ERR, 0), A(R_CSSEL, 0), SR(4, 0x800) } },
+	{ "jmp far m from 64-bit to 16-bit code past its limit: emulation failure", L64,
+	  "ff2f", { PR(7, -2) }, 0, "00008c023800", "R1ffe:2 R2000:4", OUT_FAIL, { { 0 } } },
+	{ "jmp far m from 64-bit to 16-bit code within its limit", L64, "ff2f", { PR(7, -2) }, 0,
+	  "341200003800", "R1ffe:2 R2000:4", 0, { A(R_RIP, 0x1234), A(R_CSSEL, 0x38) } },
+	{ "retf from 64-bit to 16-bit code past its limit: emulation failure", L64, "cb",
+	  { PR(4, 0) }, 0, "0000010038000000", "R2000:4 R2004:4", OUT_FAIL, { { 0 } } },
 	{ "jmp far ptr16:32: zero (system) descriptor, emulation failure", P32,
 	  "ea2f00005048 00", { { 0 } }, 0, NULL, "", OUT_FAIL, { { 0 } } },
 	{ "jmp far ptr16:32: past the GDT limit, #GP(sel)", P32, "ea100060005020", { { 0 } },
@@ -614,6 +637,12 @@ static int insn_env_create(struct insn_env *ie, const char *profile, enum env_mo
 	if (mode == ENV_LONG64) {
 		env_map(ie->e, V0, 0x1000, RW);
 		env_map(ie->e, V1, 0x2000, RW);
+		/*
+		 * SS.D as the harness's SS (its flat data segment): ignored in
+		 * 64-bit mode, it sizes the stack after a far transfer to
+		 * 32-bit or 16-bit code.
+		 */
+		ie->e->vcpu.sregs.seg[VCPU_SREG_SS].db = true;
 	}
 	if (mode != ENV_PROT32_PAGING) {
 		ie->stack = env_ram(ie->e, S, false);
