@@ -99,7 +99,7 @@ CORPUS_BIN := $(CORPUS_TXT:corpus/%.txt=$(O)/corpus/%.bin)
 .PHONY: all check clean fuzz fuzz-build asan-tools deps bench bench-bugs
 
 
-all: $(O)/fragfuzz-tests $(O)/fragfuzz $(O)/kvm-probe
+all: $(O)/fragfuzz-tests $(O)/fragfuzz $(O)/kvm-probe $(O)/kvm-iobus-order
 
 # Install missing Debian packages (as root), or print the apt-get line.
 deps:
@@ -162,6 +162,11 @@ $(O)/kvm-probe: harness/kvm/kvm_probe.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
 
+# Standalone reproducer of the MMIO bus order finding (iobus-missed)
+$(O)/kvm-iobus-order: harness/kvm/iobus_order.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $<
+
 fuzz-build: deps $(O)/fragfuzz $(CORPUS_BIN) $(O)/fuzz/fragfuzz_model $(O)/fuzz/fragfuzz_model_plain \
 	$(O)/fuzz/fragfuzz_kvm $(O)/fuzz/fragfuzz_kvm_asan
 
@@ -182,7 +187,7 @@ asan-tools:
 	@$(MAKE) --no-print-directory $(O)/asan/cve-repro || \
 		echo "# ASan build of cve-repro failed: CVE tests will skip"
 
-check: deps $(O)/fragfuzz-tests $(O)/fragfuzz $(O)/kvm-probe $(CORPUS_BIN) asan-tools
+check: deps $(O)/fragfuzz-tests $(O)/fragfuzz $(O)/kvm-probe $(O)/kvm-iobus-order $(CORPUS_BIN) asan-tools
 	$(O)/fragfuzz-tests
 
 clean:

@@ -401,6 +401,8 @@ const char *fidelity_skip_reason(const struct scenario *s, const struct run_resu
 
 	if (m->not_modelled)
 		return "the model does not emulate the instruction (KVM does)";
+	if (k->iobus_missed)
+		return "KVM's MMIO bus missed a device the kvm backend registered (iobus-missed)";
 	if (why)
 		return why;
 	if (compat_native_retry(s, m))

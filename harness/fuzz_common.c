@@ -117,6 +117,7 @@ VIOLATION_SITE(violation_pending_mmio)
 VIOLATION_SITE(violation_kvm_warn)
 VIOLATION_SITE(violation_kvm_bug)
 VIOLATION_SITE(violation_singlestep_lost)
+VIOLATION_SITE(violation_iobus_missed)
 VIOLATION_SITE(violation_fidelity)
 
 static void (*const violation_sites[NR_VIOLATION_KINDS])(void) = {
@@ -138,6 +139,7 @@ static void (*const violation_sites[NR_VIOLATION_KINDS])(void) = {
 	[V_KVM_WARN] = violation_kvm_warn,
 	[V_KVM_BUG] = violation_kvm_bug,
 	[V_SINGLESTEP_LOST] = violation_singlestep_lost,
+	[V_IOBUS_MISSED] = violation_iobus_missed,
 	[V_FIDELITY] = violation_fidelity,
 };
 

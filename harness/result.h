@@ -50,6 +50,15 @@ struct run_result {
 	 * values of those bits are gone).
 	 */
 	u64 rsp_lost, rflags_lost;
+	/*
+	 * Kernel only: a write exited to userspace although a device the kvm
+	 * backend had registered on KVM's MMIO bus takes it (a coalesced zone
+	 * with room in its ring, an ioeventfd at that address), at this GPA:
+	 * KVM's bus search missed the device (V_IOBUS_MISSED,
+	 * harness/kvm/iobus_order.c).  What follows from it is not judged.
+	 */
+	bool iobus_missed;
+	u64 iobus_missed_gpa;
 
 	struct kvm_mmio_trace trace;
 	struct run_exit exits[RESULT_MAX_EXITS];

@@ -28,6 +28,7 @@ enum violation_kind {
 	V_KVM_WARN,			/* a kernel WARN site was hit */
 	V_KVM_BUG,			/* VM bugged, BUG(), or KVM_RUN error */
 	V_SINGLESTEP_LOST,		/* TF set, retired without the #DB trap */
+	V_IOBUS_MISSED,			/* a registered bus device missed a write */
 	V_FIDELITY,			/* model and kernel disagree */
 	NR_VIOLATION_KINDS,
 };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "fidelity.h"
 #include "oracle.h"
 #include "test.h"
 #include "test_common.h"
@@ -210,6 +211,30 @@ static void test_tamper(struct test_ctx *t, const void *arg)
 }
 
 TEST_ROWS(tamper_cases, test_tamper);
+
+/*
+ * A write the kernel's bus missed (run_result.iobus_missed) is judged as
+ * iobus-missed alone, a known kind; what follows from it (here a wrong
+ * exit GPA) is not, and the comparator does not compare the case.
+ */
+TEST(oracle_iobus_missed_is_judged_alone)
+{
+	const struct kvm_profile *p = kvm_profile_find("7.1");
+	static struct harness_run hr, model;
+	struct violation_list vl = { 0 };
+
+	TEST_ASSERT(run_file("e05-split-write.txt", "7.1", &hr), "cannot run e05");
+	model = hr;
+	tamper_exit_gpa(&hr.r);
+	hr.r.iobus_missed = true;
+	hr.r.iobus_missed_gpa = hr.r.exits[0].gpa;
+	oracle_check(&hr.s, p, &hr.r, &hr.r.accesses, &vl);
+	TEST_ASSERT_EQ(vl.nr, 1, "violations");
+	TEST_ASSERT(vl.v[0].kind == V_IOBUS_MISSED && vl.v[0].known,
+		    "Wanted a known iobus-missed, got %s%s", violation_name(vl.v[0].kind),
+		    vl.v[0].known ? " (known)" : "");
+	TEST_ASSERT(fidelity_skip_reason(&hr.s, &model.r, &hr.r), "the case is compared");
+}
 
 /* ---- the fragfuzz command ---- */
 

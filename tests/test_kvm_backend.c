@@ -2364,3 +2364,32 @@ TEST(kvm_backend_ret_to_itself_steps_like_the_model)
 	TEST_ASSERT(!vl.nr_unknown, "wanted no difference and no violation, got %u: %s",
 		    vl.nr_unknown, vl.nr ? vl.v[0].detail : "");
 }
+
+/*
+ * iobus-missed: with the devices registered as zone A (0x1000), ioeventfd E
+ * (0x3000, length 0), zone B (0x2000) on a VM without irqchip, KVM's MMIO
+ * bus search misses zone B (harness/kvm/iobus_order.c) and the write to it
+ * exits; the backend says so.  Registered A, B, E the write is coalesced.
+ * The backend registers in map order.
+ */
+TEST(kvm_backend_sees_the_bus_miss_a_zone)
+{
+	static const char zone_a[] = "irqchip off\nmode long64\ninsn 88 07\nreg rdi 0x40001000\n"
+				     "map 0x40000000 0x1000 coalesced\n";
+	static const char e_then_b[] = "map 0x40002000 0x3000 ioeventfd ev=0x0:0\n"
+				       "map 0x40001000 0x2000 coalesced\n";
+	static const char b_then_e[] = "map 0x40001000 0x2000 coalesced\n"
+				       "map 0x40002000 0x3000 ioeventfd ev=0x0:0\n";
+	static struct run_result r;
+	char text[512], msg[256];
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	snprintf(text, sizeof(text), "%s%s", zone_a, b_then_e);
+	TEST_ASSERT(!run_text(text, &r, NULL, msg, sizeof(msg)), "%s", msg);
+	TEST_ASSERT_EQ(r.iobus_missed, false, "bus miss, zones first");
+	TEST_ASSERT_EQ(r.nr_exits, 0, "exits, zones first");
+	snprintf(text, sizeof(text), "%s%s", zone_a, e_then_b);
+	TEST_ASSERT(!run_text(text, &r, NULL, msg, sizeof(msg)), "%s", msg);
+	TEST_ASSERT_EQ(r.iobus_missed, true, "bus miss, zone B after the ioeventfd (6.18.44)");
+	TEST_ASSERT_EQ(r.iobus_missed_gpa, 0x2000, "GPA of the missed write");
+}

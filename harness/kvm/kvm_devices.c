@@ -719,6 +719,26 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 	return 0;
 }
 
+bool kvm_devices_should_take(const struct kvm_devices *kd, u64 gpa, u32 len)
+{
+	const struct kvm_coalesced_mmio_ring *ring = kd->ring;
+	unsigned int i;
+
+	for (i = 0; i < kd->nr_ev; i++)
+		if (kd->ev[i].addr == gpa && (!kd->ev[i].len || kd->ev[i].len == len))
+			return true;
+	if (!ring)
+		return false;
+	/* KVM keeps one entry free: full when last + 1 meets first */
+	if ((__atomic_load_n(&ring->last, __ATOMIC_ACQUIRE) + 1) % KD_RING_MAX ==
+	    __atomic_load_n(&ring->first, __ATOMIC_RELAXED))
+		return false;
+	for (i = 0; i < kd->nr_zones; i++)
+		if (gpa >= kd->zone[i] && gpa + len <= kd->zone[i] + PAGE_SIZE)
+			return true;
+	return false;
+}
+
 void kvm_devices_exit(struct kvm_devices *kd)
 {
 	ring_drain(kd, true);

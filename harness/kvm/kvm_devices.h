@@ -136,6 +136,14 @@ bool kvm_devices_ran_vcpu(const struct kvm_devices *kd);
 /* After every return from KVM_RUN: empty the ring into the log. */
 void kvm_devices_exit(struct kvm_devices *kd);
 /*
+ * At a write exit to @gpa, @len bytes, before kvm_devices_exit(): should
+ * a device registered in this VM (parked or not) have taken the write?  A
+ * coalesced zone holding the whole write, with room in its ring (KVM exits
+ * when the ring is full), or an ioeventfd at @gpa of that length or of
+ * length 0.  KVM's own rules: coalesced_mmio_write(), ioeventfd_in_range().
+ */
+bool kvm_devices_should_take(const struct kvm_devices *kd, u64 gpa, u32 len);
+/*
  * After the case: the ring and the eventfds into the log; @t (NULL if
  * there is no trace) and @dirty (the case may have written MSRs) decide
  * whether the device state must be reset before the next case.
