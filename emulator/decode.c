@@ -336,6 +336,12 @@ static const struct insn_row kvm_table[] = {
 	I2(0x19, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
 	I2(0x1c, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
 	I2(0x1d, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, NULL, "reserved nop m"),
+	/*
+	 * 0f 1e on memory: decoded but not emulated, so a LOCK is #UD first
+	 * (6.18.44, every mode: f0 0f 1e 00 #UD, 0f 1e 00 emulation failure)
+	 */
+	I2(0x1e, O_NONE, O_E, O_NONE, R_CS_LAX | R_MEMONLY, NoAccess, em_not_implemented,
+	   "reserved nop m (0f 1e)"),
 	I2(0x1f, O_NONE, O_E, O_NONE, 0, NoAccess, NULL, "nop r/m"),
 	I2(0x0d, O_NONE, O_E, O_NONE, R_CS_LAX, NoAccess, NULL, "prefetch/prefetchw"),
 	/*
