@@ -37,6 +37,7 @@
 
 #define DE_VECTOR	0
 #define DB_VECTOR	1
+#define NMI_VECTOR	2
 #define UD_VECTOR	6
 #define NM_VECTOR	7
 #define NP_VECTOR	11

@@ -249,6 +249,12 @@ static void kf_file(struct kvm_fuzz *f, const struct violation *v)
 	oracle_check(&f->s, f->env.profile, &f->model, &f->model.accesses, &f->model_vl);
 	report_text(out, "input [kvm]", f->env.profile, &f->kernel, &f->kernel_vl);
 	report_text(out, "input [model]", f->env.profile, &f->model, &f->model_vl);
+	fprintf(out, "# rip, rsp, rflags: kvm 0x%llx 0x%llx 0x%llx, model 0x%llx 0x%llx 0x%llx\n",
+		(unsigned long long)f->kernel.rip,
+		(unsigned long long)f->kernel.regs[VCPU_REGS_RSP],
+		(unsigned long long)f->kernel.rflags, (unsigned long long)f->model.rip,
+		(unsigned long long)f->model.regs[VCPU_REGS_RSP],
+		(unsigned long long)f->model.rflags);
 	if (!fresh && f->have_prev) {
 		fprintf(out, "# the case before it:\n");
 		scenario_format_text(&f->prev, out);

@@ -443,6 +443,11 @@ static const struct harness_case harness_cases[] = {
 	{ "skip: prot32-paging, a #PF in the page of RIP, not in the access log",
 	  "mode prot32-paging\n", 0, true, 14, 0x600000 },
 	{ "skip: long64, a #PF in a layout page is compared", LONG64, 0, false, 14, 0x40000ffe },
+	/* an ICR write makes the kernel's LAPIC send an NMI or interrupt */
+	{ "skip: the kernel took an NMI (irqchip on)", LONG64, 0x40000ffe, true, 2, 0 },
+	{ "skip: the kernel took vector 0x30 (irqchip on)", LONG64, 0x40000ffe, true, 0x30, 0 },
+	{ "skip: without the irqchip an NMI is compared", "irqchip off\nmode long64\n",
+	  0x40000ffe, false, 2, 0 },
 };
 
 static void test_harness_case(struct test_ctx *t, const void *arg)
