@@ -92,6 +92,18 @@ FILE *fuzz_findings_open(const struct fuzz_findings *ff, const char *key, const 
 	return fopen(path, "w");
 }
 
+FILE *fuzz_findings_open_nth(const struct fuzz_findings *ff, const char *key, const char *sub,
+			     unsigned int n)
+{
+	char path[sizeof(ff->dir) + FUZZ_FINDING_KEY + 48];
+
+	snprintf(path, sizeof(path), "%s/%s.%s", ff->dir, key, sub);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/%s.%s/%03u.txt", ff->dir, key, sub, n);
+	return fopen(path, "w");
+}
+
 FILE *fuzz_findings_add(struct fuzz_findings *ff, const char *key)
 {
 	unsigned int i;

@@ -56,6 +56,13 @@ void fuzz_finding_key(const struct scenario *s, const struct violation *v, char 
 FILE *fuzz_findings_add(struct fuzz_findings *ff, const char *key);
 FILE *fuzz_findings_open(const struct fuzz_findings *ff, const char *key, const char *ext);
 
+/*
+ * DIR/<key>.<sub>/<n>.txt (three digits), the directory made if need be:
+ * the cases run before an order-dependent finding.  NULL on an error.
+ */
+FILE *fuzz_findings_open_nth(const struct fuzz_findings *ff, const char *key, const char *sub,
+			     unsigned int n);
+
 /* DIR/summary.txt, and one line on @out. */
 void fuzz_findings_summary(const struct fuzz_findings *ff, FILE *out);
 

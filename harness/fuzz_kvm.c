@@ -59,6 +59,7 @@ enum kvm_fuzz_mmu { KF_MMU_SHADOW, KF_MMU_TDP, KF_MMU_SCENARIO };
 #define KF_MAX_PASSES	4096
 #define KF_MAX_NS	5000000		/* the kernel's time per input: 5 ms */
 #define KF_MAX_NOTES	5		/* order-dependent findings printed */
+#define KF_HISTORY	64		/* cases kept for an order-dependent finding */
 
 struct kvm_fuzz {
 	struct model_backend *mb;
@@ -69,9 +70,13 @@ struct kvm_fuzz {
 	unsigned int setup_errors;	/* kvm set-up failures other than -EOPNOTSUPP */
 	unsigned int order_dependent;	/* findings a new backend did not give */
 	struct scenario s;
-	/* the case the backend ran before s, and the last one (reports only) */
-	struct scenario prev, last;
-	bool have_prev, have_last;
+	/*
+	 * The last KF_HISTORY cases the backend ran, s the newest once it ran
+	 * (nr_run counts them): what an order-dependent finding depends on
+	 * is among them, or older (reports only).
+	 */
+	struct scenario hist[KF_HISTORY];
+	unsigned long nr_run;
 	struct run_result model, kernel, fresh;
 	struct violation_list model_vl, kernel_vl;
 	struct fuzz_findings *findings;	/* FRAGFUZZ_FINDINGS: go on after findings */
@@ -193,9 +198,9 @@ static void kf_note_order_dependent(struct kvm_fuzz *f, const struct violation *
 	fprintf(stderr, "==fragfuzz== order-dependent %s (a new kvm backend does not give it, "
 		"not stopped on): %s\n", violation_name(v->kind), v->detail);
 	scenario_format_text(&f->s, stderr);
-	if (f->have_prev) {
+	if (f->nr_run >= 2) {
 		fprintf(stderr, "==fragfuzz== the case before it:\n");
-		scenario_format_text(&f->prev, stderr);
+		scenario_format_text(&f->hist[(f->nr_run - 2) % KF_HISTORY], stderr);
 	}
 	fflush(stderr);
 }
@@ -219,6 +224,25 @@ static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 	kvm_backend_destroy(f->kb);
 	f->kb = NULL;
 	fuzz_violation_site(v->kind);
+}
+
+/*
+ * An order-dependent finding: the cases the backend ran before it, oldest
+ * first, as DIR/<key>.before/000.txt..., so that `fragfuzz run --backend
+ * kvm` over them and the finding can try to give it again.
+ */
+static void kf_file_history(struct kvm_fuzz *f, const char *key)
+{
+	unsigned long first = f->nr_run > KF_HISTORY ? f->nr_run - KF_HISTORY : 0, i;
+	FILE *out;
+
+	for (i = first; i + 1 < f->nr_run; i++) {
+		out = fuzz_findings_open_nth(f->findings, key, "before", (unsigned int)(i - first));
+		if (!out)
+			return;
+		scenario_format_text(&f->hist[i % KF_HISTORY], out);
+		fclose(out);
+	}
 }
 
 /*
@@ -255,11 +279,9 @@ static void kf_file(struct kvm_fuzz *f, const struct violation *v)
 		(unsigned long long)f->kernel.rflags, (unsigned long long)f->model.rip,
 		(unsigned long long)f->model.regs[VCPU_REGS_RSP],
 		(unsigned long long)f->model.rflags);
-	if (!fresh && f->have_prev) {
-		fprintf(out, "# the case before it:\n");
-		scenario_format_text(&f->prev, out);
-	}
 	fclose(out);
+	if (!fresh)
+		kf_file_history(f, key);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
@@ -277,13 +299,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	}
 	fidelity_host_scenario(&f->s);
 	/* the kernel first: what it cannot run is refused before any work */
-	f->prev = f->last;
-	f->have_prev = f->have_last;
 	r = kvm_backend_run(f->kb, &f->s, &f->kernel);
-	if (r != -EOPNOTSUPP) {
-		f->last = f->s;
-		f->have_last = true;
-	}
+	if (r != -EOPNOTSUPP)
+		f->hist[f->nr_run++ % KF_HISTORY] = f->s;
 	if (r) {
 		if (r != -EOPNOTSUPP && f->setup_errors++ < 5)
 			fprintf(stderr, "fragfuzz_kvm: case not run: %s (%s)\n", strerror(-r),
