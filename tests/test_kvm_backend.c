@@ -2393,3 +2393,43 @@ TEST(kvm_backend_sees_the_bus_miss_a_zone)
 	TEST_ASSERT_EQ(r.iobus_missed, true, "bus miss, zone B after the ioeventfd (6.18.44)");
 	TEST_ASSERT_EQ(r.iobus_missed_gpa, 0x2000, "GPA of the missed write");
 }
+
+/*
+ * hlt without the irqchip, then an instruction that is #UD in 64-bit mode,
+ * on one backend: the second case gets its #UD.  Single-stepping the hlt
+ * left kvm_pvm to deliver the KVM_EXIT_HLT at the next KVM_RUN, which read
+ * as the second case retiring (hlt_exits() in backend_kvm.c).
+ */
+TEST(kvm_backend_hlt_leaves_no_exit_for_the_next_case)
+{
+	static const char *const texts[] = {
+		"irqchip off\nmode long64\ninsn f4\n",
+		"irqchip off\nmode long64\ninsn 2f\n",
+		"irqchip off\nmode prot32-paging\ninsn f4\n",
+		"irqchip off\nmode long64\ninsn 2f\n",
+	};
+	static struct run_result r;
+	struct kvm_backend *kb;
+	struct scenario s;
+	char err[256];
+	unsigned int i;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	for (i = 0; i < ARRAY_SIZE(texts); i++) {
+		int ret;
+
+		if (scenario_parse_text(&s, texts[i], err, sizeof(err)) ||
+		    (ret = kvm_backend_run(kb, &s, &r))) {
+			kvm_backend_destroy(kb);
+			TEST_FAIL("case %u: cannot run (%s)", i, err);
+		}
+		if (i % 2 && (r.outcome != OUTCOME_EXCEPTION || r.exception.vector != UD_VECTOR)) {
+			kvm_backend_destroy(kb);
+			TEST_FAIL("case %u: Wanted #UD after the hlt case, got outcome %s vector %u",
+				  i, run_outcome_name(r.outcome), r.exception.vector);
+		}
+	}
+	kvm_backend_destroy(kb);
+}
