@@ -971,6 +971,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 	if (map == 0 && (op == 0xc4 || op == 0xc5) && (mode64 || (modrm >> 6) == 3)) {
 		d->status = cs_decode(dec, csm, bytes, n)->ok ? INSN_NOT_EMULATED
 							      : INSN_UNDECODABLE;
+		d->fetched = (u8)(p + have_modrm);
 		return d->status;
 	}
 	row = find_row(dec, d, map, op, have_modrm, modrm, mode);
@@ -1008,6 +1009,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 	if (!row) {
 		/* undecodable for Capstone and absent from KVM's tables */
 		d->status = d->cs_len ? INSN_NOT_EMULATED : INSN_UNDECODABLE;
+		d->fetched = (u8)p;
 		return d->status;
 	}
 	d->row = row;
@@ -1394,6 +1396,7 @@ static int insn_decode_cb(struct x86_emulate_ctxt *ctxt, void *priv)
 		return decode_exception(ctxt, src->last.exc_vector);
 	default:
 		ctxt->not_modelled = src->last.status == INSN_NOT_MODELLED;
+		ctxt->insn_fetched = src->last.fetched;
 		return EMULATION_FAILED;
 	}
 }

@@ -97,6 +97,12 @@ struct insn_decoded {
 	const struct insn_row *row;
 	const char *name;		/* family name from the KVM table */
 	u8 len;				/* KVM's instruction length */
+	/*
+	 * bytes KVM's decoder has fetched when it gives up on an opcode it
+	 * has no row for (prefixes and opcode; a VEX form also its ModRM):
+	 * their fetch can be #GP(0) past the CS limit first
+	 */
+	u8 fetched;
 	u8 cs_len;			/* Capstone's length, 0 if rejected */
 	unsigned int cs_id;		/* Capstone instruction id */
 	u8 opcode;			/* last opcode byte */

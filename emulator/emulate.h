@@ -155,6 +155,7 @@ struct x86_emulate_ctxt {
 	u8 op_bytes;
 	u8 ad_bytes;
 	u8 insn_len;
+	u8 insn_fetched;		/* see insn_decoded.fetched */
 	u64 _eip;
 	u64 imm;			/* spare immediate for handlers (enter) */
 	struct operand src;

@@ -745,6 +745,7 @@ static void init_emulate_ctxt(struct kvm_vcpu *vcpu)
 	ctxt->exception.vector = 0xff;
 	ctxt->not_modelled = false;
 	ctxt->insn_len = 0;
+	ctxt->insn_fetched = 0;
 	init_decode_cache(ctxt);
 	vcpu->emulate_regs_need_sync_from_vcpu = false;
 }
@@ -854,6 +855,13 @@ int x86_emulate_instruction(struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulati
 			 */
 			if (ctxt->have_exception && ctxt->insn_len)
 				insn_fetch_faults(ctxt, ctxt->insn_len);
+			/*
+			 * An opcode KVM has no row for: the bytes it fetched to
+			 * find that out are checked first (prot16, CS limit 0:
+			 * 66 0f 60 34 is #GP(0) on 6.18.44, not a failure)
+			 */
+			if (!ctxt->have_exception && ctxt->insn_fetched > 1)
+				insn_fetch_faults(ctxt, ctxt->insn_fetched);
 			if (ctxt->have_exception) {
 				inject_emulated_exception(vcpu);
 				return 1;
