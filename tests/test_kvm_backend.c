@@ -1597,6 +1597,68 @@ TEST(kvm_devices_parked_registration_takes_nothing)
 }
 
 /*
+ * KVM finds a write's bus device by bsearch over kvm_io_bus_cmp() order,
+ * in which a zero-length ioeventfd at A sorts as inside a range ending at
+ * A.  Registered before a coalesced zone of the page below A, it sits to
+ * the zone's left, and with two devices further left the bsearch turns
+ * left at it and misses the zone: the zone's writes exit although the
+ * ring has room (camp2 fidelity-*-f3.aa-exits, f3.a4, f3.6c, f3.a5).  A
+ * parked one must go before such a case; a fresh backend has none.
+ */
+TEST(kvm_devices_parked_zero_length_ioeventfd_hides_no_zone)
+{
+	static const struct {
+		const char *what;
+		const char *before;	/* leaves the ioeventfds parked */
+		const char *text;	/* writes into the zone below 0x6000 */
+	} cases[] = {
+		{ "rep stosb into the zone",
+		  "mode long64\ninsn 88 07\nreg rdi 0x40000000\n"
+		  "map 0x40000000 0x6000 ioeventfd ev=0x0:0\n"
+		  "map 0x40001000 0x1000 ioeventfd ev=0x0:0\n"
+		  "map 0x40002000 0x2000 ioeventfd ev=0x0:0\n",
+		  "mode long64\ninsn f3 aa\nreg rax 0x5a\nreg rcx 4\nreg rdi 0x40000000\n"
+		  "map 0x40000000 0x5000 coalesced\n" },
+		{ "a store at the zone's last byte",
+		  "mode prot32\ninsn 88 07\nreg rdi 0x6000\n"
+		  "map 0x6000 0x6000 ioeventfd ev=0x0:0\n"
+		  "map 0x1000 0x1000 ioeventfd ev=0x0:0\n"
+		  "map 0x2000 0x2000 ioeventfd ev=0x0:0\n",
+		  "mode prot32\ninsn 88 07\nreg rdi 0x5fff\nmap 0x5000 0x5000 coalesced\n" },
+	};
+	static struct run_result want;
+	struct kvm_backend *fresh;
+	struct scenario s;
+	struct dev_ctx *d;
+	unsigned int i;
+	char err[256];
+	int r;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		TEST_ASSERT(!scenario_parse_text(&s, cases[i].text, err, sizeof(err)),
+			    "'%s': %s", cases[i].what, err);
+		fresh = kvm_backend_create(err, sizeof(err));
+		TEST_ASSERT(fresh, "kvm backend: %s", err);
+		r = kvm_backend_run(fresh, &s, &want);
+		kvm_backend_destroy(fresh);
+		TEST_ASSERT(!r, "'%s' on a fresh backend: %s", cases[i].what, strerror(-r));
+		TEST_ASSERT(want.nr_exits == 0, "Wanted 0 exits for '%s' on a fresh backend, got %u",
+			    cases[i].what, want.nr_exits);
+
+		TEST_ASSERT(dev_run(d, "before", cases[i].before, false), "%s", d->msg);
+		TEST_ASSERT(dev_run(d, cases[i].what, cases[i].text, false), "%s", d->msg);
+		TEST_ASSERT(d->rk.nr_exits == 0 && kvm_backend_devices_log(d->kb)->nr_ring > 0,
+			    "Wanted 0 exits and ring entries for '%s' after parked zero-length "
+			    "ioeventfds, got %u exits, %u ring entries", cases[i].what,
+			    d->rk.nr_exits, kvm_backend_devices_log(d->kb)->nr_ring);
+	}
+	dev_close(d);
+}
+
+/*
  * Nothing of a case's device state reaches the next case: an LDR or
  * IOREGSEL written by one case reads as reset in the next, and bytes an
  * earlier case read do not show through reads the LAPIC leaves untouched.
