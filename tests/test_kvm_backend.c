@@ -1626,6 +1626,14 @@ TEST(kvm_devices_parked_zero_length_ioeventfd_hides_no_zone)
 		  "map 0x2000 0x2000 ioeventfd ev=0x0:0\n",
 		  "mode prot32\ninsn 88 07\nreg rdi 0x5fff\nmap 0x5000 0x5000 coalesced\n" },
 	};
+	/* rep stosb into zone 0x5000, the ioeventfd at its end registered first */
+	static const char *const own_order =
+		"mode long64\nirqchip on\ninsn f3 aa\nreg rax 0x5a\nreg rcx 4\n"
+		"reg rdi 0x40000000\n"
+		"map 0x40001000 0x6000 ioeventfd ev=0x0:0\n"
+		"map 0x40002000 0x1000 ioeventfd ev=0x0:0\n"
+		"map 0x40003000 0x2000 ioeventfd ev=0x0:0\n"
+		"map 0x40000000 0x5000 coalesced\n";
 	static struct run_result want;
 	struct kvm_backend *fresh;
 	struct scenario s;
@@ -1655,6 +1663,23 @@ TEST(kvm_devices_parked_zero_length_ioeventfd_hides_no_zone)
 			    "ioeventfds, got %u exits, %u ring entries", cases[i].what,
 			    d->rk.nr_exits, kvm_backend_devices_log(d->kb)->nr_ring);
 	}
+	/*
+	 * A case that wants such an ioeventfd itself gets the kernel's miss
+	 * as a new VM has it (its registrations in map order: 4 exits,
+	 * iobus-missed), also when an earlier case left its zone registered
+	 * before the ioeventfd.
+	 */
+	dev_close(d);
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	TEST_ASSERT(dev_run(d, "zone first", "mode long64\nirqchip on\ninsn 88 07\n"
+			    "reg rdi 0x40000000\nmap 0x40000000 0x5000 coalesced\n", false),
+		    "%s", d->msg);
+	TEST_ASSERT(dev_run(d, "own order", own_order, false), "%s", d->msg);
+	TEST_ASSERT(d->rk.nr_exits == 4 && d->rk.iobus_missed, "Wanted 4 exits, iobus-missed "
+		    "for a case whose own zero-length ioeventfd comes first after its zone was "
+		    "registered first, got %u exits, iobus_missed %d", d->rk.nr_exits,
+		    d->rk.iobus_missed);
 	dev_close(d);
 }
 

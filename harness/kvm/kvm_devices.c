@@ -444,6 +444,28 @@ static bool ev_collides(const struct scn_map *maps, unsigned int nr, const struc
 }
 
 /*
+ * Does the case itself want a zero-length ioeventfd right after another
+ * non-RAM frame of its own?  Then KVM's bus order (ev_collides()) decides
+ * whether that frame's devices are found, and every device of the bus
+ * moves the bsearch's pivots: only the case's own registrations may be
+ * there, registered in map order, as the model has them (emulator/iodev.c).
+ */
+static bool bus_order_matters(const struct scn_map *maps, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		u64 addr = maps[i].gpa + maps[i].ev_offset;
+
+		/* inside its own frame no other device can end at it */
+		if (maps[i].kind == SCN_KIND_IOEVENTFD && !maps[i].ev_len && addr &&
+		    !(addr & ~PAGE_MASK) && frame_collides(maps, nr, addr - 1))
+			return true;
+	}
+	return false;
+}
+
+/*
  * Does an ioeventfd (zone @z) go before the case even without @all: not
  * wanted, and hit or touching a frame the case maps as non-RAM?
  */
@@ -707,7 +729,13 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 		      const struct scn_map *maps, unsigned int nr, bool traced, bool prime,
 		      bool unpark)
 {
-	int r = drop_unwanted(kd, maps, nr, unpark);
+	/*
+	 * Where the bus order matters the case's registrations go in anew,
+	 * in map order as on a new VM and in the model, after all others
+	 * (the kept ones would sit where earlier cases put them).
+	 */
+	int r = bus_order_matters(maps, nr) ? drop_unwanted(kd, NULL, 0, true) :
+		drop_unwanted(kd, maps, nr, unpark);
 
 	kd->ran_vcpu = false;
 	kd->registered = false;
@@ -806,6 +834,8 @@ bool kvm_devices_would_unregister(const struct kvm_devices *kd, const struct scn
 {
 	unsigned int i, ev = 0, zones = 0;
 
+	if ((kd->nr_ev || kd->nr_zones) && bus_order_matters(maps, nr))
+		return true;
 	for (i = 0; i < kd->nr_ev; i++)
 		if (ev_goes(maps, nr, &kd->ev[i]))
 			return true;
