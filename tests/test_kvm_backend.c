@@ -1602,16 +1602,25 @@ TEST(kvm_devices_parked_registration_takes_nothing)
  * A.  Registered before a coalesced zone of the page below A, it sits to
  * the zone's left, and with two devices further left the bsearch turns
  * left at it and misses the zone: the zone's writes exit although the
- * ring has room (camp2 fidelity-*-f3.aa-exits, f3.a4, f3.6c, f3.a5).  A
- * parked one must go before such a case; a fresh backend has none.
+ * ring has room (camp2 fidelity-*-f3.aa-exits, f3.a4, f3.6c, f3.a5); a
+ * zone registered after the ioeventfd hides the ioeventfd the same way.
+ * A parked one must go before such a case; a fresh backend has none.
  */
-TEST(kvm_devices_parked_zero_length_ioeventfd_hides_no_zone)
+TEST(kvm_devices_parked_registration_hides_no_device)
 {
 	static const struct {
 		const char *what;
 		const char *before;	/* leaves the ioeventfds parked */
 		const char *text;	/* writes into the zone below 0x6000 */
 	} cases[] = {
+		/* the other way: a parked zone ending at a wanted zero-length ioeventfd */
+		{ "a store to a zero-length ioeventfd after a parked zone",
+		  "mode long64\nirqchip on\ninsn 88 07\nreg rdi 0x40000000\n"
+		  "map 0x40001000 0x1000 ioeventfd ev=0x0:0\n"
+		  "map 0x40002000 0x6000 ioeventfd ev=0x0:0\n"
+		  "map 0x40000000 0x5000 coalesced\n",
+		  "mode long64\nirqchip on\ninsn 88 07\nreg rdi 0x40000000\n"
+		  "map 0x40000000 0x6000 ioeventfd ev=0x0:0\n" },
 		{ "rep stosb into the zone",
 		  "mode long64\ninsn 88 07\nreg rdi 0x40000000\n"
 		  "map 0x40000000 0x6000 ioeventfd ev=0x0:0\n"
@@ -1658,9 +1667,10 @@ TEST(kvm_devices_parked_zero_length_ioeventfd_hides_no_zone)
 
 		TEST_ASSERT(dev_run(d, "before", cases[i].before, false), "%s", d->msg);
 		TEST_ASSERT(dev_run(d, cases[i].what, cases[i].text, false), "%s", d->msg);
-		TEST_ASSERT(d->rk.nr_exits == 0 && kvm_backend_devices_log(d->kb)->nr_ring > 0,
-			    "Wanted 0 exits and ring entries for '%s' after parked zero-length "
-			    "ioeventfds, got %u exits, %u ring entries", cases[i].what,
+		TEST_ASSERT(d->rk.nr_exits == 0 && (kvm_backend_devices_log(d->kb)->nr_ring > 0 ||
+						    kvm_backend_devices_log(d->kb)->ioeventfd_signals > 0),
+			    "Wanted 0 exits and a device taking the write for '%s' after a parked "
+			    "registration, got %u exits, %u ring entries", cases[i].what,
 			    d->rk.nr_exits, kvm_backend_devices_log(d->kb)->nr_ring);
 	}
 	/*
