@@ -1694,6 +1694,75 @@ TEST(kvm_devices_parked_registration_hides_no_device)
 }
 
 /*
+ * A single-stepped hlt without irqchip ended in KVM_EXIT_DEBUG and left
+ * its KVM_EXIT_HLT pending on kvm_pvm: the next guest exception on that
+ * vCPU, cases later (also after a nop case), came back as KVM_EXIT_HLT
+ * (kvm "retired", no exits, RIP on the instruction: camp2
+ * fidelity-long64-f3.ad-outcome, fidelity-prot32-paging-f3.a4-outcome,
+ * -66f3.a4-outcome).  After a hlt case, the REP string cases of those
+ * classes must fault as on a fresh backend.
+ */
+TEST(kvm_hlt_without_irqchip_leaves_nothing_pending)
+{
+	static const struct {
+		const char *what;
+		const char *between;	/* NULL: none */
+		const char *text;
+	} rows[] = {
+		{ "inc [rdi] at an unmapped page, long64", NULL,
+		  "mode long64\nirqchip off\ninsn ff 07\nreg rdi 0x40002000\n" },
+		{ "inc [rdi] after a nop case", "mode long64\nirqchip off\ninsn 90\n",
+		  "mode long64\nirqchip off\ninsn ff 07\nreg rdi 0x40002000\n" },
+		{ "rep lodsd from an unmapped page", NULL,
+		  "mode long64\nirqchip off\ninsn f3 ad\nreg rsi 0x40006003\n" },
+		{ "rep movsb from an unmapped page, prot32-paging", NULL,
+		  "mode prot32-paging\nirqchip off\ninsn f3 a4\n"
+		  "map 0x40001000 0x1f000 mmio\n" },
+	};
+	static const char *const hlts[] = {
+		"mode long64\nirqchip off\ninsn f4\n",
+		"mode prot32\nirqchip off\ninsn f4\n",
+	};
+	static struct run_result want;
+	struct kvm_backend *fresh;
+	struct scenario s;
+	struct dev_ctx *d;
+	unsigned int i, h;
+	char err[256];
+	int r;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		TEST_ASSERT(!scenario_parse_text(&s, rows[i].text, err, sizeof(err)), "'%s': %s",
+			    rows[i].what, err);
+		fresh = kvm_backend_create(err, sizeof(err));
+		TEST_ASSERT(fresh, "kvm backend: %s", err);
+		r = kvm_backend_run(fresh, &s, &want);
+		kvm_backend_destroy(fresh);
+		TEST_ASSERT(!r, "'%s' on a fresh backend: %s", rows[i].what, strerror(-r));
+		TEST_ASSERT(want.outcome == OUTCOME_EXCEPTION && want.exception.vector == PF_VECTOR,
+			    "Wanted #PF for '%s' on a fresh backend, got %s", rows[i].what,
+			    run_outcome_name(want.outcome));
+		for (h = 0; h < ARRAY_SIZE(hlts); h++) {
+			TEST_ASSERT(dev_run(d, "hlt", hlts[h], false), "%s", d->msg);
+			if (rows[i].between)
+				TEST_ASSERT(dev_run(d, "between", rows[i].between, false), "%s",
+					    d->msg);
+			TEST_ASSERT(dev_run(d, rows[i].what, rows[i].text, false), "%s", d->msg);
+			TEST_ASSERT(d->rk.outcome == OUTCOME_EXCEPTION &&
+				    d->rk.exception.vector == PF_VECTOR &&
+				    d->rk.exception.address == want.exception.address,
+				    "Wanted #PF at 0x%llx for '%s' after hlt case %u, got %s",
+				    (unsigned long long)want.exception.address, rows[i].what, h,
+				    run_outcome_name(d->rk.outcome));
+		}
+	}
+	dev_close(d);
+}
+
+/*
  * Nothing of a case's device state reaches the next case: an LDR or
  * IOREGSEL written by one case reads as reset in the next, and bytes an
  * earlier case read do not show through reads the LAPIC leaves untouched.
