@@ -1597,6 +1597,172 @@ TEST(kvm_devices_parked_registration_takes_nothing)
 }
 
 /*
+ * KVM finds a write's bus device by bsearch over kvm_io_bus_cmp() order,
+ * in which a zero-length ioeventfd at A sorts as inside a range ending at
+ * A.  Registered before a coalesced zone of the page below A, it sits to
+ * the zone's left, and with two devices further left the bsearch turns
+ * left at it and misses the zone: the zone's writes exit although the
+ * ring has room (camp2 fidelity-*-f3.aa-exits, f3.a4, f3.6c, f3.a5); a
+ * zone registered after the ioeventfd hides the ioeventfd the same way.
+ * A parked one must go before such a case; a fresh backend has none.
+ */
+TEST(kvm_devices_parked_registration_hides_no_device)
+{
+	static const struct {
+		const char *what;
+		const char *before;	/* leaves the ioeventfds parked */
+		const char *text;	/* writes into the zone below 0x6000 */
+	} cases[] = {
+		/* the other way: a parked zone ending at a wanted zero-length ioeventfd */
+		{ "a store to a zero-length ioeventfd after a parked zone",
+		  "mode long64\nirqchip on\ninsn 88 07\nreg rdi 0x40000000\n"
+		  "map 0x40001000 0x1000 ioeventfd ev=0x0:0\n"
+		  "map 0x40002000 0x6000 ioeventfd ev=0x0:0\n"
+		  "map 0x40000000 0x5000 coalesced\n",
+		  "mode long64\nirqchip on\ninsn 88 07\nreg rdi 0x40000000\n"
+		  "map 0x40000000 0x6000 ioeventfd ev=0x0:0\n" },
+		{ "rep stosb into the zone",
+		  "mode long64\ninsn 88 07\nreg rdi 0x40000000\n"
+		  "map 0x40000000 0x6000 ioeventfd ev=0x0:0\n"
+		  "map 0x40001000 0x1000 ioeventfd ev=0x0:0\n"
+		  "map 0x40002000 0x2000 ioeventfd ev=0x0:0\n",
+		  "mode long64\ninsn f3 aa\nreg rax 0x5a\nreg rcx 4\nreg rdi 0x40000000\n"
+		  "map 0x40000000 0x5000 coalesced\n" },
+		{ "a store at the zone's last byte",
+		  "mode prot32\ninsn 88 07\nreg rdi 0x6000\n"
+		  "map 0x6000 0x6000 ioeventfd ev=0x0:0\n"
+		  "map 0x1000 0x1000 ioeventfd ev=0x0:0\n"
+		  "map 0x2000 0x2000 ioeventfd ev=0x0:0\n",
+		  "mode prot32\ninsn 88 07\nreg rdi 0x5fff\nmap 0x5000 0x5000 coalesced\n" },
+	};
+	/* rep stosb into zone 0x5000, the ioeventfd at its end registered first */
+	static const char *const own_order =
+		"mode long64\nirqchip on\ninsn f3 aa\nreg rax 0x5a\nreg rcx 4\n"
+		"reg rdi 0x40000000\n"
+		"map 0x40001000 0x6000 ioeventfd ev=0x0:0\n"
+		"map 0x40002000 0x1000 ioeventfd ev=0x0:0\n"
+		"map 0x40003000 0x2000 ioeventfd ev=0x0:0\n"
+		"map 0x40000000 0x5000 coalesced\n";
+	static struct run_result want;
+	struct kvm_backend *fresh;
+	struct scenario s;
+	struct dev_ctx *d;
+	unsigned int i;
+	char err[256];
+	int r;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		TEST_ASSERT(!scenario_parse_text(&s, cases[i].text, err, sizeof(err)),
+			    "'%s': %s", cases[i].what, err);
+		fresh = kvm_backend_create(err, sizeof(err));
+		TEST_ASSERT(fresh, "kvm backend: %s", err);
+		r = kvm_backend_run(fresh, &s, &want);
+		kvm_backend_destroy(fresh);
+		TEST_ASSERT(!r, "'%s' on a fresh backend: %s", cases[i].what, strerror(-r));
+		TEST_ASSERT(want.nr_exits == 0, "Wanted 0 exits for '%s' on a fresh backend, got %u",
+			    cases[i].what, want.nr_exits);
+
+		TEST_ASSERT(dev_run(d, "before", cases[i].before, false), "%s", d->msg);
+		TEST_ASSERT(dev_run(d, cases[i].what, cases[i].text, false), "%s", d->msg);
+		TEST_ASSERT(d->rk.nr_exits == 0 && (kvm_backend_devices_log(d->kb)->nr_ring > 0 ||
+						    kvm_backend_devices_log(d->kb)->ioeventfd_signals > 0),
+			    "Wanted 0 exits and a device taking the write for '%s' after a parked "
+			    "registration, got %u exits, %u ring entries", cases[i].what,
+			    d->rk.nr_exits, kvm_backend_devices_log(d->kb)->nr_ring);
+	}
+	/*
+	 * A case that wants such an ioeventfd itself gets the kernel's miss
+	 * as a new VM has it (its registrations in map order: 4 exits,
+	 * iobus-missed), also when an earlier case left its zone registered
+	 * before the ioeventfd.
+	 */
+	dev_close(d);
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	TEST_ASSERT(dev_run(d, "zone first", "mode long64\nirqchip on\ninsn 88 07\n"
+			    "reg rdi 0x40000000\nmap 0x40000000 0x5000 coalesced\n", false),
+		    "%s", d->msg);
+	TEST_ASSERT(dev_run(d, "own order", own_order, false), "%s", d->msg);
+	TEST_ASSERT(d->rk.nr_exits == 4 && d->rk.iobus_missed, "Wanted 4 exits, iobus-missed "
+		    "for a case whose own zero-length ioeventfd comes first after its zone was "
+		    "registered first, got %u exits, iobus_missed %d", d->rk.nr_exits,
+		    d->rk.iobus_missed);
+	dev_close(d);
+}
+
+/*
+ * A single-stepped hlt without irqchip ended in KVM_EXIT_DEBUG and left
+ * its KVM_EXIT_HLT pending on kvm_pvm: the next guest exception on that
+ * vCPU, cases later (also after a nop case), came back as KVM_EXIT_HLT
+ * (kvm "retired", no exits, RIP on the instruction: camp2
+ * fidelity-long64-f3.ad-outcome, fidelity-prot32-paging-f3.a4-outcome,
+ * -66f3.a4-outcome).  After a hlt case, the REP string cases of those
+ * classes must fault as on a fresh backend.
+ */
+TEST(kvm_hlt_without_irqchip_leaves_nothing_pending)
+{
+	static const struct {
+		const char *what;
+		const char *between;	/* NULL: none */
+		const char *text;
+	} rows[] = {
+		{ "inc [rdi] at an unmapped page, long64", NULL,
+		  "mode long64\nirqchip off\ninsn ff 07\nreg rdi 0x40002000\n" },
+		{ "inc [rdi] after a nop case", "mode long64\nirqchip off\ninsn 90\n",
+		  "mode long64\nirqchip off\ninsn ff 07\nreg rdi 0x40002000\n" },
+		{ "rep lodsd from an unmapped page", NULL,
+		  "mode long64\nirqchip off\ninsn f3 ad\nreg rsi 0x40006003\n" },
+		{ "rep movsb from an unmapped page, prot32-paging", NULL,
+		  "mode prot32-paging\nirqchip off\ninsn f3 a4\n"
+		  "map 0x40001000 0x1f000 mmio\n" },
+	};
+	static const char *const hlts[] = {
+		"mode long64\nirqchip off\ninsn f4\n",
+		"mode prot32\nirqchip off\ninsn f4\n",
+	};
+	static struct run_result want;
+	struct kvm_backend *fresh;
+	struct scenario s;
+	struct dev_ctx *d;
+	unsigned int i, h;
+	char err[256];
+	int r;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	d = dev_open();
+	TEST_ASSERT(d, "cannot set up the kvm and model backends");
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		TEST_ASSERT(!scenario_parse_text(&s, rows[i].text, err, sizeof(err)), "'%s': %s",
+			    rows[i].what, err);
+		fresh = kvm_backend_create(err, sizeof(err));
+		TEST_ASSERT(fresh, "kvm backend: %s", err);
+		r = kvm_backend_run(fresh, &s, &want);
+		kvm_backend_destroy(fresh);
+		TEST_ASSERT(!r, "'%s' on a fresh backend: %s", rows[i].what, strerror(-r));
+		TEST_ASSERT(want.outcome == OUTCOME_EXCEPTION && want.exception.vector == PF_VECTOR,
+			    "Wanted #PF for '%s' on a fresh backend, got %s", rows[i].what,
+			    run_outcome_name(want.outcome));
+		for (h = 0; h < ARRAY_SIZE(hlts); h++) {
+			TEST_ASSERT(dev_run(d, "hlt", hlts[h], false), "%s", d->msg);
+			if (rows[i].between)
+				TEST_ASSERT(dev_run(d, "between", rows[i].between, false), "%s",
+					    d->msg);
+			TEST_ASSERT(dev_run(d, rows[i].what, rows[i].text, false), "%s", d->msg);
+			TEST_ASSERT(d->rk.outcome == OUTCOME_EXCEPTION &&
+				    d->rk.exception.vector == PF_VECTOR &&
+				    d->rk.exception.address == want.exception.address,
+				    "Wanted #PF at 0x%llx for '%s' after hlt case %u, got %s",
+				    (unsigned long long)want.exception.address, rows[i].what, h,
+				    run_outcome_name(d->rk.outcome));
+		}
+	}
+	dev_close(d);
+}
+
+/*
  * Nothing of a case's device state reaches the next case: an LDR or
  * IOREGSEL written by one case reads as reset in the next, and bytes an
  * earlier case read do not show through reads the LAPIC leaves untouched.
