@@ -2599,3 +2599,33 @@ TEST(kvm_backend_hlt_leaves_no_exit_for_the_next_case)
 	}
 	kvm_backend_destroy(kb);
 }
+
+/*
+ * F3 on a jump is no REP string: at the fuzz target's limits (4096 model
+ * passes, so a REP string gets 6 steps) `f3 ff 64 3d`, a jump to itself
+ * until the MMIO data moves it, still runs its 9 steps and retires.
+ */
+TEST(kvm_backend_rep_prefix_on_a_jump_is_stepped_as_a_jump)
+{
+	static const char text[] = "mode real16\ninsn f3 ff 64 3d\nreg rcx 0x6ff2\n"
+				   "map 0x8000 0x8000 mmio\n"
+				   "mmio-data 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00\n"
+				   "mmio-data c7 10 80 00\n";
+	static struct run_result r;
+	struct kvm_backend *kb;
+	struct scenario s;
+	char err[256];
+	int ret;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(!scenario_parse_text(&s, text, err, sizeof(err)), "%s", err);
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	kvm_backend_set_limits(kb, (struct run_limits){ .max_exits = 32, .max_passes = 4096 });
+	ret = kvm_backend_run(kb, &s, &r);
+	kvm_backend_destroy(kb);
+	TEST_ASSERT(!ret, "kvm run: %s", strerror(-ret));
+	TEST_ASSERT(r.outcome == OUTCOME_RETIRED, "Wanted retired, got %s",
+		    run_outcome_name(r.outcome));
+	TEST_ASSERT_EQ(r.nr_exits, 9, "read exits");
+}
