@@ -929,6 +929,23 @@ static void undefined_length(struct insn_decoded *d, const u8 *bytes, unsigned i
 		d->len = (u8)end;
 }
 
+/*
+ * Opcodes whose entry in KVM's tables is a group or a mode-dual entry
+ * with ModRM: x86_decode_insn() fetches the ModRM byte before it finds
+ * that the /reg or the mode has no row (63 outside 64-bit mode: arpl is
+ * no row of KVM's).  Real mode, CS limit 0: `63 0f` is #GP(0) on 6.18.44.
+ */
+static bool kvm_modrm_first(unsigned int map, u8 op)
+{
+	if (map == 1)
+		return op == 0x00 || op == 0x01 || op == 0x18 || (op >= 0x71 && op <= 0x73) ||
+		       op == 0xae || op == 0xba || op == 0xc7;
+	return map == 0 && (op == 0x63 || (op >= 0x80 && op <= 0x83) || op == 0x8f ||
+			    op == 0xc0 || op == 0xc1 || op == 0xc6 || op == 0xc7 ||
+			    (op >= 0xd0 && op <= 0xd3) || op == 0xf6 || op == 0xf7 ||
+			    op == 0xfe || op == 0xff);
+}
+
 int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *bytes,
 		unsigned int n, struct insn_decoded *d)
 {
@@ -1009,7 +1026,7 @@ int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *byte
 	if (!row) {
 		/* undecodable for Capstone and absent from KVM's tables */
 		d->status = d->cs_len ? INSN_NOT_EMULATED : INSN_UNDECODABLE;
-		d->fetched = (u8)p;
+		d->fetched = (u8)(p + (have_modrm && kvm_modrm_first(map, op)));
 		return d->status;
 	}
 	d->row = row;
