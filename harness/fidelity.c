@@ -266,6 +266,18 @@ static bool touches_harness(const struct scenario *s, const struct run_result *m
  * single-step trap, so the guest runs on into whatever follows: neither a
  * comparison nor the oracle applies (fidelity_skip_reason()).
  */
+/* The last F2/F3 among the prefixes before offset @op, 0 if none. */
+static u8 last_f2_f3(const struct scenario *s, unsigned int op)
+{
+	u8 last = 0;
+	unsigned int i;
+
+	for (i = 0; i < op && i < s->insn_len; i++)
+		if (s->insn[i] == 0xf2 || s->insn[i] == 0xf3)
+			last = s->insn[i];
+	return last;
+}
+
 static const char *host_handled(const struct scenario *s)
 {
 	unsigned int i = scenario_opcode_offset(s, NULL);
@@ -284,6 +296,10 @@ static const char *host_handled(const struct scenario *s)
 		/* rdrand, rdseed: 0f c7 /6, /7, register forms */
 		if (op2 == 0xc7 && has_modrm && (modrm >> 6) == 3 && ((modrm >> 3) & 7) >= 6)
 			return "rdrand/rdseed: kvm_pvm retires them outside KVM's emulator";
+		/* rdfsbase, rdgsbase, wrfsbase, wrgsbase: f3 0f ae /0-/3, registers */
+		if (op2 == 0xae && has_modrm && (modrm >> 6) == 3 && ((modrm >> 3) & 7) <= 3 &&
+		    last_f2_f3(s, i) == 0xf3)
+			return "rd/wr fs/gs base: kvm_pvm retires them outside KVM's emulator";
 		/* lfence, mfence, sfence */
 		if (op2 == 0xae && has_modrm && (modrm == 0xe8 || modrm == 0xf0 || modrm == 0xf8))
 			return "a fence: kvm_pvm retires it outside KVM's emulator";

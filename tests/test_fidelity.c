@@ -519,6 +519,9 @@ TEST(fidelity_host_gap_rows)
 		{ "mode real16\ninsn 0f 19 07\n", false, true },	/* hint NOP on memory */
 		{ "mode real16\ninsn 0f 19 c0\n", false, false },	/* ... on a register */
 		{ "mode prot32\ninsn 0f aa\n", false, true },		/* rsm */
+		{ "mode long64\ninsn f3 0f ae c1\n", false, true },	/* rdfsbase ecx */
+		{ "mode long64\ninsn f3 48 0f ae d5\n", false, true },	/* wrfsbase rbp */
+		{ "mode long64\ninsn 0f ae c1\n", false, false },	/* no f3: no fsbase */
 		{ "mode long64\ninsn 0f ae 03\n", false, true },	/* fxsave [rbx] */
 		{ "mode long64\ninsn 48 0f ae 0e\n", false, true },	/* fxrstor64 [rsi] */
 		{ "mode prot32\ninsn 0f ae 03\n", false, false },	/* fxsave: emulated */
