@@ -410,6 +410,15 @@ static bool compat_native_retry(const struct scenario *s, const struct run_resul
 	       (s->cpl == 3 && m->outcome == OUTCOME_EXCEPTION && m->exception.vector == UD_VECTOR);
 }
 
+bool fidelity_oracle_applies(const struct run_result *m, const struct run_result *k)
+{
+	bool m_cut = m->outcome == OUTCOME_BUDGET, k_cut = k->outcome == OUTCOME_BUDGET;
+
+	if (!m_cut && !k_cut)
+		return true;
+	return m_cut && k_cut && k->nr_exits <= m->nr_exits && k->trace.nr <= m->trace.nr;
+}
+
 const char *fidelity_skip_reason(const struct scenario *s, const struct run_result *m,
 				 const struct run_result *k)
 {

@@ -38,6 +38,15 @@ unsigned int fidelity_check(const struct kvm_profile *p, const struct scenario *
 const char *fidelity_host_gap(const struct scenario *s, bool exits_differ);
 
 /*
+ * May the oracle judge the kernel's result @k with the model's list of
+ * emulator calls (@m's)?  Not when one side was cut by its run limits and
+ * the other was not, or the kernel did more than the model's list covers:
+ * the oracle expects every event of the list, and a cut run has not made
+ * them (a rep outsd cut at its port exits, the model's run complete).
+ */
+bool fidelity_oracle_applies(const struct run_result *m, const struct run_result *k);
+
+/*
  * Why @model and @kvm are not compared at all, or NULL: the model does not
  * emulate the instruction (run_result.not_modelled), kvm_pvm handles it
  * outside KVM's emulator (fidelity_host_gap()), or the instruction touches

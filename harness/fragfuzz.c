@@ -122,7 +122,8 @@ static int run_kvm_case(struct model_backend *mb, struct kvm_backend *kb,
 			path, r == -EOPNOTSUPP ? "not supported yet: " : "", kvm_backend_why(kb));
 		return 2;
 	}
-	oracle_check(s, p, &rk, &rm.accesses, &vk);
+	if (fidelity_oracle_applies(&rm, &rk))
+		oracle_check(s, p, &rk, &rm.accesses, &vk);
 	if (which == RUN_BOTH) {
 		oracle_check(s, p, &rm, &rm.accesses, &vm);
 		fidelity_check(p, s, &rm, &rk, kvm_backend_traced(kb), &vk);

@@ -156,9 +156,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
  */
 static void kf_judge(struct kvm_fuzz *f, const struct run_result *k, struct violation_list *vl)
 {
-	if (f->model.outcome != OUTCOME_BUDGET ||
-	    (k->outcome == OUTCOME_BUDGET && k->nr_exits <= f->model.nr_exits &&
-	     k->trace.nr <= f->model.trace.nr))
+	if (fidelity_oracle_applies(&f->model, k))
 		oracle_check(&f->s, f->env.profile, k, &f->model.accesses, vl);
 	fidelity_check(f->env.profile, &f->s, &f->model, k, f->traced, vl);
 }

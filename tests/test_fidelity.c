@@ -647,3 +647,33 @@ TEST(fidelity_skip_rows)
 			    rows[i].skipped ? "compared" : "skipped");
 	}
 }
+
+/* The oracle judges the kernel with the model's calls only where both cover the same run. */
+TEST(fidelity_oracle_applies_rows)
+{
+	static const struct {
+		enum run_outcome m, k;
+		unsigned int m_exits, k_exits;
+		bool applies;
+	} rows[] = {
+		{ OUTCOME_RETIRED, OUTCOME_RETIRED, 2, 2, true },
+		{ OUTCOME_RETIRED, OUTCOME_EXCEPTION, 2, 1, true },
+		{ OUTCOME_RETIRED, OUTCOME_BUDGET, 1, 32, false },	/* kernel cut, model not */
+		{ OUTCOME_BUDGET, OUTCOME_RETIRED, 64, 3, false },	/* model cut, kernel not */
+		{ OUTCOME_BUDGET, OUTCOME_BUDGET, 32, 32, true },
+		{ OUTCOME_BUDGET, OUTCOME_BUDGET, 8, 32, false },	/* kernel did more */
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		memset(&fid_m, 0, offsetof(struct run_result, trace));
+		memset(&fid_k, 0, offsetof(struct run_result, trace));
+		fid_m.trace.nr = fid_k.trace.nr = 0;
+		fid_m.outcome = rows[i].m;
+		fid_k.outcome = rows[i].k;
+		fid_m.nr_exits = rows[i].m_exits;
+		fid_k.nr_exits = rows[i].k_exits;
+		TEST_ASSERT(fidelity_oracle_applies(&fid_m, &fid_k) == rows[i].applies,
+			    "row %u: wanted %s", i, rows[i].applies ? "judged" : "not judged");
+	}
+}
