@@ -44,6 +44,7 @@
 #define SS_VECTOR	12
 #define GP_VECTOR	13
 #define PF_VECTOR	14
+#define AC_VECTOR	17
 
 /* Guest physical address width the model's page walker assumes. */
 #define MODEL_MAXPHYADDR	46

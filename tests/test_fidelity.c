@@ -408,6 +408,15 @@ TEST(fidelity_host_scenario_drops_vm)
 	TEST_ASSERT(!scenario_parse_text(&s, "mode long64\n", err, sizeof(err)), "scenario: %s", err);
 	fidelity_host_scenario(&s);
 	TEST_ASSERT_EQ(scenario_reg(&s, SCN_REG_RFLAGS), 0x2, "default RFLAGS after the host view");
+	/* native 64-bit user code keeps no IOPL, NT, RF, VM or reserved bits */
+	TEST_ASSERT(!scenario_parse_text(&s, "mode long64\ncpl 3\nreg rflags 0x3ffdbd3d\n", err,
+					 sizeof(err)), "scenario: %s", err);
+	fidelity_host_scenario(&s);
+	TEST_ASSERT_EQ(scenario_reg(&s, SCN_REG_RFLAGS), 0x3c0d17, "native CPL 3 RFLAGS");
+	TEST_ASSERT(!scenario_parse_text(&s, "mode long64\nreg rflags 0x3ffdbd3d\n", err,
+					 sizeof(err)), "scenario: %s", err);
+	fidelity_host_scenario(&s);
+	TEST_ASSERT_EQ(scenario_reg(&s, SCN_REG_RFLAGS), 0x3ffdbd3d, "CPL 0 RFLAGS (emulated)");
 }
 
 /* What touches the kvm backend's own pages is not compared. */
@@ -448,6 +457,11 @@ static const struct harness_case harness_cases[] = {
 	{ "skip: the kernel took vector 0x30 (irqchip on)", LONG64, 0x40000ffe, true, 0x30, 0 },
 	{ "skip: without the irqchip an NMI is compared", "irqchip off\nmode long64\n",
 	  0x40000ffe, false, 2, 0 },
+	/* native CPL 3 with AC: the CPU's #AC (the host keeps CR0.AM) */
+	{ "skip: native CPL 3 with AC, the kernel's #AC",
+	  "mode long64\ncpl 3\nreg rflags 0x40202\n", 0x40000ffe, true, 17, 0 },
+	{ "skip: native CPL 3 without AC, an #AC is compared",
+	  "mode long64\ncpl 3\nreg rflags 0x202\n", 0x40000ffe, false, 17, 0 },
 };
 
 static void test_harness_case(struct test_ctx *t, const void *arg)
