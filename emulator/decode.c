@@ -943,7 +943,9 @@ static bool kvm_modrm_first(unsigned int map, u8 op)
 	return map == 0 && (op == 0x63 || (op >= 0x80 && op <= 0x83) || op == 0x8f ||
 			    op == 0xc0 || op == 0xc1 || op == 0xc6 || op == 0xc7 ||
 			    (op >= 0xd0 && op <= 0xd3) || op == 0xf6 || op == 0xf7 ||
-			    op == 0xfe || op == 0xff);
+			    op == 0xfe || op == 0xff ||
+			    /* the x87 escapes KVM has (fnstcw, fnstsw...) */
+			    op == 0xd9 || op == 0xdb || op == 0xdd);
 }
 
 int insn_decode(struct insn_decoder *dec, enum x86emul_mode mode, const u8 *bytes,

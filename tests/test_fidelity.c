@@ -433,6 +433,8 @@ static const struct harness_case harness_cases[] = {
 	{ "skip: long64, the page of RIP", LONG64, 0x600ff0, true, -1, 0 },
 	{ "skip: long64, the page after RIP's", LONG64, 0x601ffe, true, -1, 0 },
 	{ "skip: long64, an identity-mapped harness page", LONG64, 0x602100, true, -1, 0 },
+	{ "skip: prot32-paging, an identity-mapped harness page (compatibility mode)",
+	  "mode prot32-paging\n", 0x602000, true, -1, 0 },
 	{ "skip: long64, a layout page is compared", LONG64, 0x40000ffe, false, -1, 0 },
 	{ "skip: prot32, a GPA in the reserved region", PROT32, 0x7fff00, true, -1, 0 },
 	{ "skip: prot32, a layout GPA is compared", PROT32, 0x40001000, false, -1, 0 },
@@ -623,6 +625,8 @@ TEST(fidelity_skip_rows)
 		{ "mode prot32\nreg rdx 0x4d2\ninsn ec\n", 0x600001, false, false, 0 },
 		{ "mode prot32\nreg rdx 0x20\ninsn 6c\n", 0x600001, true, false, 0 },
 		{ "mode prot32\ninsn e6 21\n", 0x600002, false, false, 0 },		/* out: compared */
+		{ "mode real16\ninsn e6 21\nreg rflags 0x102\n", 0x2, true, false, 0 },	/* with TF */
+		{ "mode prot32\nreg rdx 0xa0\nreg rflags 0x102\ninsn ee\n", 0x600001, true, false, 0 },
 		/*
 		 * prot32-paging with a CS base: what the model cannot emulate
 		 * (emulation failure, #UD at CPL 3) kvm_pvm retries natively at

@@ -1650,6 +1650,8 @@ static const struct host_row host_rows[] = {
 	  "mode prot16\ninsn 66 0f 60 34\nseg cs 0x600917 2\n", HOST_FAIL, false, 0, 0 },
 	{ "fetch: real16, CS limit 0, 63 (a group KVM reads the ModRM of): #GP(0)",
 	  "mode real16\ninsn 63 0f 10 34\nseg cs 0x60097e 0\n", GP_VECTOR, true, SCN_REG_RIP, 0 },
+	{ "fetch: prot16, CS limit 0, d9 /4 (an x87 escape KVM reads the ModRM of): #GP(0)",
+	  "mode prot16\ninsn d9 24 10 34\nseg cs 0x600917 0\n", GP_VECTOR, true, SCN_REG_RIP, 0 },
 	{ "fetch: real16, CS limit 1, 63 0f: emulation failure",
 	  "mode real16\ninsn 63 0f 10 34\nseg cs 0x60097e 1\n", HOST_FAIL, false, 0, 0 },
 	/* a limit above 0xfffff is in 4 KiB units (G): its low 12 bits are ones */
