@@ -19,8 +19,16 @@
  * given order (coalesced zone A at 0x1000, ioeventfd E at 0x3000 with
  * length 0, coalesced zone B at 0x2000), and runs one real-mode
  * `mov [0x2000], al; hlt`.  The write belongs to zone B: it should go to
- * the coalesced ring with no exit.  Prints one line per case and exits 0
- * when every case did, 1 when a write exited, 2 on a set-up error.
+ * the coalesced ring with no exit.
+ *
+ * The same search also walks only one run of ranges that hold the
+ * address, and overlapping ranges of different lengths are not one run in
+ * that order: the PIO cases register ioeventfds of 1, 2 and 4 bytes at
+ * every port 0x80-0x8f (or only the 1-byte one at 0x86) and run
+ * `mov dx, 0x86; out dx, al; hlt`, which should not exit.
+ *
+ * Prints one line per case and exits 0 when no write exited, 1 when one
+ * did, 2 on a set-up error.
  *
  *   build/kvm-iobus-order
  */
@@ -43,20 +51,50 @@
 
 struct iobus_case {
 	const char *name;
-	const char *order;	/* 'A', 'B', 'E' in registration order */
+	/* 'A', 'B', 'E' in registration order; 'P': all port widths, 'p': 0x86/1 */
+	const char *order;
 };
 
 static const struct iobus_case cases[] = {
 	{ "zones first, ioeventfd last", "ABE" },
 	{ "ioeventfd before zone B", "AEB" },
 	{ "ioeventfd first", "EAB" },
+	{ "PIO, only 0x86/1", "p" },
+	{ "PIO, 1/2/4 at every port", "P" },
 };
+
+/* PIO ioeventfds: 0x86/1 only, or every width at every port 0x80-0x8f */
+static int register_ports(int vm, bool all, int efd)
+{
+	static const unsigned int widths[] = { 1, 2, 4 };
+	struct kvm_ioeventfd io = { .fd = efd, .flags = KVM_IOEVENTFD_FLAG_PIO };
+	unsigned int port, i;
+
+	if (!all) {
+		io.addr = 0x86;
+		io.len = 1;
+		return ioctl(vm, KVM_IOEVENTFD, &io);
+	}
+	for (port = 0x80; port < 0x90; port++) {
+		for (i = 0; i < 3; i++) {
+			if (port + widths[i] > 0x90)
+				continue;
+			io.addr = port;
+			io.len = widths[i];
+			if (ioctl(vm, KVM_IOEVENTFD, &io) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
 
 static int register_dev(int vm, char dev, int efd)
 {
 	struct kvm_coalesced_mmio_zone z = { .size = 0x1000 };
 	struct kvm_ioeventfd io = { .addr = IOEVENTFD_GPA, .len = 0, .fd = efd };
 
+	if (dev == 'P' || dev == 'p')
+		return register_ports(vm, dev == 'P', efd);
 	if (dev == 'E')
 		return ioctl(vm, KVM_IOEVENTFD, &io);
 	z.addr = dev == 'A' ? ZONE_A : ZONE_B;
@@ -67,6 +105,7 @@ static int register_dev(int vm, char dev, int efd)
 static int run_case(int kvm, const struct iobus_case *c, char *what, size_t size)
 {
 	static const uint8_t code[] = { 0xa2, 0x00, 0x20, 0xf4 };	/* mov [0x2000], al; hlt */
+	static const uint8_t pio[] = { 0xba, 0x86, 0x00, 0xee, 0xf4 };	/* mov dx, 0x86; out dx, al; hlt */
 	struct kvm_userspace_memory_region mem = {
 		.slot = 0, .guest_phys_addr = CODE_GPA, .memory_size = 0x1000,
 	};
@@ -89,7 +128,10 @@ static int run_case(int kvm, const struct iobus_case *c, char *what, size_t size
 			 strerror(errno));
 		goto out;
 	}
-	memcpy(page, code, sizeof(code));
+	if (c->order[0] == 'P' || c->order[0] == 'p')
+		memcpy(page, pio, sizeof(pio));
+	else
+		memcpy(page, code, sizeof(code));
 	mem.userspace_addr = (uint64_t)(uintptr_t)page;
 	vcpu = ioctl(vm, KVM_SET_USER_MEMORY_REGION, &mem) < 0 ? -1 :
 	       ioctl(vm, KVM_CREATE_VCPU, 0);
@@ -121,7 +163,13 @@ static int run_case(int kvm, const struct iobus_case *c, char *what, size_t size
 		goto out;
 	}
 	ring = (struct kvm_coalesced_mmio_ring *)((uint8_t *)run + ring_page * 0x1000);
-	if (run->exit_reason == KVM_EXIT_MMIO) {
+	if (run->exit_reason == KVM_EXIT_IO) {
+		snprintf(what, size, "KVM_EXIT_IO out of %u byte to port 0x%x", run->io.size,
+			 run->io.port);
+		r = 1;
+	} else if (run->exit_reason == KVM_EXIT_HLT && (c->order[0] == 'P' || c->order[0] == 'p')) {
+		snprintf(what, size, "taken by the ioeventfd, then hlt");
+	} else if (run->exit_reason == KVM_EXIT_MMIO) {
 		snprintf(what, size, "KVM_EXIT_MMIO write of %u byte at 0x%llx, ring empty",
 			 run->mmio.len, (unsigned long long)run->mmio.phys_addr);
 		r = 1;

@@ -238,11 +238,22 @@ static int pio_device_init(struct kvm_devices *kd)
 	kd->pio_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (kd->pio_fd < 0)
 		return -errno;
+	/*
+	 * One zero-length (any width) ioeventfd per port where every width
+	 * fits, exact widths only at the top.  Overlapping ranges of
+	 * different widths (0x84/4 over 0x85/1 and 0x86/1) are not all
+	 * found: KVM's bus search walks only a run of ranges that contain
+	 * the write, and in its order the ranges holding 0x86 are not one run,
+	 * so `out dx, al` to 0x85 or 0x86 exited (6.18.44; iobus-missed,
+	 * fuzz/known-issues.md).
+	 */
 	for (port = KD_PIO_DEV_BASE; port < KD_PIO_DEV_BASE + KD_PIO_DEV_LEN; port++) {
+		bool all_fit = port + 4 <= KD_PIO_DEV_BASE + KD_PIO_DEV_LEN;
+
 		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 			struct kvm_ioeventfd io = {
 				.addr = port,
-				.len = sizes[i],
+				.len = all_fit ? 0 : sizes[i],
 				.fd = kd->pio_fd,
 				.flags = KVM_IOEVENTFD_FLAG_PIO,
 			};
@@ -251,6 +262,8 @@ static int pio_device_init(struct kvm_devices *kd)
 				continue;
 			if (ioctl(kd->vm_fd, KVM_IOEVENTFD, &io) < 0)
 				return -errno;
+			if (all_fit)
+				break;
 		}
 	}
 	return 0;
