@@ -84,7 +84,14 @@ int kvm_lapic_mmio_write(struct kvm_lapic *apic, gpa_t addr, int len, const void
 	offset = (u32)(addr - apic->base_address);
 	if (len != 4 || (offset & 0xf))
 		return 0;
-	if (offset != APIC_LVR)
-		memcpy(&apic->regs[(offset >> 4) & 0xff], val, 4);
+	if (offset == APIC_LVR)
+		return 0;
+	memcpy(&apic->regs[(offset >> 4) & 0xff], val, 4);
+	/*
+	 * kvm_lapic_reg_write(): the xAPIC ID is the top byte only (6.18.44: a
+	 * rep movsd that wrote 0x50515253 to offset 0x20 read 0x50000000 back)
+	 */
+	if (offset == APIC_ID)
+		apic->regs[APIC_ID >> 4] &= 0xff000000;
 	return 0;
 }

@@ -424,6 +424,20 @@ TEST(lapic_read_sizes)
 	TEST_ASSERT_EQ(v, ~0ULL, "3 bytes at LVR: untouched");
 }
 
+/* A write to the xAPIC ID keeps its top byte only, as KVM's register write does. */
+TEST(lapic_id_write_keeps_the_top_byte)
+{
+	struct kvm_lapic apic;
+	u32 w = 0x50515253;
+	u64 v = 0;
+
+	kvm_lapic_reset(&apic);
+	apic.hw_enabled = true;
+	kvm_lapic_mmio_write(&apic, APIC_DEFAULT_PHYS_BASE + 0x20, 4, &w);
+	kvm_lapic_mmio_read(&apic, APIC_DEFAULT_PHYS_BASE + 0x20, 4, &v);
+	TEST_ASSERT_EQ(v, 0x50000000, "APIC ID after writing 0x50515253");
+}
+
 /* The redirection entries come out of reset masked. */
 TEST(ioapic_rte_reset_masked)
 {

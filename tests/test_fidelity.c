@@ -695,3 +695,22 @@ TEST(fidelity_oracle_applies_rows)
 			    "row %u: wanted %s", i, rows[i].applies ? "judged" : "not judged");
 	}
 }
+
+/* A kernel vCPU that an INIT (an ICR write) reset ends at 0xfff0: not compared. */
+TEST(fidelity_kernel_reset_by_init_is_not_compared)
+{
+	static const char *const texts[] = { "mode prot32-paging\n", "mode prot32-paging\nirqchip off\n" };
+	struct scenario s;
+	char err[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(texts); i++) {
+		TEST_ASSERT(!scenario_parse_text(&s, texts[i], err, sizeof(err)), "scenario: %s", err);
+		base_result(&fid_m, &s);
+		base_result(&fid_k, &s);
+		fid_k.outcome = OUTCOME_EMULATION_FAILURE;
+		fid_k.rip = 0xfff0;
+		TEST_ASSERT_EQ(!!fidelity_skip_reason(&s, &fid_m, &fid_k), i == 0,
+			       "skipped (irqchip on: yes, off: no)");
+	}
+}
