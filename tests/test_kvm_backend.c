@@ -1552,24 +1552,16 @@ TEST(kvm_devices_parked_registration_takes_nothing)
 		"d11-ioeventfd-any-length.txt",
 	};
 	static struct run_result want;
-	struct kvm_backend *fresh;
-	struct scenario s;
 	struct dev_ctx *d;
 	unsigned int i;
 	char err[256];
-	int r;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	d = dev_open();
 	TEST_ASSERT(d, "cannot set up the kvm and model backends");
 	for (i = 0; i < ARRAY_SIZE(plain); i++) {
-		TEST_ASSERT(!scenario_parse_text(&s, plain[i], err, sizeof(err)), "scenario %u: %s",
-			    i, err);
-		fresh = kvm_backend_create(err, sizeof(err));
-		TEST_ASSERT(fresh, "kvm backend: %s", err);
-		r = kvm_backend_run(fresh, &s, &want);
-		kvm_backend_destroy(fresh);
-		TEST_ASSERT(!r, "case %u on a fresh backend: %s", i, strerror(-r));
+		TEST_ASSERT(!run_text(plain[i], &want, NULL, err, sizeof(err)),
+			    "case %u on a fresh backend: %s", i, err);
 		TEST_ASSERT(want.nr_exits > 0, "case %u on a fresh backend: no exits", i);
 
 		TEST_ASSERT(dev_run(d, dev[i], NULL, false), "%s", d->msg);
@@ -1644,24 +1636,16 @@ TEST(kvm_devices_parked_registration_hides_no_device)
 		"map 0x40003000 0x2000 ioeventfd ev=0x0:0\n"
 		"map 0x40000000 0x5000 coalesced\n";
 	static struct run_result want;
-	struct kvm_backend *fresh;
-	struct scenario s;
 	struct dev_ctx *d;
 	unsigned int i;
 	char err[256];
-	int r;
 
 	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
 	d = dev_open();
 	TEST_ASSERT(d, "cannot set up the kvm and model backends");
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		TEST_ASSERT(!scenario_parse_text(&s, cases[i].text, err, sizeof(err)),
-			    "'%s': %s", cases[i].what, err);
-		fresh = kvm_backend_create(err, sizeof(err));
-		TEST_ASSERT(fresh, "kvm backend: %s", err);
-		r = kvm_backend_run(fresh, &s, &want);
-		kvm_backend_destroy(fresh);
-		TEST_ASSERT(!r, "'%s' on a fresh backend: %s", cases[i].what, strerror(-r));
+		TEST_ASSERT(!run_text(cases[i].text, &want, NULL, err, sizeof(err)),
+			    "'%s' on a fresh backend: %s", cases[i].what, err);
 		TEST_ASSERT(want.nr_exits == 0, "Wanted 0 exits for '%s' on a fresh backend, got %u",
 			    cases[i].what, want.nr_exits);
 
