@@ -2653,3 +2653,74 @@ TEST(kvm_backend_port_device_takes_every_width)
 	}
 	kvm_backend_destroy(kb);
 }
+
+/*
+ * A POPA from an MMIO stack whose replay faults after its last read exit
+ * (prot16, SP 0xffc3: the replay pops past the limit, #SS) leaves KVM's
+ * mmio_read_completed set, and the next instruction's first emulated read
+ * takes it without an exit (6.18.44; fuzz/known-issues.md).  The same POPA
+ * then, on the same backend: its first read exit is at SP as on a new
+ * backend, because the backend took the completion between the cases;
+ * with FRAGFUZZ_KVM_KEEP_READS the kernel's behaviour shows: the first
+ * pop is served from the stale completion, the first exit is at SP + 2.
+ */
+static const char popa_layout[] =
+	"mode prot16\nreg rdx 0x9ff4\nreg rbx 0xff07000001ff8a00\nreg rsp 0x261f3020ec4ffc3\n"
+	"map 0x6000 0x6000 mmio\nmap 0xa000 0xa000 mmio\n"
+	"mmio-data ff ff ff ff 00 8a 00 01 ff 00 8a 00 01\n";
+
+static void popa_pair(bool keep, u64 *first_gpa, unsigned long *clears, char *msg, size_t size)
+{
+	static const char *const var = "FRAGFUZZ_KVM_KEEP_READS";
+	static struct run_result r;
+	char text[512];
+	struct kvm_backend *kb;
+	struct scenario s;
+	unsigned int i;
+	int ret = 0;
+
+	if (keep)
+		setenv(var, "1", 1);
+	kb = kvm_backend_create(msg, size);
+	if (keep)
+		unsetenv(var);
+	if (!kb)
+		return;
+	msg[0] = 0;
+	for (i = 0; i < 2 && !ret; i++) {
+		snprintf(text, sizeof(text), "%sinsn %s\n", popa_layout, i ? "61" : "f3 61");
+		ret = scenario_parse_text(&s, text, msg, size);
+		if (!ret)
+			ret = kvm_backend_run(kb, &s, &r);
+		if (ret && !msg[0])
+			snprintf(msg, size, "case %u: %s (%s)", i, strerror(-ret),
+				 kvm_backend_why(kb));
+		if (!ret && i == 0 && (r.outcome != OUTCOME_EXCEPTION || r.exception.vector != 12))
+			snprintf(msg, size, "f3 61: wanted #SS, got outcome %s vector %u",
+				 run_outcome_name(r.outcome), r.exception.vector);
+	}
+	*first_gpa = !ret && r.nr_exits ? r.exits[0].gpa : 0;
+	*clears = kvm_backend_read_clears(kb);
+	kvm_backend_destroy(kb);
+}
+
+TEST(kvm_backend_popa_fault_leaves_no_read_completion)
+{
+	unsigned long clears;
+	char msg[256] = "";
+	u64 gpa;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_REQUIRE(!getenv("FRAGFUZZ_KVM_KEEP_READS"), "FRAGFUZZ_KVM_KEEP_READS is set");
+	popa_pair(false, &gpa, &clears, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
+	TEST_ASSERT(clears >= 1, "Wanted the completion taken after 'f3 61', got %lu runs", clears);
+	TEST_ASSERT(gpa == 0xffc3, "Wanted the first exit of '61' at 0xffc3, got 0x%llx",
+		    (unsigned long long)gpa);
+	popa_pair(true, &gpa, &clears, msg, sizeof(msg));
+	TEST_ASSERT(!msg[0], "%s", msg);
+	TEST_ASSERT_EQ(clears, 0, "runs that took a completion with FRAGFUZZ_KVM_KEEP_READS");
+	TEST_ASSERT(gpa == 0xffc5,
+		    "Wanted the kernel's stale completion to serve the pop at 0xffc3 (first exit "
+		    "0xffc5), got 0x%llx", (unsigned long long)gpa);
+}

@@ -141,6 +141,13 @@ const char *kvm_backend_why(const struct kvm_backend *kb);
  */
 unsigned long kvm_backend_vm_creates(const struct kvm_backend *kb);
 /*
+ * Runs so far that took a read completion a case left in KVM
+ * (kvm_devices_clear_reads()).  With FRAGFUZZ_KVM_KEEP_READS set when the
+ * backend was made there are none, and the next case gets that completion
+ * (fuzz/known-issues.md, "read completion outlives its instruction").
+ */
+unsigned long kvm_backend_read_clears(const struct kvm_backend *kb);
+/*
  * Times the page-table pool was started again (see setup_paging() in
  * backend_kvm.c), and its size in pages: all of the reserved region from
  * SCN_PT_POOL_GPA on unless set smaller (tests: a small pool starts again

@@ -36,12 +36,14 @@
 #define KD_PIO_DEV_LEN		16
 
 /*
- * Priming the read cache: at the scratch page's start "popa; out 0xe6, al"
- * (the backend's sentinel), run in flat 32-bit protected mode with ESP on
- * KD_PRIME_BYTES zero bytes of the page.
+ * Priming the read cache: at the scratch page's start one or two "popa"
+ * and "out 0xe6, al" (the backend's sentinel), run in flat 32-bit
+ * protected mode with ESP on KD_PRIME_POPAS * KD_PRIME_BYTES zero bytes of
+ * the page.
  */
 #define KD_PRIME_STACK		0x100
 #define KD_PRIME_BYTES		32
+#define KD_PRIME_POPAS		2
 #define KD_SENTINEL_PORT	0xe6
 #define KD_CR0_PE		BIT(0)
 #define KD_CR0_ET		BIT(4)
@@ -309,10 +311,11 @@ int kvm_devices_vcpu_init(struct kvm_devices *kd, int vcpu_fd, void *run, size_t
 	kd->scratch_gpa = scratch_gpa;
 	if (kd->ring_page && off + PAGE_SIZE <= run_size)
 		kd->ring = (struct kvm_coalesced_mmio_ring *)((u8 *)run + off);
-	if (!kd->vm_irqchip)
-		return 0;
+	/* the base of the priming code's registers, with or without irqchip */
 	if (ioctl(vcpu_fd, KVM_GET_SREGS, &kd->sregs0) < 0)
 		return -errno;
+	if (!kd->vm_irqchip)
+		return 0;
 	/* xAPIC, enabled, at the default base: what the model has */
 	r = set_apic_base(kd);
 	if (r)
@@ -680,26 +683,31 @@ static bool reaches_devices(const struct scenario *s, const struct scn_map *maps
  * The LAPIC and IOAPIC leave the read buffer untouched for some reads
  * (kvm_devices.h), and that buffer is the emulator's read cache, which
  * keeps the bytes of earlier emulated reads, earlier cases' too.  Zero its
- * first KD_PRIME_BYTES (more than one instruction reads) with an emulated
- * popa of zeros, as a fresh vCPU (and the model) has them.
+ * first KD_PRIME_BYTES (more than one instruction reads) with @popas
+ * emulated popa of zeros, as a fresh vCPU (and the model) has them.  The
+ * first read of the first popa also takes a read completion KVM still
+ * holds (kvm_devices_clear_reads()), with no zeros read: a second popa
+ * then zeroes the cache.
  */
-static int prime_read_cache(struct kvm_devices *kd)
+static int prime_read_cache(struct kvm_devices *kd, unsigned int popas)
 {
-	static const u8 code[] = { 0x61, 0xe6, KD_SENTINEL_PORT };	/* popa; out */
 	struct kvm_segment seg = {
 		.limit = 0xffffffff, .selector = 0x10, .type = 0x3, .present = 1, .s = 1,
 		.db = 1, .g = 1,
 	};
 	struct kvm_sregs sr = kd->sregs0;
 	struct kvm_regs regs = {
-		.rip = kd->scratch_gpa,
+		.rip = kd->scratch_gpa + KD_PRIME_POPAS - popas,
 		.rsp = kd->scratch_gpa + KD_PRIME_STACK,
 		.rflags = 2,
 	};
+	unsigned int steps = 0;
 	int r, tries = 0;
 
-	memcpy(kd->scratch, code, sizeof(code));
-	memset(kd->scratch + KD_PRIME_STACK, 0, KD_PRIME_BYTES);
+	memset(kd->scratch, 0x61, KD_PRIME_POPAS);	/* popa */
+	kd->scratch[KD_PRIME_POPAS] = 0xe6;		/* out imm8, al */
+	kd->scratch[KD_PRIME_POPAS + 1] = KD_SENTINEL_PORT;
+	memset(kd->scratch + KD_PRIME_STACK, 0, KD_PRIME_POPAS * KD_PRIME_BYTES);
 	sr.ds = sr.es = sr.ss = sr.fs = sr.gs = seg;
 	seg.selector = 0x08;
 	seg.type = 0xb;
@@ -722,23 +730,34 @@ static int prime_read_cache(struct kvm_devices *kd)
 		return -errno;
 	}
 	/*
-	 * Two instructions: a signal may interrupt, nothing loops.  With the
-	 * backend's single-stepping (KVM_GUESTDBG_SINGLESTEP, still set from
-	 * the last case) it stops after the popa with KVM_EXIT_DEBUG, which
-	 * is as good as the sentinel.
+	 * A few instructions: a signal may interrupt, nothing loops.  With
+	 * the backend's single-stepping (KVM_GUESTDBG_SINGLESTEP, still set
+	 * from the last case) each popa ends with KVM_EXIT_DEBUG; after the
+	 * last one that is as good as the sentinel.
 	 */
 	kd->ran_vcpu = true;
-	do {
+	for (;;) {
 		r = ioctl(kd->vcpu_fd, KVM_RUN, 0);
 		/* EINTR is the backend's guard timer: the VM goes */
-	} while (r < 0 && errno == EAGAIN && ++tries < 3);
-	if (r < 0)
-		return -errno;
-	if (kd->run->exit_reason == KVM_EXIT_DEBUG)
-		return 0;
+		if (r < 0 && errno == EAGAIN && ++tries < 3)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (kd->run->exit_reason != KVM_EXIT_DEBUG)
+			break;
+		if (++steps >= popas)
+			return 0;
+	}
 	if (kd->run->exit_reason != KVM_EXIT_IO || kd->run->io.port != KD_SENTINEL_PORT)
 		return -EIO;
 	return 0;
+}
+
+int kvm_devices_clear_reads(struct kvm_devices *kd)
+{
+	if (!kd->scratch)
+		return -EOPNOTSUPP;
+	return prime_read_cache(kd, KD_PRIME_POPAS);
 }
 
 int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
@@ -773,7 +792,7 @@ int kvm_devices_setup(struct kvm_devices *kd, const struct scenario *s,
 	 */
 	kd->reachable = kd->vm_irqchip && kd->scratch && reaches_devices(s, maps, nr);
 	if (!r && kd->reachable && (prime || !traced || maps_devices(maps, nr)))
-		r = prime_read_cache(kd);
+		r = prime_read_cache(kd, 1);
 	if (r)
 		return r;
 	eventfds_drain(kd);

@@ -133,6 +133,14 @@ bool kvm_devices_registered(const struct kvm_devices *kd);
  * Its RIP, segments and control registers are then the priming code's.
  */
 bool kvm_devices_ran_vcpu(const struct kvm_devices *kd);
+/*
+ * Run the vCPU so that KVM has no read completion left (an
+ * mmio_read_completed that the instruction's replay did not take, spec
+ * 5.4): an emulated read takes it, and the read cache is zeroed after.
+ * Its RIP, segments and control registers are then the priming code's.
+ * 0, or -errno (the VM should go).
+ */
+int kvm_devices_clear_reads(struct kvm_devices *kd);
 /* After every return from KVM_RUN: empty the ring into the log. */
 void kvm_devices_exit(struct kvm_devices *kd);
 /*
