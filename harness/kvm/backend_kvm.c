@@ -304,6 +304,7 @@ struct kvm_backend {
 	unsigned long vm_creates;
 	unsigned long read_clears;	/* kvm_devices_clear_reads() runs */
 	bool keep_reads;		/* FRAGFUZZ_KVM_KEEP_READS: no such runs */
+	struct kvm_mmio_trace settle_trace;	/* the events of vcpu_settle() */
 	/*
 	 * The VM in use, in slot vm_slot; idle[i] is the VM of slot i while
 	 * another is in use.  Class c has slots c * KB_REGS_VMS on (one for
@@ -2335,6 +2336,24 @@ static unsigned int vm_pick(struct kvm_backend *kb, const struct scenario *s,
 }
 
 /*
+ * The read state the events of @t leave in KVM: 1 a read completion not
+ * taken (a last 'unsatisfied-read' with no 'read' after it), 0 taken, -1
+ * no read event.
+ */
+static int completion_in_trace(const struct kvm_mmio_trace *t)
+{
+	unsigned int i;
+
+	for (i = t->nr; i-- > 0;) {
+		if (t->ev[i].type == KVM_TRACE_MMIO_READ)
+			return 0;
+		if (t->ev[i].type == KVM_TRACE_MMIO_READ_UNSATISFIED)
+			return 1;
+	}
+	return -1;
+}
+
+/*
  * Does KVM still hold a read completion after the case (spec 5.4)?  The
  * data of a read exit goes in with the next KVM_RUN, which sets
  * mmio_read_completed, and the first read that misses the read cache in
@@ -2342,26 +2361,30 @@ static unsigned int vm_pick(struct kvm_backend *kb, const struct scenario *s,
  * (POPA, whose replay pops elsewhere: fuzz/known-issues.md) leaves the
  * flag set, and nothing clears it: the next emulated read, of any later
  * instruction, the next case's, is served from it without an exit
- * (fuzz/open-fidelity/order-dependent/popa-after-rep-popa/).  From the
- * trace: a last 'unsatisfied-read' with no 'read' after it.  Without a
- * whole trace, or after vcpu_settle() answered exits of its own: any read
- * exit last.
+ * (fuzz/open-fidelity/order-dependent/popa-after-rep-popa/).  Told by the
+ * case's events and those of vcpu_settle() (@settled), the last read
+ * event first; without a whole trace: a read exit last, or any settling.
  */
-static bool read_completion_left(const struct kvm_backend *kb, const struct run_result *r,
+static bool read_completion_left(struct kvm_backend *kb, const struct run_result *r,
 				 bool settled)
 {
-	const struct kvm_mmio_trace *t = &r->trace;
-	unsigned int i;
+	struct kvm_mmio_trace *t = &kb->settle_trace;
+	int left = -1;
 
-	if (!kb->trace || t->lost || settled)
+	if (!kb->trace)
 		return kb->last_exit_read || settled;
-	for (i = t->nr; i-- > 0;) {
-		if (t->ev[i].type == KVM_TRACE_MMIO_READ)
-			return false;
-		if (t->ev[i].type == KVM_TRACE_MMIO_READ_UNSATISFIED)
+	if (settled) {
+		t->nr = t->lost = 0;
+		kvm_trace_read(kb->trace, t);
+		if (t->lost)
 			return true;
+		left = completion_in_trace(t);
 	}
-	return false;
+	if (left < 0 && r->trace.lost)
+		return kb->last_exit_read;
+	if (left < 0)
+		left = completion_in_trace(&r->trace);
+	return left > 0;
 }
 
 static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run_result *r)
