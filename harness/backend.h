@@ -37,19 +37,34 @@ void mmio_exit_record(struct run_result *r, const struct scenario *s, unsigned i
 /*
  * Per-case limits of a backend run; a case that reaches one ends as
  * OUTCOME_BUDGET.  `fragfuzz run` uses RUN_LIMITS_DEFAULT; the fuzz targets
- * lower them (FRAGFUZZ_MAX_EXITS, FRAGFUZZ_MAX_PASSES, fuzz_common.h) so a
- * rep string with a huge RCX costs microseconds instead of milliseconds.
+ * lower them (FRAGFUZZ_MAX_EXITS, FRAGFUZZ_MAX_PASSES, FRAGFUZZ_MAX_ENTRIES,
+ * fuzz_common.h) so a rep string with a huge RCX, or a jump to itself,
+ * costs microseconds instead of milliseconds.
  */
 struct run_limits {
 	unsigned int max_exits;		/* KVM_RUN returns to userspace */
 	unsigned int max_passes;	/* x86_emulate_insn() passes (model) */
 	u64 max_ns;			/* guest time per case (kvm backend only) */
+	/*
+	 * Guest entries that end on the instruction again, for an instruction
+	 * that is no REP string (a jump or call to itself, `loop $`): the
+	 * model's entry budget, the kvm backend's single steps.  0: the
+	 * default, RUN_LIMITS_DEFAULT_ENTRIES.
+	 */
+	unsigned int max_entries;
 };
 
-#define RUN_LIMITS_DEFAULT_NS	50000000ULL	/* 50 ms */
+#define RUN_LIMITS_DEFAULT_NS		50000000ULL	/* 50 ms */
+#define RUN_LIMITS_DEFAULT_ENTRIES	1024
 #define RUN_LIMITS_DEFAULT ((struct run_limits){ \
 	.max_exits = RESULT_MAX_EXITS, .max_passes = 1u << 20, \
-	.max_ns = RUN_LIMITS_DEFAULT_NS })
+	.max_ns = RUN_LIMITS_DEFAULT_NS, .max_entries = RUN_LIMITS_DEFAULT_ENTRIES })
+
+/* @lim's max_entries, the default for 0 */
+static inline unsigned int run_limits_entries(struct run_limits lim)
+{
+	return lim.max_entries ? lim.max_entries : RUN_LIMITS_DEFAULT_ENTRIES;
+}
 
 /*
  * The descriptor tables every scenario runs with, on both backends: no

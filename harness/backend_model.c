@@ -18,8 +18,6 @@
 #include "decode.h"
 #include "pagetable.h"
 
-#define MODEL_ENTRY_BUDGET	1024
-
 struct model_backend {
 	struct insn_decoder dec;
 	struct insn_source src;
@@ -99,6 +97,7 @@ void model_backend_set_limits(struct model_backend *mb, struct run_limits lim)
 {
 	mb->limits.max_exits = clamp_t(unsigned int, lim.max_exits, 1, RESULT_MAX_EXITS);
 	mb->limits.max_passes = max_t(unsigned int, lim.max_passes, 1);
+	mb->limits.max_entries = run_limits_entries(lim);
 }
 
 void model_backend_destroy(struct model_backend *mb)
@@ -427,7 +426,7 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 	vcpu->guest_priv = &mb->src;
 	vcpu->insn_rip = vcpu->rip;
 	vcpu->insn_cs_base = vcpu->sregs.seg[VCPU_SREG_CS].base;
-	vcpu->entry_budget = MODEL_ENTRY_BUDGET;
+	vcpu->entry_budget = run_limits_entries(mb->limits);
 	vcpu->pass_budget = mb->limits.max_passes;
 	vcpu->access_log = &mb->log;
 	kvm_vcpu_reset_observations(vcpu);

@@ -3,7 +3,7 @@
  * fragfuzz: command-line front end.
  *
  *   fragfuzz run [--backend model|kvm|both] [--kernel V] [--json] [--known]
- *                [--max-exits N] [--max-passes N] FILE...
+ *                [--max-exits N] [--max-passes N] [--max-entries N] FILE...
  *   fragfuzz encode [TEXT [BIN]]      text scenario -> binary
  *   fragfuzz decode [BIN]             binary (or text) scenario -> text
  *   fragfuzz stats [-n N] [--seed S] [--kernel V]
@@ -36,7 +36,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fragfuzz run [--backend model|kvm|both] [--kernel V] [--json] [--known]\n"
-		"                    [--max-exits N] [--max-passes N] FILE...\n"
+		"                    [--max-exits N] [--max-passes N] [--max-entries N] FILE...\n"
 		"       fragfuzz encode [TEXT [BIN]]\n"
 		"       fragfuzz decode [BIN]\n"
 		"       fragfuzz stats [-n N] [--seed S] [--kernel V] [--insn]\n"
@@ -189,6 +189,7 @@ static int cmd_run(int argc, char **argv)
 		{ "known", no_argument, NULL, 'K' },
 		{ "max-exits", required_argument, NULL, 'E' },
 		{ "max-passes", required_argument, NULL, 'P' },
+		{ "max-entries", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run_limits limits = RUN_LIMITS_DEFAULT;
@@ -199,7 +200,7 @@ static int cmd_run(int argc, char **argv)
 	bool json = false;
 	int c, i, ret = 0;
 
-	while ((c = getopt_long(argc, argv, "b:k:jKE:P:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:k:jKE:P:N:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			if (!strcmp(optarg, "model")) {
@@ -227,6 +228,11 @@ static int cmd_run(int argc, char **argv)
 			if (parse_limit(c == 'E' ? "--max-exits" : "--max-passes", optarg,
 					c == 'E' ? RESULT_MAX_EXITS : RUN_LIMITS_DEFAULT.max_passes,
 					c == 'E' ? &limits.max_exits : &limits.max_passes))
+				return 2;
+			break;
+		case 'N':
+			if (parse_limit("--max-entries", optarg, RUN_LIMITS_DEFAULT_ENTRIES,
+					&limits.max_entries))
 				return 2;
 			break;
 		default:

@@ -69,6 +69,8 @@ struct run_limits fuzz_parse_limits(const char *target, struct run_limits defaul
 				      RESULT_MAX_EXITS);
 	lim.max_passes = fuzz_env_uint(target, "FRAGFUZZ_MAX_PASSES", defaults.max_passes,
 				       RUN_LIMITS_DEFAULT.max_passes);
+	lim.max_entries = fuzz_env_uint(target, "FRAGFUZZ_MAX_ENTRIES",
+					run_limits_entries(defaults), RUN_LIMITS_DEFAULT_ENTRIES);
 	if (defaults.max_ns)
 		lim.max_ns = fuzz_env_uint(target, "FRAGFUZZ_MAX_NS", defaults.max_ns,
 					   RUN_LIMITS_DEFAULT.max_ns);

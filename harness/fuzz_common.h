@@ -13,7 +13,8 @@
 /*
  * Per-input limits of the fuzz targets (fragfuzz_model: 64 exits, 256
  * emulator passes; fragfuzz_kvm: 32 exits, 4096 passes and 5 ms, see
- * fuzz_kvm.c); FRAGFUZZ_MAX_EXITS and FRAGFUZZ_MAX_PASSES override
+ * fuzz_kvm.c; both: 16 entries at the same RIP, FUZZ_MAX_ENTRIES);
+ * FRAGFUZZ_MAX_EXITS, FRAGFUZZ_MAX_PASSES and FRAGFUZZ_MAX_ENTRIES override
  * @defaults.  Far below what
  * `fragfuzz run` allows (RUN_LIMITS_DEFAULT), so that one rep string with
  * a huge RCX does not cost as much as a thousand ordinary inputs; every
@@ -39,6 +40,7 @@ void fuzz_parse_env(const char *target, const char *default_kernel, struct run_l
 
 #define FUZZ_MAX_EXITS		64
 #define FUZZ_MAX_PASSES		256
+#define FUZZ_MAX_ENTRIES	16
 struct run_limits fuzz_parse_limits(const char *target, struct run_limits defaults);
 
 /*

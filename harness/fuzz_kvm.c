@@ -20,6 +20,9 @@
  *   FRAGFUZZ_MAX_PASSES=n       the model's emulator passes (default 4096:
  *                               the kernel runs a rep string's passes
  *                               anyway, so compare as many as is cheap)
+ *   FRAGFUZZ_MAX_ENTRIES=n      entries at the same RIP for an instruction
+ *                               that is no REP string (a jump to itself),
+ *                               both sides (default 16; each is a KVM_RUN)
  *   FRAGFUZZ_MAX_NS=n           the kernel's time per input (default 5 ms;
  *                               `fragfuzz run` allows 50 ms)
  *   FRAGFUZZ_FINDINGS=DIR       do not stop on a finding: file it by class
@@ -109,6 +112,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	fuzz_parse_env("fragfuzz_kvm", KVM_BACKEND_HOST_PROFILE, (struct run_limits){
 		.max_exits = KF_MAX_EXITS, .max_passes = KF_MAX_PASSES, .max_ns = KF_MAX_NS,
+		.max_entries = FUZZ_MAX_ENTRIES,
 	}, &f->env);
 	if (!mmu || !strcmp(mmu, "shadow")) {
 		f->mmu = KF_MMU_SHADOW;
@@ -209,8 +213,8 @@ static void kf_report(struct kvm_fuzz *f, const struct violation *v)
 	fprintf(stderr, "==fragfuzz== VIOLATION %s%s (kvm, model kernel %s%s): %s\n",
 		violation_name(v->kind), v->known ? " (known)" : "", f->env.profile->name,
 		f->traced ? "" : ", traces not compared: no kvm_mmio trace", v->detail);
-	fprintf(stderr, "==fragfuzz== limits: --max-exits %u --max-passes %u\n",
-		f->env.limits.max_exits, f->env.limits.max_passes);
+	fprintf(stderr, "==fragfuzz== limits: --max-exits %u --max-passes %u --max-entries %u\n",
+		f->env.limits.max_exits, f->env.limits.max_passes, f->env.limits.max_entries);
 	fprintf(stderr, "==fragfuzz== scenario:\n");
 	scenario_format_text(&f->s, stderr);
 	fprintf(stderr, "==fragfuzz== kvm result:\n");
@@ -260,8 +264,9 @@ static void kf_file(struct kvm_fuzz *f, const struct violation *v)
 	fresh = kf_fresh_gives_it(f, v);
 	fprintf(out, "# %s%s: %s\n", violation_name(v->kind), v->known ? " (known)" : "",
 		v->detail);
-	fprintf(out, "# fragfuzz_kvm finding, limits --max-exits %u --max-passes %u%s\n",
-		f->env.limits.max_exits, f->env.limits.max_passes,
+	fprintf(out, "# fragfuzz_kvm finding, limits --max-exits %u --max-passes %u "
+		"--max-entries %u%s\n", f->env.limits.max_exits, f->env.limits.max_passes,
+		f->env.limits.max_entries,
 		fresh ? "" : "; order-dependent: a new kvm backend does not give it");
 	scenario_format_text(&f->s, out);
 	fclose(out);

@@ -12,6 +12,8 @@
  *   FRAGFUZZ_MAX_EXITS=n        exits per input (default 64; `fragfuzz run`
  *                               allows 512: --max-exits reproduces)
  *   FRAGFUZZ_MAX_PASSES=n       emulator passes per input (default 256)
+ *   FRAGFUZZ_MAX_ENTRIES=n      guest entries at the same RIP for an
+ *                               instruction that is no REP string (16)
  *
  * Every violation kind stops at its own function, so crash dedupe by top
  * frames keeps distinct bugs apart.  The per-run state lives in one
@@ -50,6 +52,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	fuzz_parse_env("fragfuzz_model", "7.1", (struct run_limits){
 		.max_exits = FUZZ_MAX_EXITS, .max_passes = FUZZ_MAX_PASSES,
+		.max_entries = FUZZ_MAX_ENTRIES,
 	}, &ctx->env);
 	ctx->mmu_override = !mmu ? -1 : !strcmp(mmu, "tdp") ? 1 : 0;
 	ctx->mb = model_backend_create();
@@ -78,8 +81,9 @@ static void fuzz_report(struct fuzz_ctx *ctx, enum violation_kind kind)
 			v = &ctx->vl.v[i];
 	fprintf(stderr, "==fragfuzz== VIOLATION %s%s (kernel %s): %s\n", violation_name(kind),
 		v && v->known ? " (known)" : "", ctx->env.profile->name, v ? v->detail : "?");
-	fprintf(stderr, "==fragfuzz== limits: --max-exits %u --max-passes %u\n",
-		ctx->env.limits.max_exits, ctx->env.limits.max_passes);
+	fprintf(stderr, "==fragfuzz== limits: --max-exits %u --max-passes %u --max-entries %u\n",
+		ctx->env.limits.max_exits, ctx->env.limits.max_passes,
+		ctx->env.limits.max_entries);
 	fprintf(stderr, "==fragfuzz== scenario:\n");
 	scenario_format_text(&ctx->s, stderr);
 	fprintf(stderr, "==fragfuzz== result:\n");

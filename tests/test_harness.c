@@ -306,8 +306,8 @@ TEST_ROWS(cli_cases, test_cli);
 /*
  * Per-case limits (struct run_limits): a rep string stops after max_passes
  * emulator passes or max_exits exits as OUTCOME_BUDGET, with the state of
- * the iterations done so far, also with TF; the defaults let the cases
- * finish.
+ * the iterations done so far, also with TF; a jump to itself after
+ * max_entries guest entries; the defaults let the cases finish.
  */
 TEST(harness_run_limits_stop_rep_strings)
 {
@@ -321,10 +321,10 @@ TEST(harness_run_limits_stop_rep_strings)
 		/* rep movsb RAM to RAM: one element per pass, no exit */
 		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
-		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_RETIRED, 0, 0 },
+		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS, 0 }, OUTCOME_RETIRED, 0, 0 },
 		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
-		  { RESULT_MAX_EXITS, 100, RUN_LIMITS_DEFAULT_NS }, OUTCOME_BUDGET, 2900, 0 },
+		  { RESULT_MAX_EXITS, 100, RUN_LIMITS_DEFAULT_NS, 0 }, OUTCOME_BUDGET, 2900, 0 },
 		/*
 		 * ... with TF: the single-step #DB at the first pass end
 		 * (RCX & 0x3ff = 0, after 952 iterations), and a pass limit
@@ -333,17 +333,17 @@ TEST(harness_run_limits_stop_rep_strings)
 		 */
 		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\nreg rflags 0x102\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
-		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_EXCEPTION, 2048, 0 },
+		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS, 0 }, OUTCOME_EXCEPTION, 2048, 0 },
 		{ "mode long64\ninsn f3 a4\nreg rcx 3000\nreg rsi 0x40000000\nreg rflags 0x102\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 ram\nmap 0x40001000 0x2000 ram\n",
-		  { RESULT_MAX_EXITS, 100, RUN_LIMITS_DEFAULT_NS }, OUTCOME_BUDGET, 2900, 0 },
+		  { RESULT_MAX_EXITS, 100, RUN_LIMITS_DEFAULT_NS, 0 }, OUTCOME_BUDGET, 2900, 0 },
 		/* rep movsb MMIO to RAM: one read exit per element */
 		{ "mode long64\ninsn f3 a4\nreg rcx 50\nreg rsi 0x40000000\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 ram\n",
-		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_RETIRED, 0, 50 },
+		  { RESULT_MAX_EXITS, 1u << 20, RUN_LIMITS_DEFAULT_NS, 0 }, OUTCOME_RETIRED, 0, 50 },
 		{ "mode long64\ninsn f3 a4\nreg rcx 50\nreg rsi 0x40000000\n"
 		  "reg rdi 0x40001000\nmap 0x40000000 0x1000 mmio\nmap 0x40001000 0x2000 ram\n",
-		  { 10, 1u << 20, RUN_LIMITS_DEFAULT_NS }, OUTCOME_BUDGET, 41, 10 },
+		  { 10, 1u << 20, RUN_LIMITS_DEFAULT_NS, 0 }, OUTCOME_BUDGET, 41, 10 },
 	};
 	struct model_backend *mb = model_backend_create();
 	static struct harness_run hr;
@@ -566,3 +566,43 @@ static void test_native_case(struct test_ctx *t, const void *arg)
 }
 
 TEST_ROWS(native_cases, test_native_case);
+
+/*
+ * max_entries: a call to itself (`e8 fb ff ff ff`) pushes 8 bytes at each
+ * guest entry and never leaves; the model stops after max_entries entries
+ * (passes), as OUTCOME_BUDGET (0 is the default, 1024).
+ */
+static const char call_self[] =
+	"mode long64\ninsn e8 fb ff ff ff\nreg rsp 0x40003000\n"
+	"map 0x40000000 0x10000 ram\nmap 0x40001000 0x11000 ram\nmap 0x40002000 0x12000 ram\n";
+
+TEST(harness_run_limits_stop_a_call_to_itself)
+{
+	static const unsigned int entries[] = { 1, 16, 0, 1000 };
+	struct model_backend *mb = model_backend_create();
+	static struct harness_run hr;
+	unsigned int i;
+
+	TEST_ASSERT(mb, "model_backend_create failed");
+	for (i = 0; i < ARRAY_SIZE(entries); i++) {
+		struct run_limits lim = RUN_LIMITS_DEFAULT;
+		unsigned int n = entries[i] ? entries[i] : RUN_LIMITS_DEFAULT_ENTRIES;
+		char err[256];
+		u64 pushed;
+
+		memset(&hr, 0, sizeof(hr));
+		TEST_ASSERT(!scenario_parse_text(&hr.s, call_self, err, sizeof(err)), "%s", err);
+		lim.max_entries = entries[i];
+		model_backend_set_limits(mb, lim);
+		TEST_ASSERT(!model_backend_run(mb, &hr.s, kvm_profile_find("7.1"), &hr.r),
+			    "entries %u: model_backend_run failed", entries[i]);
+		pushed = 0x40003000 - hr.r.regs[VCPU_REGS_RSP];
+		if (hr.r.outcome != OUTCOME_BUDGET || pushed != 8ULL * n) {
+			model_backend_destroy(mb);
+			TEST_FAIL("entries %u: wanted budget after %u pushes, got %s after %llu bytes",
+				  entries[i], n, run_outcome_name(hr.r.outcome),
+				  (unsigned long long)pushed);
+		}
+	}
+	model_backend_destroy(mb);
+}

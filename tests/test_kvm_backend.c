@@ -2724,3 +2724,46 @@ TEST(kvm_backend_popa_fault_leaves_no_read_completion)
 		    "Wanted the kernel's stale completion to serve the pop at 0xffc3 (first exit "
 		    "0xffc5), got 0x%llx", (unsigned long long)gpa);
 }
+
+/*
+ * The limits' max_entries on the kernel: a call to itself (`e8 fb ff ff
+ * ff`) is single-stepped, one push a step, and ends as budget after
+ * max_entries steps, as the model's does after as many entries
+ * (harness_run_limits_stop_a_call_to_itself).  Each step is a KVM_RUN.
+ */
+TEST(kvm_backend_max_entries_stop_a_call_to_itself)
+{
+	static const char text[] =
+		"mode long64\ninsn e8 fb ff ff ff\nreg rsp 0x40003000\n"
+		"map 0x40000000 0x10000 ram\nmap 0x40001000 0x11000 ram\n"
+		"map 0x40002000 0x12000 ram\n";
+	static const unsigned int entries[] = { 16, 64 };
+	static struct run_result r;
+	struct kvm_backend *kb;
+	struct scenario s;
+	char err[256];
+	unsigned int i;
+
+	TEST_REQUIRE(kvm_usable(), "/dev/kvm not available");
+	TEST_ASSERT(!scenario_parse_text(&s, text, err, sizeof(err)), "%s", err);
+	kb = kvm_backend_create(err, sizeof(err));
+	TEST_ASSERT(kb, "kvm backend: %s", err);
+	TEST_REQUIRE(kvm_backend_single_steps(kb), "KVM cannot single-step here");
+	for (i = 0; i < ARRAY_SIZE(entries); i++) {
+		struct run_limits lim = RUN_LIMITS_DEFAULT;
+		u64 pushed;
+		int ret;
+
+		lim.max_entries = entries[i];
+		kvm_backend_set_limits(kb, lim);
+		ret = kvm_backend_run(kb, &s, &r);
+		pushed = 0x40003000 - r.regs[VCPU_REGS_RSP];
+		if (ret || r.outcome != OUTCOME_BUDGET || pushed != 8ULL * entries[i]) {
+			kvm_backend_destroy(kb);
+			TEST_FAIL("entries %u: wanted budget after %u pushes, got %d, %s after %llu bytes",
+				  entries[i], entries[i], ret, run_outcome_name(r.outcome),
+				  (unsigned long long)pushed);
+		}
+	}
+	kvm_backend_destroy(kb);
+}

@@ -182,7 +182,7 @@
 #define KB_DF_VECTOR		8
 #define KB_DB_VECTOR		1
 #define KB_NO_VECTOR		0xff	/* in the vCPU events: none seen */
-#define KB_MAX_STEPS		1024	/* passes at the same RIP: the model's entry budget */
+#define KB_MAX_STEPS		RUN_LIMITS_DEFAULT_ENTRIES	/* steps at the same RIP, at most */
 /* a REP string goes back to the guest after at most this many iterations */
 #define KB_ITERATIONS_PER_STEP	1024
 /*
@@ -1731,9 +1731,11 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 	 * budget (one pass an iteration) and two more, then the case is cut
 	 * short as the model's is (more steps only cost KVM_RUNs).  Any other
 	 * instruction that ends on itself (a ret or jump to itself) is one
-	 * model pass a step: the model's entry budget.
+	 * model entry a step: the model's entry budget, the limits'
+	 * max_entries (a step costs a KVM_RUN: 1024 of them, about 20 ms,
+	 * cost as much as a thousand other cases).
 	 */
-	unsigned int max_steps = !insn_has_rep(s) ? KB_MAX_STEPS :
+	unsigned int max_steps = !insn_has_rep(s) ? run_limits_entries(kb->limits) :
 		min_t(unsigned int, KB_MAX_STEPS,
 		      kb->limits.max_passes / KB_ITERATIONS_PER_STEP + 2);
 
@@ -2172,6 +2174,7 @@ void kvm_backend_set_limits(struct kvm_backend *kb, struct run_limits lim)
 	kb->limits.max_exits = clamp_t(unsigned int, lim.max_exits, 1, RESULT_MAX_EXITS);
 	kb->limits.max_passes = lim.max_passes;
 	kb->limits.max_ns = lim.max_ns ? lim.max_ns : RUN_LIMITS_DEFAULT_NS;
+	kb->limits.max_entries = min_t(unsigned int, run_limits_entries(lim), KB_MAX_STEPS);
 }
 
 bool kvm_backend_single_steps(const struct kvm_backend *kb)
