@@ -299,6 +299,11 @@ struct kvm_backend {
 	unsigned int code_len;		/* bytes of the case's code the guest gets */
 	bool loads_tf;			/* the instruction can load RFLAGS.TF */
 	bool on_sentinel;		/* the case stopped on the sentinel */
+	/*
+	 * Single-stepped, and cut at the exit or step budget: the guest ran
+	 * nothing but the instruction (case_dirties())
+	 */
+	bool cut_in_insn;
 	bool last_exit_read;		/* the case's last MMIO exit was a read */
 
 	unsigned long vm_creates;
@@ -1714,6 +1719,17 @@ static bool vcpu_settle(struct kvm_backend *kb, const struct scenario *s)
 }
 
 /*
+ * Is every instruction the guest runs single-stepped by KVM (emulated
+ * code, KVM_GUESTDBG_SINGLESTEP), so that a run cut at an exit or step
+ * budget ran nothing but the case's instruction?  Native code is left out
+ * (the CPU runs it, and its steps come from RFLAGS.TF).
+ */
+static bool stepped_only(const struct kvm_backend *kb)
+{
+	return kb->case_singlestep && !kb->case_native_step;
+}
+
+/*
  * Play userspace, as model_userspace_loop() does.  Only a case that ends
  * on the sentinel, a debug exit or completed writes leaves the vCPU clean
  * (the instruction, or the exception stub, completed): after any other end
@@ -1741,6 +1757,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 
 	kb->vm.vm_stale = true;
 	kb->on_sentinel = false;
+	kb->cut_in_insn = false;
 	kb->last_exit_read = false;
 	kb->debug_exit = false;
 	kb->pio_read_bytes = 0;
@@ -1778,6 +1795,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 			 */
 			n--;
 			if (++ios >= kb->limits.max_exits) {
+				kb->cut_in_insn = stepped_only(kb);
 				r->outcome = OUTCOME_BUDGET;
 				return;
 			}
@@ -1802,6 +1820,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 				n--;	/* no exit to userspace on the model's side */
 				if (++steps < max_steps)
 					continue;
+				kb->cut_in_insn = stepped_only(kb);
 				r->outcome = OUTCOME_BUDGET;
 				return;
 			}
@@ -1886,6 +1905,7 @@ static void run_loop(struct kvm_backend *kb, const struct scenario *s, struct ru
 		}
 	}
 	/* the last exchange is not the case's: vcpu_settle() finishes it */
+	kb->cut_in_insn = stepped_only(kb);
 	r->exits_lost = true;
 	r->outcome = OUTCOME_BUDGET;
 }
@@ -2238,7 +2258,9 @@ static u32 opcode_0f_dirties(u8 op)
  * bound, pop outside 64-bit mode; the FPU part), x87 opcodes (the FPU
  * part) and hlt (the run state) can, unless the guest ran more than the
  * instruction (all of it): then RIP did not end right after it (retired)
- * or on it (exception).  Errs on the side of more.  Each part costs a vCPU
+ * or on it (exception), and the run was not cut inside the single-stepped
+ * instruction (kb->cut_in_insn; vcpu_settle() then completes it without
+ * entering the guest).  Errs on the side of more.  Each part costs a vCPU
  * ioctl to put back (restore_extended()); KB_DIRTY_ALL also a device reset.
  */
 static u32 case_dirties(struct kvm_backend *kb, const struct scenario *s,
@@ -2256,7 +2278,7 @@ static u32 case_dirties(struct kvm_backend *kb, const struct scenario *s,
 		dirty = KB_DIRTY_RUN;
 	else if (op == 0x0f)
 		dirty = i + 1 < s->insn_len ? opcode_0f_dirties(s->insn[i + 1]) : KB_DIRTY_ALL;
-	if (kb->debug_exit)
+	if (kb->debug_exit || kb->cut_in_insn)
 		return dirty;	/* single-stepped: the guest ran nothing else */
 	if (s->mode != SCN_MODE_LONG64)
 		end = (u32)end;
@@ -2376,9 +2398,7 @@ static bool read_completion_left(struct kvm_backend *kb, const struct run_result
 
 	if (!kb->trace)
 		return kb->last_exit_read || settled;
-	if (settled) {
-		t->nr = t->lost = 0;
-		kvm_trace_read(kb->trace, t);
+	if (settled) {	/* run_case() read its events */
 		if (t->lost)
 			return true;
 		left = completion_in_trace(t);
@@ -2461,8 +2481,12 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 		kvm_trace_read(kb->trace, &r->trace);
 	collect(kb, s, r);
 	r->mmio_exits = r->nr_exits;
-	/* a case that did not end cleanly may have changed anything: reset all */
-	kb->vm.dirty = kb->vm.vm_stale ? KB_DIRTY_ALL : case_dirties(kb, s, r);
+	/*
+	 * A case that did not end cleanly may have changed anything: reset
+	 * all, unless it was cut inside the instruction (case_dirties()).
+	 */
+	kb->vm.dirty = kb->vm.vm_stale && !kb->cut_in_insn ? KB_DIRTY_ALL :
+			case_dirties(kb, s, r);
 	/* devices: ring and eventfds into the log; device state to reset? */
 	kvm_devices_collect(kb->vm.dev, kb->trace ? &r->trace : NULL,
 			    kb->vm.dirty == KB_DIRTY_ALL);
@@ -2470,6 +2494,13 @@ static int run_case(struct kvm_backend *kb, const struct scenario *s, struct run
 	settled = kb->vm.vm_stale;
 	if (kb->vm.vm_stale && r->outcome != OUTCOME_KVM_ERROR && vcpu_settle(kb, s))
 		kb->vm.vm_stale = false;
+	if (settled && !kb->vm.vm_stale) {
+		/* what the settling wrote to the devices (not the case's log) */
+		kb->settle_trace.nr = kb->settle_trace.lost = 0;
+		if (kb->trace)
+			kvm_trace_read(kb->trace, &kb->settle_trace);
+		kvm_devices_settled(kb->vm.dev, kb->trace ? &kb->settle_trace : NULL);
+	}
 	/* nor a read completion that the next case's first read would take */
 	if (!kb->vm.vm_stale && !kb->keep_reads && read_completion_left(kb, r, settled)) {
 		kb->read_clears++;

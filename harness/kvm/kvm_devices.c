@@ -864,6 +864,23 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 	}
 }
 
+void kvm_devices_settled(struct kvm_devices *kd, const struct kvm_mmio_trace *t)
+{
+	unsigned int i;
+
+	if (!kd->vm_irqchip)
+		return;
+	if (!t || t->lost) {
+		kd->reset_needed = true;
+		return;
+	}
+	for (i = 0; i < t->nr; i++)
+		if (t->ev[i].type == KVM_TRACE_MMIO_WRITE &&
+		    (in_device_state(t->ev[i].gpa) ||
+		     in_device_state(t->ev[i].gpa + t->ev[i].len - 1)))
+			kd->reset_needed = true;
+}
+
 bool kvm_devices_would_unregister(const struct kvm_devices *kd, const struct scn_map *maps,
 				  unsigned int nr)
 {

@@ -157,6 +157,12 @@ bool kvm_devices_should_take(const struct kvm_devices *kd, u64 gpa, u32 len);
  * whether the device state must be reset before the next case.
  */
 void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t, bool dirty);
+/*
+ * After the backend finished a case's pending exchanges without entering
+ * the guest, with @t the kvm_mmio events of that (NULL: none read): the
+ * device state is put back if they wrote it.  The log stays the case's.
+ */
+void kvm_devices_settled(struct kvm_devices *kd, const struct kvm_mmio_trace *t);
 
 /*
  * After kvm_devices_collect(): is the case to be run again?  A parked
