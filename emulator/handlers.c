@@ -1031,7 +1031,7 @@ static int load_cs(struct x86_emulate_ctxt *ctxt, u16 sel, bool ret)
 	} else if ((d.type & 4) ? d.dpl > cpl : (rpl > cpl || d.dpl != cpl)) {
 		return raise_err(ctxt, GP_VECTOR, err);
 	}
-	if (d.l && d.db && (ctxt->vcpu->sregs.efer & EFER_LMA))
+	if (d.l && d.db && is_long_mode(ctxt->vcpu))
 		return raise_err(ctxt, GP_VECTOR, err);
 	if (!d.present)
 		return raise_err(ctxt, NP_VECTOR, err);
@@ -1062,7 +1062,7 @@ static int assign_eip_far(struct x86_emulate_ctxt *ctxt, u64 dst)
 	const struct kvm_segment *cs = &ctxt->vcpu->sregs.seg[VCPU_SREG_CS];
 
 	if (ctxt->mode != X86EMUL_MODE_REAL && ctxt->mode != X86EMUL_MODE_VM86) {
-		if (cs->l && (ctxt->vcpu->sregs.efer & EFER_LMA))
+		if (cs->l && is_long_mode(ctxt->vcpu))
 			ctxt->mode = X86EMUL_MODE_PROT64;
 		else
 			ctxt->mode = cs->db ? X86EMUL_MODE_PROT32 : X86EMUL_MODE_PROT16;

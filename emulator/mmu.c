@@ -426,6 +426,13 @@ int kvm_mmu_gva_to_gpa(struct kvm *kvm, const struct kvm_paging_state *ps,
 		return 0;
 	}
 
+	/*
+	 * Compatibility mode's 4-level tables map the 32-bit space only: a
+	 * 64-bit linear address above it (after a far transfer into 64-bit
+	 * code) is not present.
+	 */
+	if (ps->compat && !is_long_mode(ps) && (gva >> 32))
+		goto fault;
 	if (walk_tables(&w))
 		goto fault;
 	if (permission_fault(&w)) {

@@ -59,6 +59,7 @@ struct x86_exception {
 /* The control registers a walk depends on. */
 struct kvm_paging_state {
 	u64 cr0, cr3, cr4, efer;
+	bool compat;	/* kvm_host_config.compat_paging */
 };
 
 /*

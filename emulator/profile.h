@@ -77,6 +77,17 @@ struct kvm_host_config {
 	 * start, as kvm_pvm does for all but 64-bit CPL 3 code.
 	 */
 	bool native_entry;
+	/*
+	 * 32-bit paging runs as IA-32e compatibility mode: kvm_pvm has no
+	 * legacy paging, so the kvm backend runs such guests with EFER.LMA,
+	 * 32-bit code segments and 4-level tables holding the same mappings
+	 * (harness/kvm/backend_kvm.c, kb_long_mode()).  KVM's emulator then
+	 * sees long mode: a far transfer to a code segment with L set enters
+	 * 64-bit mode (assign_eip_far()), L and D both set is #GP, and a
+	 * linear address above 4 GiB (64-bit code) is not mapped.  The walk
+	 * of the 32-bit tables stays as it is.
+	 */
+	bool compat_paging;
 };
 
 const struct kvm_profile *kvm_profile_find(const char *name);

@@ -297,9 +297,14 @@ int kvm_lapic_mmio_write(struct kvm_lapic *apic, gpa_t addr, int len, const void
 #define EMULTYPE_NO_DECODE	BIT(0)
 #define EMULTYPE_PF		BIT(1)
 
+/*
+ * EFER.LMA as KVM's emulator sees it: also with paging on a host that
+ * runs 32-bit paging as compatibility mode (kvm_host_config).
+ */
 static inline bool is_long_mode(const struct kvm_vcpu *vcpu)
 {
-	return vcpu->sregs.efer & EFER_LMA;
+	return (vcpu->sregs.efer & EFER_LMA) ||
+	       (vcpu->host.compat_paging && (vcpu->sregs.cr0 & X86_CR0_PG));
 }
 
 #endif

@@ -75,6 +75,7 @@ static struct kvm_paging_state vcpu_paging_state(const struct kvm_vcpu *vcpu)
 		.cr3 = vcpu->sregs.cr3,
 		.cr4 = vcpu->sregs.cr4,
 		.efer = vcpu->sregs.efer,
+		.compat = vcpu->host.compat_paging,
 	};
 }
 

@@ -396,6 +396,8 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 		.split_lock_detect = s->ctl & SCN_CTL_SPLIT_LOCK,
 		/* kvm_pvm runs only 64-bit CPL 3 code natively (backend_kvm.h) */
 		.native_entry = s->mode == SCN_MODE_LONG64 && s->cpl == 3,
+		/* nor legacy paging: prot32-paging is compatibility mode there */
+		.compat_paging = s->mode == SCN_MODE_PROT32_PAGING,
 	};
 	struct scn_map maps[SCN_MAX_MAPS];
 	unsigned int nr_maps = scenario_maps(s, maps);

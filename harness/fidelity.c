@@ -247,12 +247,14 @@ static bool touches_harness(const struct scenario *s, const struct run_result *m
 	for (i = 0; m->has_accesses && i < m->accesses.nr; i++) {
 		const struct emul_access *a = &m->accesses.a[i];
 		u64 first = a->la & PAGE_MASK, last = a->la + (a->bytes ? a->bytes - 1 : 0);
+		/* 64-bit code: long64, or prot32-paging after a far transfer */
+		bool wide = long64 || (a->la >> 32);
 		u64 page;
 
-		if (!long64)
+		if (!wide)
 			last = (u32)last;
 		last &= PAGE_MASK;
-		for (page = first;; page = long64 ? page + PAGE_SIZE : (u32)(page + PAGE_SIZE)) {
+		for (page = first;; page = wide ? page + PAGE_SIZE : (u32)(page + PAGE_SIZE)) {
 			if (harness_page(s, maps, nr, page, code & PAGE_MASK))
 				return true;
 			if (page == last)
@@ -266,7 +268,8 @@ static bool touches_harness(const struct scenario *s, const struct run_result *m
 	 * into the second code page; the kernel copied its sentinel bytes).
 	 */
 	if (m->outcome == OUTCOME_EXCEPTION && m->exception.vector == PF_VECTOR) {
-		u64 cr2 = long64 ? m->exception.address : (u32)m->exception.address;
+		u64 cr2 = long64 || (m->exception.address >> 32) ? m->exception.address :
+			  (u32)m->exception.address;
 
 		return harness_page(s, maps, nr, cr2 & PAGE_MASK, code & PAGE_MASK);
 	}

@@ -1664,6 +1664,25 @@ static const struct host_row host_rows[] = {
 	{ "segment limit 0xffffe (no G): a 2-byte read at 0xffffe is past DS",
 	  "mode prot32\ninsn 66 8b 07\nseg ds 0x40000000 0xffffe\nreg rdi 0xffffe\n",
 	  GP_VECTOR, false, 0, 0 },
+	/*
+	 * prot32-paging is compatibility mode on kvm_pvm (compat_paging): a
+	 * far call to the 64-bit code segment enters 64-bit mode, so its
+	 * pushes use all of RSP (corpus s18, s19); without paging the mode
+	 * is legacy and L is ignored: the call retires at the 32-bit offset
+	 * (seen the same on 6.18.44)
+	 */
+	{ "prot32-paging call far m to CODE64, RSP not canonical: #SS(0), RSP kept",
+	  "mode prot32-paging\ninsn ff 1f\nreg rsp 0x2bffe440001004\nreg rdi 0x40001ffe\n"
+	  "map 0x40001000 0x1000 mmio\nmap 0x40002000 0x2000 mmio\n"
+	  "mmio-data 00 02 e4 04 10 00\n", SS_VECTOR, true, VCPU_REGS_RSP, 0x2bffe440001004 },
+	{ "prot32-paging call far m to CODE64, RSP 0x140002504: #PF at 0x140002500",
+	  "mode prot32-paging\ninsn ff 1f\nreg rsp 0x140002504\nreg rdi 0x40001ffe\n"
+	  "map 0x40001000 0x1000 mmio\nmap 0x40002000 0x2000 mmio\n"
+	  "mmio-data 00 02 e4 04 10 00\n", PF_VECTOR, true, VCPU_REGS_RSP, 0x140002504 },
+	{ "prot32 call far m to CODE64 (legacy, L ignored): retired at 0x4e40200",
+	  "mode prot32\ninsn ff 1f\nreg rsp 0x40004000\nreg rdi 0x40001ff0\n"
+	  "map 0x40001000 0x40001000 mmio\nmap 0x40003000 0x40003000 ram\n"
+	  "mmio-data 00 02 e4 04 10 00\n", HOST_RETIRED, true, SCN_REG_RIP, 0x4e40200 },
 };
 
 static void host_entry(struct test_ctx *t, const void *arg)
