@@ -330,6 +330,7 @@ static void model_record(struct run_result *r, const struct kvm_vcpu *vcpu)
 	memcpy(r->regs, vcpu->regs, sizeof(r->regs));
 	r->rip = vcpu->rip;
 	r->rflags = vcpu->rflags;
+	r->cs_base = vcpu->sregs.seg[VCPU_SREG_CS].base;
 	r->trace.nr = vcpu->trace.nr;
 	r->trace.lost = vcpu->trace.lost;
 	memcpy(r->trace.ev, vcpu->trace.ev, vcpu->trace.nr * sizeof(vcpu->trace.ev[0]));

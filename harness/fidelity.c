@@ -68,6 +68,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend.h"
 #include "fidelity.h"
 
 #define DF_VECTOR	8
@@ -225,7 +226,8 @@ static bool harness_page(const struct scenario *s, const struct scn_map *maps, u
 	unsigned int i;
 
 	if (!scenario_paging(s))
-		return gpa_reserved(page);
+		return gpa_reserved(page) ||
+		       (s->mode == SCN_MODE_REAL16 && page == HARNESS_RM_HANDLER);
 	for (i = 0; i < nr; i++)
 		if (maps[i].gva == page)
 			return gpa_reserved(maps[i].gpa);
@@ -398,7 +400,10 @@ static bool reads_pic_port(const struct scenario *s)
  * than its two code pages (a taken branch there): the kvm backend's guest
  * stops there too, and where that is the exception stubs it takes the
  * stop for the delivery of the stub's vector (prot32 `e9 03 41 00 00`
- * jumps to 0x604108, stub 16: "exception vector 16").
+ * jumps to 0x604108, stub 16: "exception vector 16").  The RIP is in the
+ * CS the instruction ended with (a far transfer): a real-mode iret to
+ * F000:0000 lands on the backend's real-mode handler, which reads as
+ * vector 0xf000 - CS, #DE (resolved/real16-iret-tf-target-de.txt).
  */
 static bool retired_into_harness(const struct scenario *s, const struct run_result *m)
 {
@@ -410,7 +415,7 @@ static bool retired_into_harness(const struct scenario *s, const struct run_resu
 	if (m->outcome != OUTCOME_RETIRED)
 		return false;
 	code = long64 ? rip : (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)rip);
-	la = long64 ? m->rip : (u32)(scenario_segment(s, VCPU_SREG_CS).base + (u32)m->rip);
+	la = long64 ? m->rip : (u32)(m->cs_base + (u32)m->rip);
 	code &= PAGE_MASK;
 	la &= PAGE_MASK;
 	if (la == code || la == code + PAGE_SIZE)

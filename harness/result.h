@@ -71,6 +71,7 @@ struct run_result {
 
 	u64 regs[NR_VCPU_REGS];
 	u64 rip, rflags;
+	u64 cs_base;		/* model only: the CS base the run ended with */
 	u32 warnings;		/* enum kvm_model_warn */
 	bool mmio_pending;	/* mmio_needed still set at the end */
 	u64 mmio_exits;		/* stat.mmio_exits */

@@ -171,8 +171,8 @@
  * hardware breakpoint there (KVM_GUESTDBG_USE_HW_BP) stops the vCPU before
  * it fetches from it; CS tells the vector.
  */
-#define KB_RM_HSEG		0xf000
-#define KB_RM_HANDLER		(KB_RM_HSEG << 4)
+#define KB_RM_HSEG		HARNESS_RM_HANDLER_SEG
+#define KB_RM_HANDLER		HARNESS_RM_HANDLER
 #define KB_DR6_B0		BIT(0)
 #define KB_DR6_BS		BIT(14)
 #define KB_DR7_L0		BIT(0)	/* DR0 enabled, execute, 1 byte */
