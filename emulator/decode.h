@@ -99,8 +99,10 @@ struct insn_decoded {
 	u8 len;				/* KVM's instruction length */
 	/*
 	 * bytes KVM's decoder has fetched when it gives up on an opcode it
-	 * has no row for (prefixes and opcode; a VEX form also its ModRM):
-	 * their fetch can be #GP(0) past the CS limit first
+	 * has no row for (prefixes and opcode; a VEX form also its ModRM),
+	 * or the whole instruction when its handler gives up (iret outside
+	 * real mode, enter with a nesting level): their fetch can be #GP(0)
+	 * past the CS limit first
 	 */
 	u8 fetched;
 	u8 cs_len;			/* Capstone's length, 0 if rejected */

@@ -1652,6 +1652,15 @@ static const struct host_row host_rows[] = {
 	  "mode real16\ninsn 63 0f 10 34\nseg cs 0x60097e 0\n", GP_VECTOR, true, SCN_REG_RIP, 0 },
 	{ "fetch: prot16, CS limit 0, d9 /4 (an x87 escape KVM reads the ModRM of): #GP(0)",
 	  "mode prot16\ninsn d9 24 10 34\nseg cs 0x600917 0\n", GP_VECTOR, true, SCN_REG_RIP, 0 },
+	/* a handler that gives up (iret outside real mode, enter with a level): all of it */
+	{ "fetch: prot16, CS limit 0, 66 cf (iretd, em_iret gives up): #GP(0)",
+	  "mode prot16\ninsn 66 cf 60 34\nseg cs 0x600917 0\n", GP_VECTOR, true, SCN_REG_RIP, 0 },
+	{ "fetch: prot16, CS limit 1, 66 cf: emulation failure",
+	  "mode prot16\ninsn 66 cf 60 34\nseg cs 0x600917 1\n", HOST_FAIL, false, 0, 0 },
+	{ "fetch: prot16, CS limit 2, enter 8, 1 (4 bytes): #GP(0)",
+	  "mode prot16\ninsn c8 08 00 01\nseg cs 0x600917 2\n", GP_VECTOR, true, SCN_REG_RIP, 0 },
+	{ "fetch: prot16, CS limit 3, enter 8, 1: emulation failure",
+	  "mode prot16\ninsn c8 08 00 01\nseg cs 0x600917 3\n", HOST_FAIL, false, 0, 0 },
 	{ "fetch: real16, CS limit 1, 63 0f: emulation failure",
 	  "mode real16\ninsn 63 0f 10 34\nseg cs 0x60097e 1\n", HOST_FAIL, false, 0, 0 },
 	/* a limit above 0xfffff is in 4 KiB units (G): its low 12 bits are ones */
