@@ -814,7 +814,11 @@ void emulator_fetch_register_operand(struct x86_emulate_ctxt *ctxt, struct opera
  *    emulator reads it first (a read-only page gave #PF W=1 without the
  *    read exit of the emulator's order);
  *  - cmps: the CPU's first access is ES:rDI, KVM's emulator reads DS:rSI
- *    first (rSI on MMIO, rDI unmapped gave #PF at rDI without an exit).
+ *    first (rSI on MMIO, rDI unmapped gave #PF at rDI without an exit);
+ *  - enter: the CPU pushes rBP with the operand size, KVM's em_enter()
+ *    with the stack size (`66 c8 00 00 00` with RSP 0x40001004 and
+ *    0x40001000 unmapped: #PF at 0x40001002 with no write; KVM's 8-byte
+ *    push would have traced its first 4 bytes and faulted at 0x40001000).
  * The CPU goes on to a second page only through RAM (ops->native_access);
  * once a page traps into KVM (MMIO), a later page or access is KVM's
  * order again.  A segmentation failure is left to KVM's order (no
@@ -827,6 +831,21 @@ static int native_first_access(struct x86_emulate_ctxt *ctxt)
 	unsigned long linear;
 	bool write;
 
+	/*
+	 * enter: the CPU pushes rBP with the operand size (2 bytes with 66
+	 * in 64-bit mode), where em_enter() pushes the stack size (8)
+	 */
+	if (ctxt->execute == em_enter) {
+		struct segmented_address addr = {
+			.ea = (reg_read(ctxt, VCPU_REGS_RSP) - ctxt->op_bytes) & stack_mask(ctxt),
+			.seg = VCPU_SREG_SS,
+		};
+
+		if (__linearize(ctxt, addr, ctxt->op_bytes, true, &linear) != X86EMUL_CONTINUE)
+			return X86EMUL_CONTINUE;
+		return ctxt->ops->native_access(ctxt, linear, ctxt->op_bytes, true,
+						&ctxt->exception);
+	}
 	if (op->type != OP_MEM)
 		return X86EMUL_CONTINUE;
 	if ((ctxt->d & TwoMemOp) && (ctxt->d & NoWrite) && (ctxt->d & String))

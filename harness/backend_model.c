@@ -388,6 +388,12 @@ static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s
 	r->outcome = OUTCOME_BUDGET;
 }
 
+/* Bits 63:47 all equal (48-bit linear addresses, no LA57 here) */
+static bool rsp_canonical(u64 rsp)
+{
+	return (u64)((s64)(rsp << 16) >> 16) == rsp;
+}
+
 int model_backend_run(struct model_backend *mb, const struct scenario *s,
 		      const struct kvm_profile *profile, struct run_result *r)
 {
@@ -395,8 +401,16 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 		.tdp = s->ctl & SCN_CTL_TDP,
 		.irqchip_in_kernel = !(s->ctl & SCN_CTL_NO_IRQCHIP),
 		.split_lock_detect = s->ctl & SCN_CTL_SPLIT_LOCK,
-		/* kvm_pvm runs only 64-bit CPL 3 code natively (backend_kvm.h) */
-		.native_entry = s->mode == SCN_MODE_LONG64 && s->cpl == 3,
+		/*
+		 * kvm_pvm runs only 64-bit CPL 3 code natively (backend_kvm.h),
+		 * and only with a canonical RSP: else KVM's emulator runs it
+		 * from the start (6.18.44: cmpsb with RSI on MMIO and RDI
+		 * unmapped exits at RSI first with RSP 0x0000800000000000 or
+		 * 0xffff7fffffffffff, faults at RDI with 0x00007ffffffff000,
+		 * 0xffff800000000000 or 0; an RMW on read-only MMIO the same)
+		 */
+		.native_entry = s->mode == SCN_MODE_LONG64 && s->cpl == 3 &&
+				rsp_canonical(scenario_reg(s, VCPU_REGS_RSP)),
 		/* nor legacy paging: prot32-paging is compatibility mode there */
 		.compat_paging = s->mode == SCN_MODE_PROT32_PAGING,
 	};

@@ -1806,3 +1806,54 @@ TEST(model_harness_segments_per_mode_and_cpl)
 	}
 	model_backend_destroy(mb);
 }
+
+/*
+ * The CPU's first access of native 64-bit CPL 3 code (emulator/README.md,
+ * native_entry), and when there is none: kvm_pvm runs such code natively
+ * only with a canonical RSP, else KVM's emulator runs it from the start
+ * (all seen on 6.18.44 with `fragfuzz run --backend both`).
+ */
+TEST(model_native_first_access_rows)
+{
+	static const struct {
+		const char *title;
+		const char *scenario;
+		unsigned int exits;	/* read exits before the #PF */
+		u64 cr2;
+	} rows[] = {
+		{ "cmpsb, RSI on MMIO, RDI unmapped: the CPU reads ES:RDI first",
+		  "mode long64\ncpl 3\ninsn a6\nmap 0x40000000 0x5000 mmio ro user\n",
+		  0, 0x40001ffe },
+		{ "... RSP not canonical: KVM's order, DS:RSI first (an exit)",
+		  "mode long64\ncpl 3\ninsn a6\nmap 0x40000000 0x5000 mmio ro user\n"
+		  "reg rsp 0x0000800000000000\n", 1, 0x40001ffe },
+		{ "... RSP 0xffff800000000000 is canonical: the CPU's order",
+		  "mode long64\ncpl 3\ninsn a6\nmap 0x40000000 0x5000 mmio ro user\n"
+		  "reg rsp 0xffff800000000000\n", 0, 0x40001ffe },
+		{ "enter 0, 0 with 66: the CPU pushes 2 bytes, #PF at RSP - 2",
+		  "mode long64\ncpl 3\ninsn 66 c8 00 00 00\nmap 0x40000000 0x19000 mmio user nx\n",
+		  0, 0x40001002 },
+		{ "... RSP not canonical: KVM's 8-byte push from RSP - 8 (0xe4e4e4e4e4e4e4dc)",
+		  "mode long64\ncpl 3\ninsn 66 c8 00 00 00\nreg rsp 0xe4e4e4e4e4e4e4e4\n",
+		  0, 0 },
+	};
+	static struct run_result r;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		char err[128] = "";
+		bool ok;
+
+		TEST_ASSERT(!run_text(rows[i].scenario, "6.18.24", &r, err, sizeof(err)), "%s: %s",
+			    rows[i].title, err);
+		ok = r.nr_exits == rows[i].exits && r.outcome == OUTCOME_EXCEPTION &&
+		     (rows[i].cr2 ? r.exception.vector == PF_VECTOR &&
+				    r.exception.address == rows[i].cr2
+				  : r.exception.vector == SS_VECTOR);
+		TEST_ASSERT(ok, "%s: wanted %u exits and %s 0x%llx, got %u exits, %s vector %u "
+			    "cr2 0x%llx", rows[i].title, rows[i].exits,
+			    rows[i].cr2 ? "#PF at" : "#SS", (unsigned long long)rows[i].cr2,
+			    r.nr_exits, run_outcome_name(r.outcome), r.exception.vector,
+			    (unsigned long long)r.exception.address);
+	}
+}
