@@ -160,11 +160,6 @@ static int emulate_ss(struct x86_emulate_ctxt *ctxt, int err)
 
 /* ---- linearization (__linearize) ---- */
 
-static bool is_noncanonical(u64 la)
-{
-	return (u64)((s64)(la << 16) >> 16) != la;
-}
-
 /*
  * Accesses of 16 bytes or more need natural alignment unless the opcode is
  * flagged Unaligned (movdqu/movups); smaller ones never fault here.
@@ -193,7 +188,7 @@ static int __linearize(struct x86_emulate_ctxt *ctxt, struct segmented_address a
 		 * 2^48 - la, so an access may run past the canonical
 		 * boundary (spec 2.1).
 		 */
-		if (is_noncanonical(la))
+		if (!is_canonical(la))
 			goto bad;
 		if (la < BIT(48) && size > BIT(48) - la)
 			goto bad;

@@ -74,6 +74,12 @@ int kvm_mmu_gva_to_gpa(struct kvm *kvm, const struct kvm_paging_state *ps,
 		       gva_t gva, u32 access, gpa_t *gpa,
 		       struct x86_exception *fault);
 
+/* Bits 63:47 of @la all equal: canonical with 4-level paging (no LA57 here) */
+static inline bool is_canonical(u64 la)
+{
+	return (u64)((s64)(la << 16) >> 16) == la;
+}
+
 static inline bool is_paging(const struct kvm_paging_state *ps)
 {
 	return ps->cr0 & X86_CR0_PG;

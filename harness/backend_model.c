@@ -388,12 +388,6 @@ static void model_userspace_loop(struct kvm_vcpu *vcpu, const struct scenario *s
 	r->outcome = OUTCOME_BUDGET;
 }
 
-/* Bits 63:47 all equal (48-bit linear addresses, no LA57 here) */
-static bool rsp_canonical(u64 rsp)
-{
-	return (u64)((s64)(rsp << 16) >> 16) == rsp;
-}
-
 int model_backend_run(struct model_backend *mb, const struct scenario *s,
 		      const struct kvm_profile *profile, struct run_result *r)
 {
@@ -410,7 +404,7 @@ int model_backend_run(struct model_backend *mb, const struct scenario *s,
 		 * 0xffff800000000000 or 0; an RMW on read-only MMIO the same)
 		 */
 		.native_entry = s->mode == SCN_MODE_LONG64 && s->cpl == 3 &&
-				rsp_canonical(scenario_reg(s, VCPU_REGS_RSP)),
+				is_canonical(scenario_reg(s, VCPU_REGS_RSP)),
 		/* nor legacy paging: prot32-paging is compatibility mode there */
 		.compat_paging = s->mode == SCN_MODE_PROT32_PAGING,
 	};

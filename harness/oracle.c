@@ -153,11 +153,6 @@ static void oracle_backing(const struct oracle *o, struct piece *pc, bool write)
 	}
 }
 
-static bool is_canonical(u64 la)
-{
-	return (u64)((s64)(la << 16) >> 16) == la;
-}
-
 static void oracle_translate(const struct oracle *o, struct piece *pc, bool write)
 {
 	u64 page = pc->la & PAGE_MASK;
