@@ -1260,6 +1260,21 @@ static bool insn_is_pio(const struct scenario *s)
 }
 
 /*
+ * hlt without the irqchip exits to userspace (KVM_EXIT_HLT) and so stops
+ * the case by itself.  Single-stepped it gives the step exit after it
+ * instead, and kvm_pvm then gives the KVM_EXIT_HLT at the vCPU's next
+ * KVM_RUN, whatever registers and run state the next case set (6.18.44:
+ * `f4` then `2f` in long64, the second case "retired" on that stale
+ * exit; found by fragfuzz_kvm as an order-dependent finding).
+ */
+static bool hlt_exits(const struct scenario *s)
+{
+	unsigned int i = scenario_opcode_offset(s, NULL);
+
+	return i < s->insn_len && s->insn[i] == 0xf4 && !kvm_devices_want_irqchip(s);
+}
+
+/*
  * Guest debugging the case needs: single-stepping (KVM_EXIT_DEBUG right
  * after the instruction, wherever it went), unless the scenario sets TF
  * itself or the instruction can load it (KVM would hide it: see the top
@@ -1277,21 +1292,6 @@ static bool insn_is_pio(const struct scenario *s)
  * single-stepped (it cannot branch: the sentinel stops it).  Called after
  * set_state().
  */
-/*
- * hlt without the irqchip exits to userspace (KVM_EXIT_HLT) and so stops
- * the case by itself.  Single-stepped it gives the step exit after it
- * instead, and kvm_pvm then gives the KVM_EXIT_HLT at the vCPU's next
- * KVM_RUN, whatever registers and run state the next case set (6.18.44:
- * `f4` then `2f` in long64, the second case "retired" on that stale
- * exit; found by fragfuzz_kvm as an order-dependent finding).
- */
-static bool hlt_exits(const struct scenario *s)
-{
-	unsigned int i = scenario_opcode_offset(s, NULL);
-
-	return i < s->insn_len && s->insn[i] == 0xf4 && !kvm_devices_want_irqchip(s);
-}
-
 static int set_guest_debug(struct kvm_backend *kb, const struct scenario *s, u64 la)
 {
 	struct kvm_guest_debug gd = { 0 };
@@ -1507,12 +1507,6 @@ static bool failure_is_own(struct kvm_backend *kb, const struct scenario *s)
 }
 
 /*
- * After a write exit (MMIO write, port OUT) of a retired instruction:
- * complete the exchange (and the write exits of its other fragments)
- * without entering the guest again, KVM_RUN with immediate_exit (the way
- * KVM's selftests finish I/O).  Returns 0, or -errno with the outcome set.
- */
-/*
  * A write exit that a device registered in this VM takes: KVM's bus search
  * missed it (harness/kvm/iobus_order.c).  Before the ring is emptied.
  */
@@ -1526,6 +1520,12 @@ static void note_bus_miss(struct kvm_backend *kb, const struct kvm_run *run,
 	r->iobus_missed_gpa = run->mmio.phys_addr;
 }
 
+/*
+ * After a write exit (MMIO write, port OUT) of a retired instruction:
+ * complete the exchange (and the write exits of its other fragments)
+ * without entering the guest again, KVM_RUN with immediate_exit (the way
+ * KVM's selftests finish I/O).  Returns 0, or -errno with the outcome set.
+ */
 static int complete_writes(struct kvm_backend *kb, const struct scenario *s,
 			   struct run_result *r, unsigned int *pos, unsigned int *n)
 {

@@ -836,6 +836,12 @@ static bool in_device_state(u64 gpa)
 	       (gpa >= KD_IOAPIC_BASE && gpa < KD_IOAPIC_BASE + KD_IOAPIC_LEN);
 }
 
+/* Does event @e touch the LAPIC or IOAPIC state (its first or last byte)? */
+static bool event_in_device_state(const struct kvm_mmio_event *e)
+{
+	return in_device_state(e->gpa) || in_device_state(e->gpa + e->len - 1);
+}
+
 void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t, bool dirty)
 {
 	unsigned int i;
@@ -854,8 +860,7 @@ void kvm_devices_collect(struct kvm_devices *kd, const struct kvm_mmio_trace *t,
 	}
 	/* a write reaches the LAPIC or IOAPIC only with a 'write' event */
 	for (i = 0; i < t->nr; i++) {
-		if (!in_device_state(t->ev[i].gpa) &&
-		    !in_device_state(t->ev[i].gpa + t->ev[i].len - 1))
+		if (!event_in_device_state(&t->ev[i]))
 			continue;
 		if (t->ev[i].type == KVM_TRACE_MMIO_WRITE)
 			kd->reset_needed = true;
@@ -875,9 +880,7 @@ void kvm_devices_settled(struct kvm_devices *kd, const struct kvm_mmio_trace *t)
 		return;
 	}
 	for (i = 0; i < t->nr; i++)
-		if (t->ev[i].type == KVM_TRACE_MMIO_WRITE &&
-		    (in_device_state(t->ev[i].gpa) ||
-		     in_device_state(t->ev[i].gpa + t->ev[i].len - 1)))
+		if (t->ev[i].type == KVM_TRACE_MMIO_WRITE && event_in_device_state(&t->ev[i]))
 			kd->reset_needed = true;
 }
 
